@@ -1,0 +1,51 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/inceptionctl/inception/pkg/base"
+)
+
+type baseOptions struct {
+	mirror string
+	suite  string
+	force  bool
+}
+
+func newBaseCmd(g *globalOptions) *cobra.Command {
+	o := &baseOptions{}
+	cmd := &cobra.Command{
+		Use:   "base",
+		Short: "Make the debian:bookworm base image with mmdebstrap and import it into the engine",
+		Long: `Bootstraps a minimal Debian root filesystem with mmdebstrap from a Debian mirror
+(default: the mirror the host's apt uses), turns it into a one-layer OCI image and
+stores it as docker.io/library/debian:<suite> in the engine's containerd namespace,
+where builds find it without a registry. An existing base is reused unless --force.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, s, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			res, err := base.Ensure(ctx, s.cd.ContentStore(), s.cd.ImageService(),
+				base.WithMirror(o.mirror), base.WithSuite(o.suite), base.WithForce(o.force),
+				base.WithRef("docker.io/library/debian:"+o.suite),
+				base.WithLog(cmd.ErrOrStderr()), base.WithTempDir(s.engine.Root()))
+			if err != nil {
+				return err
+			}
+			state := "reused"
+			if res.Created {
+				state = "created"
+			}
+			cmd.Printf("%s %s %s\n", res.Image.Name, res.Image.Target.Digest, state)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror URL (default: the host's apt mirror for the suite)")
+	f.StringVar(&o.suite, "suite", base.DefaultSuite, "Debian suite")
+	f.BoolVar(&o.force, "force", false, "rebuild the base even when it exists")
+	return cmd
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/inceptionctl/inception/pkg/engine"
+)
+
+// globalOptions are the flags every command shares: where the engine lives
+// and which daemons to talk to.
+type globalOptions struct {
+	root              string
+	runDir            string
+	containerdAddress string
+	buildkitAddress   string
+	namespace         string
+	buildkitdPath     string
+}
+
+// usageError marks errors caused by how the command was called (exit code 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalOptions{}
+	cmd := &cobra.Command{
+		Use:           "inceptionctl",
+		Short:         "Build and run the Inception stack with BuildKit and containerd, no Dockerfile, no Docker",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	f := cmd.PersistentFlags()
+	f.StringVar(&g.root, "root", envOr("INCEPTION_ROOT", engine.DefaultRoot), "engine state directory (env INCEPTION_ROOT)")
+	f.StringVar(&g.runDir, "run-dir", envOr("INCEPTION_RUN_DIR", engine.DefaultRunDir), "engine sockets and pid files (env INCEPTION_RUN_DIR)")
+	f.StringVar(&g.containerdAddress, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "use this containerd instead of the embedded one (env CONTAINERD_ADDRESS)")
+	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one (env BUILDKIT_HOST)")
+	f.StringVar(&g.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", engine.DefaultNamespace), "containerd namespace shared by builds and containers")
+	f.StringVar(&g.buildkitdPath, "buildkitd", os.Getenv("INCEPTION_BUILDKITD"), "buildkitd binary for the embedded engine (default: next to inceptionctl, then PATH)")
+
+	cmd.AddCommand(
+		newEngineCmd(g),
+		newBaseCmd(g),
+		newBuildCmd(g),
+	)
+	return cmd
+}
+
+// engine returns the engine the global flags describe.
+func (g *globalOptions) engine() (*engine.Engine, error) {
+	return engine.New(
+		engine.WithRoot(g.root),
+		engine.WithRunDir(g.runDir),
+		engine.WithNamespace(g.namespace),
+		engine.WithContainerdAddress(g.containerdAddress),
+		engine.WithBuildkitAddress(g.buildkitAddress),
+		engine.WithBuildkitdPath(g.buildkitdPath),
+	)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

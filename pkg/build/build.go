@@ -1,0 +1,324 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
+)
+
+// Target is one image to build: a marshalled graph, the image config to
+// attach, and the name it is stored under.
+type Target struct {
+	Service    string          // the service name, for progress and paths
+	Ref        string          // image name in the store, e.g. docker.io/library/nginx:bookworm
+	Definition *llb.Definition // the marshalled graph
+	Config     []byte          // image config JSON ("containerimage.config")
+}
+
+// Solver is the part of the BuildKit client Builder uses.
+type Solver interface {
+	Build(ctx context.Context, opt client.SolveOpt, product string, buildFunc gateway.BuildFunc, statusChan chan *client.SolveStatus) (*client.SolveResponse, error)
+}
+
+var _ Solver = (*client.Client)(nil)
+
+// Builder builds targets on one BuildKit daemon.
+type Builder struct {
+	solver Solver
+	cfg    config
+}
+
+type config struct {
+	progressOut  io.Writer
+	progressMode progressui.DisplayMode
+	outputs      []Output
+	cacheTo      []Cache
+	cacheFrom    []Cache
+	noStore      bool
+}
+
+// Option configures a Builder.
+type Option func(*config)
+
+// WithProgress shows progress on w in mode auto, tty, plain, rawjson or quiet.
+func WithProgress(w io.Writer, mode string) Option {
+	return func(c *config) { c.progressOut, c.progressMode = w, progressui.DisplayMode(mode) }
+}
+
+// WithOutputs also exports every image as a tarball.
+func WithOutputs(o ...Output) Option { return func(c *config) { c.outputs = append(c.outputs, o...) } }
+
+// WithCacheTo exports the build cache.
+func WithCacheTo(cs ...Cache) Option { return func(c *config) { c.cacheTo = append(c.cacheTo, cs...) } }
+
+// WithCacheFrom imports a build cache.
+func WithCacheFrom(cs ...Cache) Option { return func(c *config) { c.cacheFrom = append(c.cacheFrom, cs...) } }
+
+// WithoutStore skips the export into the image store (graphs are still solved).
+func WithoutStore() Option { return func(c *config) { c.noStore = true } }
+
+// New returns a Builder.
+//
+//	b, err := build.New(bkClient, build.WithProgress(os.Stderr, "plain"))
+func New(s Solver, opts ...Option) (*Builder, error) {
+	c := config{progressOut: io.Discard, progressMode: progressui.QuietMode}
+	for _, o := range opts {
+		o(&c)
+	}
+	switch c.progressMode {
+	case progressui.AutoMode, progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode, progressui.QuietMode, progressui.DefaultMode:
+	default:
+		return nil, fmt.Errorf("progress mode %q: use auto, tty, plain, rawjson or quiet", c.progressMode)
+	}
+	if s == nil {
+		return nil, errors.New("no BuildKit client: start the engine with `inceptionctl engine start`")
+	}
+	return &Builder{solver: s, cfg: c}, nil
+}
+
+// ImageReport is what one image's solve did.
+type ImageReport struct {
+	Service  string        `json:"service"`
+	Ref      string        `json:"ref"`
+	Digest   string        `json:"digest,omitempty"`
+	Vertices int           `json:"vertices"` // graph vertices BuildKit reported
+	Cached   int           `json:"cached"`   // of which came from the cache
+	Ran      []string      `json:"ran"`      // names of the vertices that ran
+	Duration time.Duration `json:"duration"`
+}
+
+// AllCached reports whether no graph vertex ran.
+func (r ImageReport) AllCached() bool { return r.Vertices > 0 && r.Cached == r.Vertices }
+
+// Report is what a Build did.
+type Report struct {
+	Images   []ImageReport `json:"images"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Build solves every target in parallel under one progress display.
+// Tarball outputs are written to a temporary name and renamed on success,
+// so a failed build leaves no half-written file; the image store is only
+// updated by BuildKit when a solve succeeds.
+func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
+	start := time.Now()
+	if len(targets) == 0 {
+		return Report{}, errors.New("nothing to build")
+	}
+	display, err := progressui.NewDisplay(b.cfg.progressOut, b.cfg.progressMode)
+	if err != nil {
+		return Report{}, fmt.Errorf("progress: %w", err)
+	}
+	merged := make(chan *client.SolveStatus)
+	displayDone := make(chan struct{})
+	go func() {
+		defer close(displayDone)
+		// The display reads until merged is closed; its error only says it
+		// could not draw, which must not fail the build.
+		_, _ = display.UpdateFrom(context.WithoutCancel(ctx), merged)
+	}()
+
+	reports := make([]ImageReport, len(targets))
+	var fwd sync.WaitGroup
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, t := range targets {
+		eg.Go(func() error {
+			r, err := b.buildOne(ectx, t, len(targets), merged, &fwd)
+			reports[i] = r
+			return err
+		})
+	}
+	err = eg.Wait()
+	fwd.Wait()
+	close(merged)
+	<-displayDone
+	return Report{Images: reports, Duration: time.Since(start)}, err
+}
+
+func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *client.SolveStatus, fwd *sync.WaitGroup) (ImageReport, error) {
+	rep := ImageReport{Service: t.Service, Ref: t.Ref}
+	start := time.Now()
+	opt, commit, err := b.solveOpt(t, n)
+	if err != nil {
+		return rep, err
+	}
+	defer commit(false)
+
+	inGraph := make(map[digest.Digest]bool, len(t.Definition.Metadata))
+	for d := range t.Definition.Metadata {
+		inGraph[d] = true
+	}
+	tap := newTap(inGraph)
+	ch := make(chan *client.SolveStatus)
+	fwd.Add(1)
+	go func() {
+		defer fwd.Done()
+		for s := range ch {
+			tap.add(s)
+			merged <- s
+		}
+	}()
+
+	resp, err := b.solver.Build(ctx, opt, "inception", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: t.Definition.ToPB()})
+		if err != nil {
+			return nil, err
+		}
+		if t.Config != nil {
+			res.AddMeta(exptypes.ExporterImageConfigKey, t.Config)
+		}
+		return res, nil
+	}, ch)
+	rep.Duration = time.Since(start)
+	rep.Vertices, rep.Cached, rep.Ran = tap.counts()
+	if err != nil {
+		if step, lines := tap.failed(); step != "" {
+			return rep, &StepError{Image: t.Service, Step: step, Log: lines, Err: err}
+		}
+		return rep, fmt.Errorf("build %s: %w", t.Service, err)
+	}
+	if resp != nil {
+		rep.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+	}
+	if err := commit(true); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// solveOpt returns the solve options for t and a commit function that, on
+// success, renames staged tarballs into place and otherwise removes them.
+func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, error) {
+	var opt client.SolveOpt
+	if !b.cfg.noStore {
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:  client.ExporterImage,
+			Attrs: map[string]string{"name": t.Ref},
+		})
+	}
+	type staged struct{ tmp, final string }
+	var files []staged
+	for _, o := range b.cfg.outputs {
+		final, err := o.path(t.Service, n)
+		if err != nil {
+			return opt, nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return opt, nil, fmt.Errorf("%w: %v", ErrInvalidOutput, err)
+		}
+		tmp := final + ".partial"
+		files = append(files, staged{tmp: tmp, final: final})
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:  o.Type,
+			Attrs: map[string]string{"name": t.Ref},
+			Output: func(map[string]string) (io.WriteCloser, error) {
+				return os.Create(tmp)
+			},
+		})
+	}
+	for _, c := range b.cfg.cacheTo {
+		opt.CacheExports = append(opt.CacheExports, c.entry(t.Service))
+	}
+	for _, c := range b.cfg.cacheFrom {
+		opt.CacheImports = append(opt.CacheImports, c.entry(t.Service))
+	}
+	done := false
+	commit := func(ok bool) error {
+		if done {
+			return nil
+		}
+		done = true
+		var errs []error
+		for _, f := range files {
+			if !ok {
+				os.Remove(f.tmp)
+				continue
+			}
+			if err := os.Rename(f.tmp, f.final); err != nil {
+				errs = append(errs, fmt.Errorf("write %s: %w", f.final, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return opt, commit, nil
+}
+
+// tap follows one solve's status stream: which graph vertices ran or came
+// from the cache, and the last log lines of each vertex for error messages.
+type tap struct {
+	mu      sync.Mutex
+	inGraph map[digest.Digest]bool
+	vertex  map[digest.Digest]*client.Vertex
+	logs    map[digest.Digest][]string
+}
+
+func newTap(inGraph map[digest.Digest]bool) *tap {
+	return &tap{inGraph: inGraph, vertex: map[digest.Digest]*client.Vertex{}, logs: map[digest.Digest][]string{}}
+}
+
+const logTail = 20
+
+func (t *tap) add(s *client.SolveStatus) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, v := range s.Vertexes {
+		t.vertex[v.Digest] = v
+	}
+	for _, l := range s.Logs {
+		lines := append(t.logs[l.Vertex], strings.Split(strings.TrimRight(string(l.Data), "\n"), "\n")...)
+		if len(lines) > logTail {
+			lines = lines[len(lines)-logTail:]
+		}
+		t.logs[l.Vertex] = lines
+	}
+}
+
+func (t *tap) counts() (total, cached int, ran []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for d, v := range t.vertex {
+		if !t.inGraph[d] {
+			continue
+		}
+		total++
+		if v.Cached {
+			cached++
+		} else {
+			ran = append(ran, v.Name)
+		}
+	}
+	sort.Strings(ran)
+	return total, cached, ran
+}
+
+func (t *tap) failed() (string, []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var name string
+	var lines []string
+	for d, v := range t.vertex {
+		if v.Error == "" || strings.Contains(v.Error, "context canceled") {
+			continue
+		}
+		// Prefer a graph vertex (the step the user wrote) over exporters.
+		if name == "" || t.inGraph[d] {
+			name, lines = v.Name, t.logs[d]
+		}
+	}
+	return name, lines
+}

@@ -1,0 +1,210 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+	current "github.com/containernetworking/cni/pkg/types/100"
+)
+
+// Defaults of the stack network.
+const (
+	DefaultSubnet = "10.89.0.0/24"
+	DefaultCNIBin = "/usr/lib/cni"
+	// cniVersion 1.0.0 is the newest Debian bookworm's plugins (1.1.1) speak.
+	cniVersion = "1.0.0"
+)
+
+// ErrNetwork wraps failures to configure the stack network.
+var ErrNetwork = errors.New("network")
+
+// Protocol is a port mapping protocol.
+type Protocol string
+
+// Protocols a port mapping may use.
+const (
+	TCP Protocol = "tcp"
+	UDP Protocol = "udp"
+)
+
+// PortMapping publishes a container port on the host.
+type PortMapping struct {
+	HostIP        string   `json:"hostIP,omitempty"`
+	HostPort      int      `json:"hostPort"`
+	ContainerPort int      `json:"containerPort"`
+	Protocol      Protocol `json:"protocol"`
+}
+
+// Network is one bridge network for a stack.
+type Network struct {
+	name   string
+	bridge string
+	subnet *net.IPNet
+	cni    *libcni.CNIConfig
+	list   *libcni.NetworkConfigList
+}
+
+type networkConfig struct {
+	subnet   string
+	bridge   string
+	stateDir string
+	binDirs  []string
+}
+
+// NetworkOption configures a Network.
+type NetworkOption func(*networkConfig)
+
+// WithSubnet sets the network's IPv4 subnet in CIDR form.
+func WithSubnet(cidr string) NetworkOption { return func(c *networkConfig) { c.subnet = cidr } }
+
+// WithBridge sets the bridge interface name (at most 15 characters).
+func WithBridge(name string) NetworkOption { return func(c *networkConfig) { c.bridge = name } }
+
+// WithStateDir sets where CNI's result cache and the IPAM leases live.
+func WithStateDir(dir string) NetworkOption { return func(c *networkConfig) { c.stateDir = dir } }
+
+// WithCNIBinDirs sets where the CNI plugins are looked up.
+func WithCNIBinDirs(dirs ...string) NetworkOption { return func(c *networkConfig) { c.binDirs = dirs } }
+
+var netName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,30}$`)
+
+// NewNetwork returns the network called name. It only builds configuration:
+// the bridge appears with the first Attach.
+//
+//	nw, err := runtime.NewNetwork("inception", runtime.WithSubnet("10.89.0.0/24"))
+func NewNetwork(name string, opts ...NetworkOption) (*Network, error) {
+	c := networkConfig{subnet: DefaultSubnet, stateDir: "/var/lib/inception/cni", binDirs: []string{DefaultCNIBin}}
+	for _, o := range opts {
+		o(&c)
+	}
+	if !netName.MatchString(name) {
+		return nil, fmt.Errorf("%w: name %q: use lower-case letters, digits, - and _ (at most 31)", ErrNetwork, name)
+	}
+	if c.bridge == "" {
+		c.bridge = "inc-" + name
+		if len(c.bridge) > 15 {
+			c.bridge = c.bridge[:15]
+		}
+	}
+	if len(c.bridge) > 15 {
+		return nil, fmt.Errorf("%w: bridge name %q is longer than 15 characters", ErrNetwork, c.bridge)
+	}
+	ip, subnet, err := net.ParseCIDR(c.subnet)
+	if err != nil || ip.To4() == nil {
+		return nil, fmt.Errorf("%w: subnet %q: give an IPv4 CIDR such as %s", ErrNetwork, c.subnet, DefaultSubnet)
+	}
+	if ones, _ := subnet.Mask.Size(); ones > 28 {
+		return nil, fmt.Errorf("%w: subnet %q is too small: use /28 or larger", ErrNetwork, c.subnet)
+	}
+	conf, err := confList(name, c.bridge, subnet, filepath.Join(c.stateDir, "ipam"))
+	if err != nil {
+		return nil, err
+	}
+	list, err := libcni.NetworkConfFromBytes(conf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNetwork, err)
+	}
+	return &Network{
+		name:   name,
+		bridge: c.bridge,
+		subnet: subnet,
+		cni:    libcni.NewCNIConfigWithCacheDir(c.binDirs, filepath.Join(c.stateDir, "cache"), nil),
+		list:   list,
+	}, nil
+}
+
+// confList renders the CNI configuration list of the network.
+func confList(name, bridge string, subnet *net.IPNet, dataDir string) ([]byte, error) {
+	gw := make(net.IP, 4)
+	copy(gw, subnet.IP.To4())
+	gw[3]++
+	plugins := []map[string]any{
+		{
+			"type":        "bridge",
+			"bridge":      bridge,
+			"isGateway":   true,
+			"ipMasq":      true,
+			"hairpinMode": true,
+			"ipam": map[string]any{
+				"type":    "host-local",
+				"dataDir": dataDir,
+				"ranges":  [][]map[string]string{{{"subnet": subnet.String(), "gateway": gw.String()}}},
+				"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
+			},
+			"capabilities": map[string]bool{"ips": true},
+		},
+		{"type": "portmap", "snat": true, "capabilities": map[string]bool{"portMappings": true}},
+		{"type": "firewall"},
+	}
+	return json.Marshal(map[string]any{"cniVersion": cniVersion, "name": name, "plugins": plugins})
+}
+
+// Name is the network's name.
+func (n *Network) Name() string { return n.name }
+
+// Bridge is the bridge interface name.
+func (n *Network) Bridge() string { return n.bridge }
+
+// Attach connects the network namespace at netnsPath to the network and
+// publishes ports; a non-nil ip asks for that address (a stable address per
+// service keeps nginx's upstream valid across restarts). It returns the
+// container's address.
+func (n *Network) Attach(ctx context.Context, containerID, netnsPath string, ip net.IP, ports []PortMapping) (net.IP, error) {
+	rt := n.runtimeConf(containerID, netnsPath, ip, ports)
+	res, err := n.cni.AddNetworkList(ctx, n.list, rt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: attach %s to %s: %v", ErrNetwork, containerID, n.name, err)
+	}
+	r, err := current.NewResultFromResult(res)
+	if err != nil {
+		return nil, fmt.Errorf("%w: result for %s: %v", ErrNetwork, containerID, err)
+	}
+	for _, ipc := range r.IPs {
+		if ipc.Address.IP.To4() != nil {
+			return ipc.Address.IP, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s got no IPv4 address on %s", ErrNetwork, containerID, n.name)
+}
+
+// Detach removes the container from the network: its address lease, its
+// port mappings and firewall rules. Safe to repeat, and safe when the
+// namespace is already gone.
+func (n *Network) Detach(ctx context.Context, containerID, netnsPath string, ports []PortMapping) error {
+	if netnsPath != "" {
+		if _, err := os.Stat(netnsPath); err != nil {
+			netnsPath = ""
+		}
+	}
+	if err := n.cni.DelNetworkList(ctx, n.list, n.runtimeConf(containerID, netnsPath, nil, ports)); err != nil {
+		return fmt.Errorf("%w: detach %s from %s: %v", ErrNetwork, containerID, n.name, err)
+	}
+	return nil
+}
+
+func (n *Network) runtimeConf(containerID, netnsPath string, ip net.IP, ports []PortMapping) *libcni.RuntimeConf {
+	caps := map[string]any{}
+	if len(ports) > 0 {
+		pm := make([]PortMapping, len(ports))
+		for i, p := range ports {
+			if p.Protocol == "" {
+				p.Protocol = TCP
+			}
+			p.Protocol = Protocol(strings.ToLower(string(p.Protocol)))
+			pm[i] = p
+		}
+		caps["portMappings"] = pm
+	}
+	if ip != nil {
+		caps["ips"] = []string{(&net.IPNet{IP: ip, Mask: n.subnet.Mask}).String()}
+	}
+	return &libcni.RuntimeConf{ContainerID: containerID, NetNS: netnsPath, IfName: "eth0", CapabilityArgs: caps}
+}

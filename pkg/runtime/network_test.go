@@ -1,0 +1,70 @@
+package runtime
+
+import (
+	"encoding/json"
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewNetworkValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		net  string
+		opts []NetworkOption
+		err  string
+	}{
+		{name: "default", net: "inception"},
+		{name: "bad name", net: "Bad Name", err: "lower-case"},
+		{name: "bad subnet", net: "x", opts: []NetworkOption{WithSubnet("10.0.0.300/24")}, err: "IPv4 CIDR"},
+		{name: "ipv6 subnet", net: "x", opts: []NetworkOption{WithSubnet("fd00::/64")}, err: "IPv4 CIDR"},
+		{name: "tiny subnet", net: "x", opts: []NetworkOption{WithSubnet("10.0.0.0/30")}, err: "too small"},
+		{name: "long bridge", net: "x", opts: []NetworkOption{WithBridge("a-very-long-bridge-name")}, err: "15 characters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nw, err := NewNetwork(tc.net, tc.opts...)
+			if tc.err != "" {
+				require.ErrorIs(t, err, ErrNetwork)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "inc-inception", nw.Bridge())
+		})
+	}
+}
+
+func TestConfList(t *testing.T) {
+	_, subnet, err := net.ParseCIDR("10.89.3.0/24")
+	require.NoError(t, err)
+	data, err := confList("st", "inc-st", subnet, "/state/ipam")
+	require.NoError(t, err)
+	var conf struct {
+		CNIVersion string           `json:"cniVersion"`
+		Plugins    []map[string]any `json:"plugins"`
+	}
+	require.NoError(t, json.Unmarshal(data, &conf))
+	assert.Equal(t, "1.0.0", conf.CNIVersion, "Debian bookworm's plugins speak at most 1.0.0")
+	require.Len(t, conf.Plugins, 3)
+	assert.Equal(t, "bridge", conf.Plugins[0]["type"])
+	ipam := conf.Plugins[0]["ipam"].(map[string]any)
+	assert.Equal(t, "/state/ipam", ipam["dataDir"], "leases live under the engine's state dir")
+	assert.Equal(t, "10.89.3.1", ipam["ranges"].([]any)[0].([]any)[0].(map[string]any)["gateway"])
+	assert.Equal(t, "portmap", conf.Plugins[1]["type"])
+	assert.Equal(t, "firewall", conf.Plugins[2]["type"])
+}
+
+func TestRuntimeConf(t *testing.T) {
+	nw, err := NewNetwork("st", WithSubnet("10.89.3.0/24"))
+	require.NoError(t, err)
+	rt := nw.runtimeConf("c1", "/proc/1/ns/net", net.ParseIP("10.89.3.7"),
+		[]PortMapping{{HostIP: "127.0.0.1", HostPort: 8443, ContainerPort: 443}})
+	assert.Equal(t, []string{"10.89.3.7/24"}, rt.CapabilityArgs["ips"])
+	pm := rt.CapabilityArgs["portMappings"].([]PortMapping)
+	assert.Equal(t, TCP, pm[0].Protocol, "protocol defaults to tcp")
+	rt = nw.runtimeConf("c1", "", nil, nil)
+	assert.Empty(t, rt.CapabilityArgs)
+}

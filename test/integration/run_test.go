@@ -1,0 +1,104 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
+)
+
+// running is a container started by runContainer: the minimal helper the
+// build tests need before pkg/runtime runs whole stacks.
+type running struct {
+	ID      string
+	IP      net.IP
+	LogPath string
+}
+
+// runContainer runs image ref as one container on a test network, with
+// ports published, and registers its removal with t.Cleanup.
+func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, hosts string, ports []runtime.PortMapping) running {
+	t.Helper()
+	id := fmt.Sprintf("it-%s-%d", name, time.Now().UnixNano()%1e6)
+	img, err := e.cd.GetImage(ctx, ref)
+	require.NoError(t, err)
+	require.NoError(t, img.Unpack(ctx, "overlayfs"))
+
+	dir := t.TempDir()
+	hostsFile := filepath.Join(dir, "hosts")
+	require.NoError(t, os.WriteFile(hostsFile, []byte("127.0.0.1 localhost\n"+hosts), 0o644))
+	logPath := filepath.Join(dir, "container.log")
+
+	c, err := e.cd.NewContainer(ctx, id,
+		containerd.WithImage(img),
+		containerd.WithSnapshotter("overlayfs"),
+		containerd.WithNewSnapshot(id+"-rootfs", img),
+		containerd.WithNewSpec(
+			oci.WithImageConfig(img),
+			oci.WithHostname(name),
+			oci.WithMounts([]specs.Mount{{Destination: "/etc/hosts", Type: "bind", Source: hostsFile, Options: []string{"rbind", "ro"}}}),
+		),
+	)
+	require.NoError(t, err)
+	nw, err := runtime.NewNetwork("inctest", runtime.WithSubnet("10.89.250.0/24"), runtime.WithStateDir(filepath.Join(e.engine.Root(), "cni-test")))
+	require.NoError(t, err)
+
+	task, err := c.NewTask(ctx, cio.LogFile(logPath))
+	require.NoError(t, err)
+	netns := fmt.Sprintf("/proc/%d/ns/net", task.Pid())
+	t.Cleanup(func() {
+		cctx := context.WithoutCancel(ctx)
+		if err := nw.Detach(cctx, id, netns, ports); err != nil {
+			t.Logf("detach: %v", err)
+		}
+		if st, err := task.Wait(cctx); err == nil {
+			_ = task.Kill(cctx, syscall.SIGKILL)
+			select {
+			case <-st:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		if _, err := task.Delete(cctx); err != nil && !errdefs.IsNotFound(err) {
+			t.Logf("delete task: %v", err)
+		}
+		if err := c.Delete(cctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
+			t.Logf("delete container: %v", err)
+		}
+		if t.Failed() {
+			if data, err := os.ReadFile(logPath); err == nil {
+				t.Logf("container log:\n%s", data)
+			}
+		}
+	})
+	ip, err := nw.Attach(ctx, id, netns, nil, ports)
+	require.NoError(t, err)
+	_, err = task.Wait(ctx)
+	require.NoError(t, err)
+	require.NoError(t, task.Start(ctx))
+	return running{ID: id, IP: ip, LogPath: logPath}
+}
+
+// freePort returns a TCP port on 127.0.0.1 nobody listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
