@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -19,6 +20,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/metadata"
 )
 
 // Target is one image to build: a marshalled graph, the image config to
@@ -67,7 +69,9 @@ func WithOutputs(o ...Output) Option { return func(c *config) { c.outputs = appe
 func WithCacheTo(cs ...Cache) Option { return func(c *config) { c.cacheTo = append(c.cacheTo, cs...) } }
 
 // WithCacheFrom imports a build cache.
-func WithCacheFrom(cs ...Cache) Option { return func(c *config) { c.cacheFrom = append(c.cacheFrom, cs...) } }
+func WithCacheFrom(cs ...Cache) Option {
+	return func(c *config) { c.cacheFrom = append(c.cacheFrom, cs...) }
+}
 
 // WithoutStore skips the export into the image store (graphs are still solved).
 func WithoutStore() Option { return func(c *config) { c.noStore = true } }
@@ -96,7 +100,7 @@ type ImageReport struct {
 	Service  string        `json:"service"`
 	Ref      string        `json:"ref"`
 	Digest   string        `json:"digest,omitempty"`
-	Vertices int           `json:"vertices"` // graph vertices BuildKit reported
+	Vertices int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
 	Cached   int           `json:"cached"`   // of which came from the cache
 	Ran      []string      `json:"ran"`      // names of the vertices that ran
 	Duration time.Duration `json:"duration"`
@@ -117,6 +121,7 @@ type Report struct {
 // updated by BuildKit when a solve succeeds.
 func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
 	start := time.Now()
+	ctx = withoutContainerdNamespace(ctx)
 	if len(targets) == 0 {
 		return Report{}, errors.New("nothing to build")
 	}
@@ -157,7 +162,7 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 	if err != nil {
 		return rep, err
 	}
-	defer commit(false)
+	defer func() { _ = commit(false) }()
 
 	inGraph := make(map[digest.Digest]bool, len(t.Definition.Metadata))
 	for d := range t.Definition.Metadata {
@@ -219,7 +224,7 @@ func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, 
 			return opt, nil, err
 		}
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return opt, nil, fmt.Errorf("%w: %v", ErrInvalidOutput, err)
+			return opt, nil, fmt.Errorf("%w: %w", ErrInvalidOutput, err)
 		}
 		tmp := final + ".partial"
 		files = append(files, staged{tmp: tmp, final: final})
@@ -258,6 +263,22 @@ func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, 
 	return opt, commit, nil
 }
 
+// withoutContainerdNamespace drops the containerd namespace header that
+// namespaces.WithNamespace puts on outgoing gRPC calls. Sent to buildkitd,
+// the header reaches its containerd worker as incoming metadata; containerd's
+// client then believes the namespace is set and sends none, and containerd
+// answers "namespace is required" when the image is named. Callers that
+// share one context between containerd and BuildKit hit this easily.
+func withoutContainerdNamespace(ctx context.Context) context.Context {
+	md, ok := metadata.FromOutgoingContext(ctx)
+	if !ok || len(md.Get(namespaces.GRPCHeader)) == 0 {
+		return ctx
+	}
+	md = md.Copy()
+	md.Delete(namespaces.GRPCHeader)
+	return metadata.NewOutgoingContext(ctx, md)
+}
+
 // tap follows one solve's status stream: which graph vertices ran or came
 // from the cache, and the last log lines of each vertex for error messages.
 type tap struct {
@@ -292,7 +313,11 @@ func (t *tap) counts() (total, cached int, ran []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for d, v := range t.vertex {
-		if !t.inGraph[d] {
+		// Vertices with no inputs (image sources, files made on scratch)
+		// are resolved, not cached: BuildKit reports them done, never
+		// cached, and runs them only when a vertex that uses them misses
+		// the cache, which then shows here as that vertex running.
+		if !t.inGraph[d] || len(v.Inputs) == 0 {
 			continue
 		}
 		total++

@@ -1,6 +1,10 @@
 package build
 
 import (
+	"context"
+
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"google.golang.org/grpc/metadata"
 	"path/filepath"
 	"testing"
 
@@ -69,4 +73,17 @@ func TestCacheEntryPerService(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidOutput)
 	_, err = ParseCache("src=/x")
 	assert.ErrorIs(t, err, ErrInvalidOutput)
+}
+
+func TestWithoutContainerdNamespace(t *testing.T) {
+	ctx := namespaces.WithNamespace(context.Background(), "inception")
+	md, _ := metadata.FromOutgoingContext(ctx)
+	require.NotEmpty(t, md.Get(namespaces.GRPCHeader), "precondition: the header is set")
+
+	stripped := withoutContainerdNamespace(metadata.AppendToOutgoingContext(ctx, "other", "kept"))
+	md, _ = metadata.FromOutgoingContext(stripped)
+	assert.Empty(t, md.Get(namespaces.GRPCHeader))
+	assert.Equal(t, []string{"kept"}, md.Get("other"))
+	orig, _ := metadata.FromOutgoingContext(ctx)
+	assert.NotEmpty(t, orig.Get(namespaces.GRPCHeader), "the caller's context is left as it was")
 }

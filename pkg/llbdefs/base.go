@@ -1,0 +1,178 @@
+package llbdefs
+
+import (
+	"cmp"
+	"context"
+	_ "embed" // policy-rc.d
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/util/system"
+)
+
+// policyRCD denies service starts while Debian packages install; see
+// files/debian/policy-rc.d.
+//
+//go:embed files/debian/policy-rc.d
+var policyRCD []byte
+
+// fileEpoch is the modification time of every file llbdefs writes
+// (2000-01-01T00:00:00Z). A fixed time keeps a config layer's content the
+// same from one build to the next.
+const fileEpoch = 946684800
+
+// base is the distro's base image. It is resolved locally first: the
+// project imports its own base into containerd and there is no registry.
+// PATH is set here rather than read from the base image's config (which
+// would take a resolver, that is I/O), so every exec sees the same PATH
+// whatever the base or the BuildKit version.
+func base(image string, c config) llb.State {
+	return llb.Image(c.base, llb.ResolveModePreferLocal,
+		llb.WithCustomNamef("%s: base %s", image, c.base)).
+		AddEnv("PATH", system.DefaultPathEnvUnix)
+}
+
+// Install installs pkgs with the distro's package manager, in one exec on
+// top of the state, for the image named image. Nothing the package manager
+// downloads lands in the layer.
+//
+// Debian runs apt-get with /var/cache/apt and /var/lib/apt/lists on
+// persistent cache mounts. apt locks both directories, so the mounts are
+// locked too, and their ids are per image ("inception-apt-cache-nginx"):
+// images that build in parallel never wait on each other's cache, and only
+// two builds of the same image take turns. Alpine runs apk add --no-cache.
+//
+//	st := llb.Image(llbdefs.DebianRef).With(llbdefs.Debian().Install("redis", "redis-server", "tini"))
+//
+// An empty package list or the zero Distro makes the state fail to marshal.
+func (d Distro) Install(image string, pkgs ...string) llb.StateOption {
+	name := llb.WithCustomNamef("%s: install packages", image)
+	if len(pkgs) == 0 {
+		return failed(fmt.Errorf("install packages for %s: empty package list", image))
+	}
+	switch d.family {
+	case FamilyDebian:
+		return func(s llb.State) llb.State {
+			return s.Run(debianInstall(image, pkgs), name).Root()
+		}
+	case FamilyAlpine:
+		args := append([]string{"apk", "add", "--no-cache"}, pkgs...)
+		return func(s llb.State) llb.State {
+			return s.Run(llb.Args(args), name).Root()
+		}
+	default:
+		return failed(fmt.Errorf("install packages for %s: %w", image, ErrNoDistro))
+	}
+}
+
+// debianInstall is the apt-get exec. The package names reach apt-get as
+// arguments of the script ("$@"), never spliced into shell text.
+func debianInstall(image string, pkgs []string) llb.RunOption {
+	const script = `apt-get update && apt-get install -y --no-install-recommends "$@"`
+	policy := llb.Scratch().File(
+		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
+			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),
+		llb.WithCustomNamef("%s: policy-rc.d, no services start during install", image))
+	return runOptions{
+		llb.Args(append([]string{"/bin/sh", "-c", script, "apt-install"}, pkgs...)),
+		llb.AddEnv("DEBIAN_FRONTEND", "noninteractive"),
+		llb.AddMount("/var/cache/apt", llb.Scratch(),
+			llb.AsPersistentCacheDir("inception-apt-cache-"+image, llb.CacheMountLocked)),
+		llb.AddMount("/var/lib/apt/lists", llb.Scratch(),
+			llb.AsPersistentCacheDir("inception-apt-lists-"+image, llb.CacheMountLocked)),
+		// BuildKit removes the mount point it creates afterwards: the file
+		// is in no layer.
+		llb.AddMount("/usr/sbin/policy-rc.d", policy, llb.SourcePath("/policy-rc.d"), llb.Readonly),
+	}
+}
+
+// runOptions groups several run options into one.
+type runOptions []llb.RunOption
+
+func (ro runOptions) SetRunOption(ei *llb.ExecInfo) {
+	for _, o := range ro {
+		o.SetRunOption(ei)
+	}
+}
+
+// failed is a StateOption whose state fails to marshal with err: how a
+// StateOption reports a mistake without breaking the chain it is used in.
+func failed(err error) llb.StateOption {
+	return func(s llb.State) llb.State {
+		return s.Async(func(context.Context, llb.State, *llb.Constraints) (llb.State, error) {
+			return llb.State{}, err
+		})
+	}
+}
+
+// file is one embedded file placed into an image.
+type file struct {
+	src  string      // path in the image's file set
+	dst  string      // absolute path in the image
+	mode os.FileMode // permission bits
+}
+
+// fileLayer writes files into a fresh, empty layer, with every directory
+// they need, all owned by root and dated fileEpoch. Nothing in it depends on
+// the packages below it, so it is built, cached and shipped on its own.
+//
+// The vertex, hence the cache key, depends on the files only. The layer's
+// bytes are not fully fixed: writing a child moves its directory's mtime to
+// the build's clock. Byte-identical layers also need the exporter's
+// rewrite-timestamp with a source date epoch (pkg/build).
+func fileLayer(name string, fsys fs.FS, files []file) (llb.State, error) {
+	created := llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())
+	root := llb.WithUIDGID(0, 0)
+
+	// Every ancestor directory explicitly and with fixed metadata: in a
+	// merge, this layer's /etc or /usr/local/bin stands for the whole
+	// directory's metadata. Sorted, a parent comes before its children.
+	var dirs []string
+	for _, f := range files {
+		for d := path.Dir(f.dst); d != "/" && !slices.Contains(dirs, d); d = path.Dir(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	slices.Sort(dirs)
+
+	var fa *llb.FileAction
+	for _, d := range dirs {
+		if fa == nil {
+			fa = llb.Mkdir(d, 0o755, root, created)
+			continue
+		}
+		fa = fa.Mkdir(d, 0o755, root, created)
+	}
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b file) int { return cmp.Compare(a.dst, b.dst) })
+	for _, f := range files {
+		dt, err := fs.ReadFile(fsys, f.src)
+		if err != nil {
+			return llb.State{}, fmt.Errorf("%w %s for %s: %w", ErrMissingFile, f.src, f.dst, err)
+		}
+		if fa == nil {
+			fa = llb.Mkfile(f.dst, f.mode, dt, root, created)
+			continue
+		}
+		fa = fa.Mkfile(f.dst, f.mode, dt, root, created)
+	}
+	if fa == nil {
+		return llb.Scratch(), nil
+	}
+	return llb.Scratch().File(fa, llb.WithCustomName(name)), nil
+}
+
+// withLayer puts layer on top of the state with a merge, not a copy: the
+// layer keeps its own cache key, so changing it never re-runs what is below.
+// Only for layers that touch no package database (see design.md: merged
+// dpkg status files lose packages).
+func withLayer(name string, layer llb.State) llb.StateOption {
+	return func(s llb.State) llb.State {
+		return llb.Merge([]llb.State{s, layer}, llb.WithCustomName(name))
+	}
+}

@@ -1,0 +1,114 @@
+package llbdefs
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// nginxFiles are the nginx image's config and entrypoint, as they land in
+// the image.
+//
+//go:embed files/nginx
+var nginxFiles embed.FS
+
+// Where the nginx image's own files go; the include file's directory is the
+// distro's (Layout.NginxConfDir).
+const (
+	nginxEntrypoint = "/usr/local/bin/nginx-entrypoint"
+	nginxTemplate   = "/etc/nginx/inception/server.conf.template"
+	nginxLogDir     = "/var/log/nginx"
+	// wwwRoot is the WordPress files volume, at the same path in wordpress.
+	wwwRoot = "/var/www/html"
+)
+
+// Nginx returns the nginx image: the stack's only entry point, HTTPS on 443
+// (TLS 1.2 and 1.3), serving the WordPress files volume and passing PHP to
+// php-fpm. The certificate comes from the tls_cert and tls_key secrets, or
+// is made self-signed on first start. DOMAIN_NAME and WORDPRESS_UPSTREAM in
+// the container's environment set the server name and the php-fpm address.
+//
+//	img, err := llbdefs.Nginx(llbdefs.WithDistro(llbdefs.Alpine()))
+func Nginx(opts ...Option) (Image, error) {
+	fsys, err := fs.Sub(nginxFiles, "files/nginx")
+	if err != nil {
+		return Image{}, fmt.Errorf("nginx files: %w", err)
+	}
+	return nginx(fsys, opts...)
+}
+
+// nginx builds the image from the files in fsys: the seam that lets tests
+// change one file and watch which vertices change with it.
+func nginx(fsys fs.FS, opts ...Option) (Image, error) {
+	const name = "nginx"
+	c, err := newConfig(opts)
+	if err != nil {
+		return Image{}, fmt.Errorf("%s: %w", name, err)
+	}
+	l := c.distro.Layout()
+
+	config, err := fileLayer("nginx: config and entrypoint", fsys, []file{
+		{src: "nginx-entrypoint", dst: nginxEntrypoint, mode: 0o755},
+		{src: "server.conf.template", dst: nginxTemplate, mode: 0o644},
+		{src: "inception.conf", dst: path.Join(l.NginxConfDir, "inception.conf"), mode: 0o644},
+	})
+	if err != nil {
+		return Image{}, fmt.Errorf("%s: %w", name, err)
+	}
+
+	st := base(name, c).With(
+		// The same package names on Debian and Alpine. tini is PID 1, curl
+		// runs the health check.
+		c.distro.Install(name, "nginx", "openssl", "tini", "curl"),
+		nginxSiteAndLogs(l),
+		withLayer("nginx: add config layer", config),
+	)
+
+	img := baseConfig(name, c.base)
+	img.Config.Entrypoint = []string{l.Tini, "--", nginxEntrypoint}
+	img.Config.Cmd = []string{"nginx", "-g", "daemon off;"}
+	img.Config.Env = append(img.Config.Env,
+		"DOMAIN_NAME=localhost",
+		"WORDPRESS_UPSTREAM=wordpress:9000",
+	)
+	img.Config.ExposedPorts = map[string]struct{}{"443/tcp": {}}
+	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}
+	// nginx's graceful stop: finish the requests in flight, then exit.
+	img.Config.StopSignal = "SIGQUIT"
+	img.Config.Labels[ocispec.AnnotationDescription] = "HTTPS entry point of the Inception stack: nginx with TLS 1.2/1.3 in front of WordPress"
+	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
+		Test:        []string{"CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"},
+		Interval:    5 * time.Second,
+		Timeout:     3 * time.Second,
+		StartPeriod: 5 * time.Second,
+		Retries:     3,
+	}
+	return Image{Name: name, State: st, Config: img}, nil
+}
+
+// nginxSiteAndLogs removes the distro's port 80 site and sends the log files
+// named in the distro's nginx.conf to the container's stdout and stderr, as
+// the official nginx image does. It changes files the package owns, so it
+// stays in the package chain rather than in the merged config layer, which
+// can add files but not remove them.
+func nginxSiteAndLogs(l Layout) llb.StateOption {
+	notFoundOK := llb.WithAllowNotFound(true)
+	access := path.Join(nginxLogDir, "access.log")
+	errorLog := path.Join(nginxLogDir, "error.log")
+	return func(s llb.State) llb.State {
+		return s.File(
+			llb.Rm(l.NginxDefaultSite, notFoundOK).
+				Rm(access, notFoundOK).
+				Symlink("/dev/stdout", access).
+				Rm(errorLog, notFoundOK).
+				Symlink("/dev/stderr", errorLog),
+			llb.WithCustomName("nginx: drop default site, logs to stdout/stderr"),
+		)
+	}
+}
