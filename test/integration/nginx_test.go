@@ -33,8 +33,9 @@ func TestNginxTLS(t *testing.T) {
 	ctx, e := setup(t)
 	rep := buildServices(ctx, t, e, "nginx")
 	port := freePort(t)
-	runContainer(ctx, t, e, "nginx", rep.Images[0].Ref, "127.0.0.1 wordpress\n",
-		[]runtime.PortMapping{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 443, Protocol: runtime.TCP}})
+	runContainer(ctx, t, e, "nginx", rep.Images[0].Ref,
+		[]runtime.PortMapping{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 443, Protocol: runtime.TCP}},
+		withHosts(t, "127.0.0.1 wordpress\n"))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 
 	handshake := func(version uint16) error {

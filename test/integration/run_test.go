@@ -30,8 +30,9 @@ type running struct {
 }
 
 // runContainer runs image ref as one container on a test network, with
-// ports published, and registers its removal with t.Cleanup.
-func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, hosts string, ports []runtime.PortMapping) running {
+// ports published and extra spec options (env, mounts, see withHosts), and
+// registers its removal with t.Cleanup.
+func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, ports []runtime.PortMapping, opts ...oci.SpecOpts) running {
 	t.Helper()
 	id := fmt.Sprintf("it-%s-%d", name, time.Now().UnixNano()%1e6)
 	img, err := e.cd.GetImage(ctx, ref)
@@ -39,19 +40,14 @@ func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, h
 	require.NoError(t, img.Unpack(ctx, "overlayfs"))
 
 	dir := t.TempDir()
-	hostsFile := filepath.Join(dir, "hosts")
-	require.NoError(t, os.WriteFile(hostsFile, []byte("127.0.0.1 localhost\n"+hosts), 0o644))
 	logPath := filepath.Join(dir, "container.log")
+	specOpts := append([]oci.SpecOpts{oci.WithImageConfig(img), oci.WithHostname(name)}, opts...)
 
 	c, err := e.cd.NewContainer(ctx, id,
 		containerd.WithImage(img),
 		containerd.WithSnapshotter("overlayfs"),
 		containerd.WithNewSnapshot(id+"-rootfs", img),
-		containerd.WithNewSpec(
-			oci.WithImageConfig(img),
-			oci.WithHostname(name),
-			oci.WithMounts([]specs.Mount{{Destination: "/etc/hosts", Type: "bind", Source: hostsFile, Options: []string{"rbind", "ro"}}}),
-		),
+		containerd.WithNewSpec(specOpts...),
 	)
 	require.NoError(t, err)
 	nw, err := runtime.NewNetwork("inctest", runtime.WithSubnet("10.89.250.0/24"), runtime.WithStateDir(filepath.Join(e.engine.Root(), "cni-test")))
@@ -90,6 +86,24 @@ func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, h
 	require.NoError(t, err)
 	require.NoError(t, task.Start(ctx))
 	return running{ID: id, IP: ip, LogPath: logPath}
+}
+
+// withHosts mounts an /etc/hosts with localhost and the given extra lines
+// ("127.0.0.1 wordpress\n").
+func withHosts(t *testing.T, extra string) oci.SpecOpts {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hosts")
+	require.NoError(t, os.WriteFile(p, []byte("127.0.0.1 localhost\n"+extra), 0o644))
+	return withBind(p, "/etc/hosts", true)
+}
+
+// withBind bind-mounts a host path into the container.
+func withBind(src, dst string, readOnly bool) oci.SpecOpts {
+	opts := []string{"rbind", "rw"}
+	if readOnly {
+		opts = []string{"rbind", "ro"}
+	}
+	return oci.WithMounts([]specs.Mount{{Destination: dst, Type: "bind", Source: src, Options: opts}})
 }
 
 // freePort returns a TCP port on 127.0.0.1 nobody listens on.
