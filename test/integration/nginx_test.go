@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +78,22 @@ func TestNginxTLS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNginxRunsUnderInit: PID 1 is tini, nginx runs in the foreground
+// under it, and the image's health check command succeeds.
+func TestNginxRunsUnderInit(t *testing.T) {
+	ctx, e := setup(t)
+	rep := buildServices(ctx, t, e, "nginx")
+	r := runContainer(ctx, t, e, "nginx", rep.Images[0].Ref, nil, withHosts(t, "127.0.0.1 wordpress\n"))
+	require.Eventually(t, func() bool {
+		code, _ := r.exec(ctx, t, "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health")
+		return code == 0
+	}, 30*time.Second, 300*time.Millisecond, "health check never passed; log:\n%s", r.logs(t))
+	code, comm := r.exec(ctx, t, "cat", "/proc/1/comm")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "tini", strings.TrimSpace(comm))
+	code, out := r.exec(ctx, t, "sh", "-c", "cat /proc/[0-9]*/comm")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "nginx")
 }

@@ -24,9 +24,53 @@ import (
 // running is a container started by runContainer: the minimal helper the
 // build tests need before pkg/runtime runs whole stacks.
 type running struct {
-	ID      string
-	IP      net.IP
-	LogPath string
+	ID        string
+	IP        net.IP
+	LogPath   string
+	Container containerd.Container
+	Task      containerd.Task
+}
+
+// exec runs args in the container and returns its exit code and output
+// (stdout and stderr together).
+func (r running) exec(ctx context.Context, t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	spec, err := r.Container.Spec(ctx)
+	require.NoError(t, err)
+	pspec := *spec.Process
+	pspec.Args = args
+	pspec.Terminal = false
+	// Output goes to a file the shim writes: FIFO streams lose the output of
+	// short execs on Debian's containerd 1.6 shim (seen here: most runs of
+	// `cat /proc/1/comm` came back empty).
+	outPath := filepath.Join(t.TempDir(), "exec.log")
+	id := fmt.Sprintf("exec-%d", time.Now().UnixNano())
+	p, err := r.Task.Exec(ctx, id, &pspec, cio.LogFile(outPath))
+	require.NoError(t, err)
+	defer p.Delete(context.WithoutCancel(ctx)) //nolint:errcheck // best effort
+	st, err := p.Wait(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(ctx))
+	select {
+	case es := <-st:
+		if _, err := p.Delete(ctx); err != nil {
+			t.Logf("delete exec: %v", err)
+		}
+		out, err := os.ReadFile(outPath)
+		require.NoError(t, err)
+		return int(es.ExitCode()), string(out)
+	case <-ctx.Done():
+		t.Fatalf("exec %v: %v", args, ctx.Err())
+	}
+	return -1, ""
+}
+
+// logs returns what the container printed so far.
+func (r running) logs(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(r.LogPath)
+	require.NoError(t, err)
+	return string(data)
 }
 
 // runContainer runs image ref as one container on a test network, with
@@ -85,7 +129,7 @@ func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, p
 	_, err = task.Wait(ctx)
 	require.NoError(t, err)
 	require.NoError(t, task.Start(ctx))
-	return running{ID: id, IP: ip, LogPath: logPath}
+	return running{ID: id, IP: ip, LogPath: logPath, Container: c, Task: task}
 }
 
 // withHosts mounts an /etc/hosts with localhost and the given extra lines
