@@ -180,7 +180,7 @@ func bootstrap(ctx context.Context, c config) (layerFile, error) {
 	cmd.Stderr = io.MultiWriter(c.log, &tail)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return layerFile{}, fmt.Errorf("%w: %v", ErrBootstrap, err)
+		return layerFile{}, fmt.Errorf("%w: %w", ErrBootstrap, err)
 	}
 	f, err := os.CreateTemp(c.tmpDir, "inception-base-*.tar.gz")
 	if err != nil {
@@ -194,7 +194,7 @@ func bootstrap(ctx context.Context, c config) (layerFile, error) {
 		}
 	}()
 	if err := cmd.Start(); err != nil {
-		return layerFile{}, fmt.Errorf("%w: start mmdebstrap: %v", ErrBootstrap, err)
+		return layerFile{}, fmt.Errorf("%w: start mmdebstrap: %w", ErrBootstrap, err)
 	}
 	diffH, blobH := sha256.New(), sha256.New()
 	counter := &countWriter{w: io.MultiWriter(f, blobH)}
@@ -203,7 +203,7 @@ func bootstrap(ctx context.Context, c config) (layerFile, error) {
 	closeErr := gz.Close()
 	waitErr := cmd.Wait()
 	if waitErr != nil {
-		return layerFile{}, fmt.Errorf("%w: mmdebstrap %s: %v\n%s\ncheck the mirror (--apt-mirror) and the suite (--suite)", ErrBootstrap, c.suite, waitErr, tail.String())
+		return layerFile{}, fmt.Errorf("%w: mmdebstrap %s: %w\n%s\ncheck the mirror (--apt-mirror) and the suite (--suite)", ErrBootstrap, c.suite, waitErr, tail.String())
 	}
 	if err := errors.Join(copyErr, closeErr); err != nil {
 		return layerFile{}, fmt.Errorf("compress base layer: %w", err)

@@ -115,11 +115,11 @@ func checkMirror(ctx context.Context, mirror, suite string) error {
 	url := strings.TrimRight(mirror, "/") + "/dists/" + suite + "/Release"
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v; pass a valid --apt-mirror URL", ErrMirrorUnreachable, mirror, err)
+		return fmt.Errorf("%w: %s: %w; pass a valid --apt-mirror URL", ErrMirrorUnreachable, mirror, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v; check the URL and the network, or pass another --apt-mirror", ErrMirrorUnreachable, mirror, err)
+		return fmt.Errorf("%w: %s: %w; check the URL and the network, or pass another --apt-mirror", ErrMirrorUnreachable, mirror, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -73,7 +73,11 @@ func (d Distro) Install(image string, pkgs ...string) llb.StateOption {
 // debianInstall is the apt-get exec. The package names reach apt-get as
 // arguments of the script ("$@"), never spliced into shell text.
 func debianInstall(image string, pkgs []string) llb.RunOption {
-	const script = `apt-get update && apt-get install -y --no-install-recommends "$@"`
+	// The base image tells apt to delete downloaded .deb files (no image
+	// should carry them). Here /var/cache/apt is a cache mount, not part of
+	// the layer, so keeping them makes a package change re-install from the
+	// cache instead of downloading everything again.
+	const script = `apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
 	policy := llb.Scratch().File(
 		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
 			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),

@@ -110,7 +110,7 @@ func NewNetwork(name string, opts ...NetworkOption) (*Network, error) {
 	}
 	list, err := libcni.NetworkConfFromBytes(conf)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNetwork, err)
+		return nil, fmt.Errorf("%w: %w", ErrNetwork, err)
 	}
 	return &Network{
 		name:   name,
@@ -161,11 +161,11 @@ func (n *Network) Attach(ctx context.Context, containerID, netnsPath string, ip 
 	rt := n.runtimeConf(containerID, netnsPath, ip, ports)
 	res, err := n.cni.AddNetworkList(ctx, n.list, rt)
 	if err != nil {
-		return nil, fmt.Errorf("%w: attach %s to %s: %v", ErrNetwork, containerID, n.name, err)
+		return nil, fmt.Errorf("%w: attach %s to %s: %w", ErrNetwork, containerID, n.name, err)
 	}
 	r, err := current.NewResultFromResult(res)
 	if err != nil {
-		return nil, fmt.Errorf("%w: result for %s: %v", ErrNetwork, containerID, err)
+		return nil, fmt.Errorf("%w: result for %s: %w", ErrNetwork, containerID, err)
 	}
 	for _, ipc := range r.IPs {
 		if ipc.Address.IP.To4() != nil {
@@ -185,7 +185,7 @@ func (n *Network) Detach(ctx context.Context, containerID, netnsPath string, por
 		}
 	}
 	if err := n.cni.DelNetworkList(ctx, n.list, n.runtimeConf(containerID, netnsPath, nil, ports)); err != nil {
-		return fmt.Errorf("%w: detach %s from %s: %v", ErrNetwork, containerID, n.name, err)
+		return fmt.Errorf("%w: detach %s from %s: %w", ErrNetwork, containerID, n.name, err)
 	}
 	return nil
 }
