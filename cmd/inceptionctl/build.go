@@ -56,6 +56,9 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	if o.format != "table" && o.format != "json" {
 		return usagef("--format %q: use table or json", o.format)
 	}
+	if err := build.CheckProgress(o.progress); err != nil {
+		return usagef("--progress: %w", err)
+	}
 	bopts := []build.Option{build.WithProgress(cmd.ErrOrStderr(), o.progress)}
 	for _, s := range o.outputs {
 		out, err := build.ParseOutput(s)

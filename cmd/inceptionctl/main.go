@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -20,7 +21,8 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "inceptionctl:", err)
 		var ue *usageError
-		if errors.As(err, &ue) {
+		// cobra reports an unknown subcommand with a plain error.
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 			os.Exit(2)
 		}
 		os.Exit(1)

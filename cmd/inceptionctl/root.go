@@ -38,7 +38,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.root, "root", envOr("INCEPTION_ROOT", engine.DefaultRoot), "engine state directory (env INCEPTION_ROOT)")
 	f.StringVar(&g.runDir, "run-dir", envOr("INCEPTION_RUN_DIR", engine.DefaultRunDir), "engine sockets and pid files (env INCEPTION_RUN_DIR)")
@@ -52,7 +51,25 @@ func newRootCmd() *cobra.Command {
 		newBaseCmd(g),
 		newBuildCmd(g),
 	)
+	markUsageErrors(cmd)
 	return cmd
+}
+
+// markUsageErrors makes argument-count errors of every command usage errors
+// (exit code 2), like flag errors.
+func markUsageErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return &usageError{err: err}
+			}
+			return nil
+		}
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	for _, sub := range cmd.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 // engine returns the engine the global flags describe.

@@ -84,10 +84,8 @@ func New(s Solver, opts ...Option) (*Builder, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	switch c.progressMode {
-	case progressui.AutoMode, progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode, progressui.QuietMode, progressui.DefaultMode:
-	default:
-		return nil, fmt.Errorf("progress mode %q: use auto, tty, plain, rawjson or quiet", c.progressMode)
+	if err := CheckProgress(string(c.progressMode)); err != nil {
+		return nil, err
 	}
 	if s == nil {
 		return nil, errors.New("no BuildKit client: start the engine with `inceptionctl engine start`")
@@ -113,6 +111,15 @@ func (r ImageReport) AllCached() bool { return r.Vertices > 0 && r.Cached == r.V
 type Report struct {
 	Images   []ImageReport `json:"images"`
 	Duration time.Duration `json:"duration"`
+}
+
+// CheckProgress says whether mode is a progress mode Builder knows.
+func CheckProgress(mode string) error {
+	switch progressui.DisplayMode(mode) {
+	case progressui.AutoMode, progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode, progressui.QuietMode, progressui.DefaultMode:
+		return nil
+	}
+	return fmt.Errorf("progress mode %q: use auto, tty, plain, rawjson or quiet", mode)
 }
 
 // Build solves every target in parallel under one progress display.
