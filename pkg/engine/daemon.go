@@ -217,7 +217,7 @@ func (d *daemon) ensure(ctx context.Context, proc string, timeout time.Duration)
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()
 		if _, err := d.ready(pctx); err != nil {
-			return fmt.Errorf("%s: %s listens but is not a %s of this engine (%v); stop what listens there or pick another --run-dir: %w",
+			return fmt.Errorf("%s: %s listens but is not a %s of this engine (%w); stop what listens there or pick another --run-dir: %w",
 				d.name, d.socket, d.name, err, ErrStartFailed)
 		}
 		return nil
