@@ -21,12 +21,6 @@ const DefaultRegistry = "docker.io/library/"
 // ImageFunc makes a service's image graph.
 type ImageFunc func(opts ...llbdefs.Option) (llbdefs.Image, error)
 
-// Service is one service of the stack.
-type Service struct {
-	Name  string
-	Image ImageFunc
-}
-
 // Stack is a named set of services.
 type Stack struct {
 	Name     string
