@@ -1,0 +1,142 @@
+package stack
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseEnvFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".env")
+	require.NoError(t, os.WriteFile(p, []byte("# comment\n\nLOGIN=jdoe\nexport DOMAIN_NAME=\"jdoe.42.fr\"\nWP_TITLE='My site = nice'\nEMPTY=\n"), 0o600))
+	env, err := ParseEnvFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"LOGIN": "jdoe", "DOMAIN_NAME": "jdoe.42.fr", "WP_TITLE": "My site = nice", "EMPTY": ""}, env)
+
+	env, err = ParseEnvFile(filepath.Join(t.TempDir(), "missing"))
+	require.NoError(t, err, "a missing .env means defaults")
+	assert.Empty(t, env)
+
+	require.NoError(t, os.WriteFile(p, []byte("LOGIN=x\nthis is s3cret\n"), 0o600))
+	_, err = ParseEnvFile(p)
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "line 2")
+	assert.NotContains(t, err.Error(), "s3cret", "a bad line may hold a password: never echo it")
+}
+
+func TestNewConfigDefaults(t *testing.T) {
+	c, err := NewConfig(map[string]string{"LOGIN": "jdoe"})
+	require.NoError(t, err)
+	assert.Equal(t, "jdoe.42.fr", c.Domain)
+	assert.Equal(t, "/home/jdoe/data", c.DataDir)
+	assert.Equal(t, 443, c.HTTPSPort)
+	assert.Equal(t, "https://jdoe.42.fr", c.SiteURL())
+	assert.Equal(t, "jdoe", c.Env["WP_ADMIN_USER"])
+	for _, svc := range BonusServices {
+		assert.True(t, c.Bonus[svc], svc)
+	}
+}
+
+func TestNewConfigRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"admin in admin name", map[string]string{"WP_ADMIN_USER": "SiteAdmin"}, `must not contain "admin"`},
+		{"administrator", map[string]string{"WP_ADMIN_USER": "ADMINISTRATOR"}, `must not contain "admin"`},
+		{"bad domain", map[string]string{"DOMAIN_NAME": "not a domain"}, "DOMAIN_NAME"},
+		{"bad port", map[string]string{"HTTPS_PORT": "70000"}, "HTTPS_PORT"},
+		{"reversed passive range", map[string]string{"FTP_PASV_MIN": "21110", "FTP_PASV_MAX": "21100"}, "FTP_PASV_MIN"},
+		{"same user twice", map[string]string{"WP_USER": "jdoe"}, "different from WP_ADMIN_USER"},
+		{"bad e-mail", map[string]string{"WP_USER_EMAIL": "nobody"}, "WP_USER_EMAIL"},
+		{"relative data dir", map[string]string{"DATA_DIR": "data"}, "absolute path"},
+		{"bad bonus switch", map[string]string{"ENABLE_REDIS": "maybe"}, "ENABLE_REDIS"},
+		{"bad login", map[string]string{"LOGIN": "J Doe"}, "LOGIN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"LOGIN": "jdoe"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			_, err := NewConfig(env)
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	_, err := NewConfig(map[string]string{"LOGIN": "jdoe", "WP_ADMIN_USER": "admin1", "HTTPS_PORT": "x"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WP_ADMIN_USER")
+	assert.Contains(t, err.Error(), "HTTPS_PORT", "every problem is reported at once")
+}
+
+func TestEnsureSecrets(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "secrets")
+	c, err := NewConfig(map[string]string{"LOGIN": "jdoe", "SECRETS_DIR": dir, "FTP_PASSWORD": "from-env-pw"})
+	require.NoError(t, err)
+	assert.NotContains(t, c.Env, "FTP_PASSWORD", "passwords never become service environment")
+
+	rep, err := c.EnsureSecrets()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{SecretDBRoot, SecretDB, SecretWPAdmin, SecretWPUser}, rep.Generated)
+	assert.Equal(t, []string{SecretFTP}, rep.FromEnv)
+	st, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+	values := map[string]string{}
+	for _, n := range append(rep.Generated, rep.FromEnv...) {
+		p := filepath.Join(dir, n)
+		st, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), n)
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		values[n] = string(data)
+	}
+	assert.Equal(t, "from-env-pw", values[SecretFTP])
+	assert.Len(t, values[SecretDB], 32)
+	assert.NotEqual(t, values[SecretDB], values[SecretDBRoot])
+
+	rep, err = c.EnsureSecrets()
+	require.NoError(t, err)
+	assert.Empty(t, rep.Generated, "existing secrets are kept")
+	data, _ := os.ReadFile(filepath.Join(dir, SecretDB))
+	assert.Equal(t, values[SecretDB], string(data))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, SecretDB), nil, 0o600))
+	_, err = c.EnsureSecrets()
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), SecretDB)
+}
+
+func TestInceptionWiring(t *testing.T) {
+	c, err := NewConfig(map[string]string{"LOGIN": "jdoe", "SECRETS_DIR": t.TempDir(), "ENABLE_ADMINER": "0"})
+	require.NoError(t, err)
+	st, err := Inception(c)
+	require.NoError(t, err)
+	for _, s := range st.Services {
+		assert.NotEqual(t, "adminer", s.Name, "switched-off bonus services are left out")
+		assert.Equal(t, RestartUnlessStopped, s.Restart.Mode, s.Name)
+		for k, v := range s.Env {
+			assert.NotContains(t, strings.ToUpper(k), "PASSWORD", "%s: passwords only as secret files", s.Name)
+			_ = v
+		}
+		for _, p := range s.Ports {
+			assert.Contains(t, []string{"nginx", "vsftpd"}, s.Name, "only nginx and FTP publish ports")
+			if s.Name == "nginx" {
+				assert.Equal(t, 443, p.ContainerPort)
+			}
+		}
+		for dep := range s.DependsOn {
+			assert.NotEqual(t, "adminer", dep)
+		}
+		if s.Name == "nginx" {
+			assert.Empty(t, s.Env["ADMINER_UPSTREAM"])
+		}
+	}
+}

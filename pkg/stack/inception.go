@@ -1,0 +1,137 @@
+package stack
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// wwwData owns the WordPress files volume (Debian's fixed www-data ids).
+const wwwData = 33
+
+// Inception returns the Inception stack configured by c: the services of
+// Default() with their environment, secrets, volumes, published ports,
+// dependencies and restart policies. Bonus services switched off in c are
+// left out, and nginx is told so (no /adminer/ or /site/ location).
+//
+//	cfg, _ := stack.NewConfig(env)
+//	st, err := stack.Inception(cfg)
+func Inception(c Config) (Stack, error) {
+	restart := RestartPolicy{Mode: RestartUnlessStopped}
+	env := func(keys ...string) map[string]string {
+		m := map[string]string{}
+		for _, k := range keys {
+			m[k] = c.Env[k]
+		}
+		return m
+	}
+	wordpressFiles := Mount{Kind: MountVolume, Source: "wordpress", Target: "/var/www/html", UID: wwwData, GID: wwwData}
+	tlsSecrets := []string{}
+	if c.HasTLS() {
+		tlsSecrets = []string{SecretTLSCert, SecretTLSKey}
+	}
+	on := func(svc string) bool {
+		enabled, bonus := c.Bonus[svc]
+		return !bonus || enabled
+	}
+	upstream := func(svc, addr string) string {
+		if on(svc) {
+			return addr
+		}
+		return ""
+	}
+
+	wire := map[string]func(*Service){
+		"nginx": func(s *Service) {
+			s.Env = env("DOMAIN_NAME", "HTTPS_PORT")
+			s.Env["WORDPRESS_UPSTREAM"] = "wordpress:9000"
+			s.Env["ADMINER_UPSTREAM"] = upstream("adminer", "adminer:9000")
+			s.Env["STATIC_UPSTREAM"] = upstream("static", "static:8080")
+			s.Secrets = tlsSecrets
+			ro := wordpressFiles
+			ro.ReadOnly = true
+			s.Mounts = []Mount{ro}
+			s.Ports = []Port{{HostIP: c.HostIP, HostPort: c.HTTPSPort, ContainerPort: 443, Protocol: TCP}}
+			s.DependsOn = map[string]Condition{"wordpress": ConditionStarted}
+			if on("adminer") {
+				s.DependsOn["adminer"] = ConditionStarted
+			}
+			if on("static") {
+				s.DependsOn["static"] = ConditionStarted
+			}
+		},
+		"wordpress": func(s *Service) {
+			s.Env = env("DOMAIN_NAME", "HTTPS_PORT", "MYSQL_DATABASE", "MYSQL_USER", "WP_TITLE",
+				"WP_ADMIN_USER", "WP_ADMIN_EMAIL", "WP_USER", "WP_USER_EMAIL")
+			s.Env["WORDPRESS_DB_HOST"] = "mariadb:3306"
+			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
+			s.Secrets = []string{SecretDB, SecretWPAdmin, SecretWPUser}
+			s.Mounts = []Mount{wordpressFiles}
+			s.DependsOn = map[string]Condition{"mariadb": ConditionHealthy}
+			if on("redis") {
+				s.DependsOn["redis"] = ConditionStarted
+			}
+		},
+		"mariadb": func(s *Service) {
+			s.Env = env("MYSQL_DATABASE", "MYSQL_USER")
+			s.Secrets = []string{SecretDBRoot, SecretDB}
+			s.Mounts = []Mount{{Kind: MountVolume, Source: "mariadb", Target: "/var/lib/mysql"}}
+			s.StopGracePeriod = 30 * time.Second
+		},
+		"redis": func(s *Service) {
+			s.Mounts = []Mount{{Kind: MountVolume, Source: "redis", Target: "/data"}}
+		},
+		"vsftpd": func(s *Service) {
+			s.Env = env("FTP_USER", "FTP_PASV_MIN", "FTP_PASV_MAX", "FTP_PASV_ADDRESS", "FTP_TLS")
+			s.Secrets = append([]string{SecretFTP}, tlsSecrets...)
+			s.Mounts = []Mount{wordpressFiles}
+			s.Ports = []Port{{HostIP: c.HostIP, HostPort: c.FTPPort, ContainerPort: 21, Protocol: TCP}}
+			for p := c.PasvMin; p <= c.PasvMax; p++ {
+				s.Ports = append(s.Ports, Port{HostIP: c.HostIP, HostPort: p, ContainerPort: p, Protocol: TCP})
+			}
+		},
+		"adminer": func(s *Service) {
+			s.DependsOn = map[string]Condition{"mariadb": ConditionStarted}
+		},
+		"static": func(*Service) {},
+	}
+
+	st := Stack{Name: "inception"}
+	for _, svc := range Default().Services {
+		if !on(svc.Name) {
+			continue
+		}
+		w, ok := wire[svc.Name]
+		if !ok {
+			return Stack{}, fmt.Errorf("%w: service %q has no run-time wiring in stack.Inception", ErrInvalid, svc.Name)
+		}
+		svc.Restart = restart
+		w(&svc)
+		st.Services = append(st.Services, svc)
+	}
+	// Drop dependencies on services the default stack does not have (yet).
+	names := map[string]bool{}
+	for _, s := range st.Services {
+		names[s.Name] = true
+	}
+	for i := range st.Services {
+		for dep := range st.Services[i].DependsOn {
+			if !names[dep] {
+				delete(st.Services[i].DependsOn, dep)
+			}
+		}
+	}
+	return st, nil
+}
+
+// VolumePath is where named volume name lives on the host.
+func (c Config) VolumePath(name string) string { return filepath.Join(c.DataDir, name) }
+
+// SiteURL is the address the site answers on.
+func (c Config) SiteURL() string {
+	if c.HTTPSPort == 443 {
+		return "https://" + c.Domain
+	}
+	return "https://" + c.Domain + ":" + strconv.Itoa(c.HTTPSPort)
+}
