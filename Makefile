@@ -44,9 +44,12 @@ lint: deps ## gofmt, go vet, golangci-lint
 unit: ## tests that need no daemon
 	$(GO) test -count=1 $(PKGS)
 
-test: deps lint inceptionctl ## lint, then every test, integration included, on the real engine
+test: deps lint inceptionctl examples ## lint, then every test, integration included, on the real engine
 	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd \
 	  $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 clean: down
 	rm -rf $(BIN)
+
+examples: ## compile the examples so they never rot
+	$(GO) build -o /dev/null ./examples/...
