@@ -29,6 +29,10 @@ type Layout struct {
 	// NginxDefaultSite is the distro's port 80 welcome site, removed from
 	// the nginx image.
 	NginxDefaultSite string
+	// PHP is the PHP command-line interpreter of the distro's PHP release.
+	PHP string
+	// PHPFPM is the FastCGI process manager of the same release.
+	PHPFPM string
 }
 
 // Distro is the base an image starts from: a base image reference, a way to
@@ -55,6 +59,8 @@ func Debian() Distro {
 			Tini:             "/usr/bin/tini",
 			NginxConfDir:     "/etc/nginx/conf.d",
 			NginxDefaultSite: "/etc/nginx/sites-enabled/default",
+			PHP:              "/usr/bin/php8.2",
+			PHPFPM:           "/usr/sbin/php-fpm8.2",
 		},
 	}
 }
@@ -72,6 +78,8 @@ func Alpine() Distro {
 			Tini:             "/sbin/tini",
 			NginxConfDir:     "/etc/nginx/http.d",
 			NginxDefaultSite: "/etc/nginx/http.d/default.conf",
+			PHP:              "/usr/bin/php84",
+			PHPFPM:           "/usr/sbin/php-fpm84",
 		},
 	}
 }

@@ -23,7 +23,10 @@ var nginxFiles embed.FS
 const (
 	nginxEntrypoint = "/usr/local/bin/nginx-entrypoint"
 	nginxTemplate   = "/etc/nginx/inception/server.conf.template"
-	nginxLogDir     = "/var/log/nginx"
+	// nginxAdminerTemplate is the /adminer/ location, rendered unless
+	// ADMINER_UPSTREAM is empty.
+	nginxAdminerTemplate = "/etc/nginx/inception/adminer.conf.template"
+	nginxLogDir          = "/var/log/nginx"
 	// wwwRoot is the WordPress files volume, at the same path in wordpress.
 	wwwRoot = "/var/www/html"
 )
@@ -32,7 +35,9 @@ const (
 // (TLS 1.2 and 1.3), serving the WordPress files volume and passing PHP to
 // php-fpm. The certificate comes from the tls_cert and tls_key secrets, or
 // is made self-signed on first start. DOMAIN_NAME and WORDPRESS_UPSTREAM in
-// the container's environment set the server name and the php-fpm address.
+// the container's environment set the server name and the php-fpm address;
+// ADMINER_UPSTREAM is Adminer's php-fpm, published at /adminer/ (set it
+// empty for a stack without Adminer).
 //
 //	img, err := llbdefs.Nginx(llbdefs.WithDistro(llbdefs.Alpine()))
 func Nginx(opts ...Option) (Image, error) {
@@ -56,6 +61,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 	config, err := fileLayer("nginx: config and entrypoint", fsys, []file{
 		{src: "nginx-entrypoint", dst: nginxEntrypoint, mode: 0o755},
 		{src: "server.conf.template", dst: nginxTemplate, mode: 0o644},
+		{src: "adminer.conf.template", dst: nginxAdminerTemplate, mode: 0o644},
 		{src: "inception.conf", dst: path.Join(l.NginxConfDir, "inception.conf"), mode: 0o644},
 	})
 	if err != nil {
@@ -76,6 +82,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 	img.Config.Env = append(img.Config.Env,
 		"DOMAIN_NAME=localhost",
 		"WORDPRESS_UPSTREAM=wordpress:9000",
+		"ADMINER_UPSTREAM=adminer:9000",
 	)
 	img.Config.ExposedPorts = map[string]struct{}{"443/tcp": {}}
 	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}

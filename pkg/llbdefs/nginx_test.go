@@ -138,9 +138,10 @@ func TestNginxGraph(t *testing.T) {
 				assert.Equal(t, int64(fileEpoch)*int64(time.Second), ts)
 			}
 			assert.Equal(t, map[string]int32{
-				"/usr/local/bin/nginx-entrypoint":           0o755,
-				"/etc/nginx/inception/server.conf.template": 0o644,
-				path.Join(tc.wantConfDir, "inception.conf"): 0o644,
+				"/usr/local/bin/nginx-entrypoint":            0o755,
+				"/etc/nginx/inception/server.conf.template":  0o644,
+				"/etc/nginx/inception/adminer.conf.template": 0o644,
+				path.Join(tc.wantConfDir, "inception.conf"):  0o644,
 			}, files)
 
 			tidy := g.ops[lower].GetFile()
@@ -181,6 +182,7 @@ func TestNginxImageConfig(t *testing.T) {
 				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				"DOMAIN_NAME=localhost",
 				"WORDPRESS_UPSTREAM=wordpress:9000",
+				"ADMINER_UPSTREAM=adminer:9000",
 			})
 			assert.Equal(t, map[string]struct{}{"443/tcp": {}}, c.ExposedPorts)
 			assert.Equal(t, map[string]struct{}{"/var/www/html": {}}, c.Volumes)
@@ -206,7 +208,7 @@ func TestNginxFileChangeRebuildsOnlyConfig(t *testing.T) {
 	embedded, err := fs.Sub(nginxFiles, "files/nginx")
 	require.NoError(t, err)
 	for _, tc := range nginxCases() {
-		for _, changed := range []string{"nginx-entrypoint", "server.conf.template", "inception.conf"} {
+		for _, changed := range []string{"nginx-entrypoint", "server.conf.template", "adminer.conf.template", "inception.conf"} {
 			t.Run(tc.name+"/"+changed, func(t *testing.T) {
 				modified := copyFS(t, embedded)
 				modified[changed].Data = append(modified[changed].Data, "\n# changed\n"...)
@@ -299,8 +301,27 @@ func TestNginxFiles(t *testing.T) {
 				`return 200 "ok\n";`,
 				"access_log /dev/stdout;",
 				"error_log /dev/stderr;",
+				"absolute_redirect off;",
+				"client_max_body_size 32m;",
+				"include /etc/nginx/inception/server.d/*.conf;",
+				`location ~ /\.(?!well-known/)`,
+				`location ~* ^/wp-content/uploads/.*\.php$`,
 			},
-			deny: []string{"listen 80", "TLSv1.1", "TLSv1 ", "ssl_prefer_server_ciphers on"},
+			deny: []string{"listen 80", "TLSv1.1", "TLSv1 ", "ssl_prefer_server_ciphers on", "@ADMINER_UPSTREAM@"},
+		},
+		{
+			name: "adminer location",
+			file: "adminer.conf.template",
+			want: []string{
+				"location = /adminer {",
+				"return 301 /adminer/;",
+				"location ^~ /adminer/ {",
+				"include fastcgi_params;",
+				"fastcgi_param SCRIPT_FILENAME /var/www/adminer/index.php;",
+				"fastcgi_param HTTP_HOST $http_host;",
+				"fastcgi_pass @ADMINER_UPSTREAM@;",
+			},
+			deny: []string{"server {", "root "},
 		},
 		{
 			name: "include",
@@ -318,6 +339,10 @@ func TestNginxFiles(t *testing.T) {
 				`-subj "/CN=$DOMAIN_NAME"`,
 				"DNS:$DOMAIN_NAME,DNS:localhost,IP:127.0.0.1",
 				"/etc/nginx/inception/server.conf.template",
+				"/etc/nginx/inception/adminer.conf.template",
+				"ADMINER_UPSTREAM=${ADMINER_UPSTREAM-adminer:9000}",
+				`check_upstream ADMINER_UPSTREAM "$ADMINER_UPSTREAM"`,
+				`rm -f "$server_d/adminer.conf"`,
 				"nginx -t",
 				"set -- nginx -g 'daemon off;'",
 				`exec "$@"`,

@@ -33,6 +33,8 @@ func Default() Stack {
 		Name: "inception",
 		Services: []Service{
 			{Name: "nginx", Image: llbdefs.Nginx},
+			{Name: "wordpress", Image: llbdefs.WordPress},
+			{Name: "adminer", Image: llbdefs.Adminer},
 			{Name: "vsftpd", Image: llbdefs.Vsftpd},
 			{Name: "static", Image: llbdefs.Static},
 		},
