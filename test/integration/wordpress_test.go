@@ -297,6 +297,15 @@ func TestWordPressStack(t *testing.T) {
 		assert.NoError(t, err, "the drop-in is in the site")
 	})
 
+	t.Run("no PHP errors in the logs after all of the above", func(t *testing.T) {
+		for name, r := range map[string]running{"wordpress": s.wp, "adminer": s.adminer} {
+			log := r.logs(t)
+			for _, bad := range []string{"PHP Fatal", "PHP Warning", "PHP Parse", "PHP Deprecated", "PHP Notice", "object-cache:"} {
+				assert.NotContains(t, log, bad, "%s log:\n%s", name, log)
+			}
+		}
+	})
+
 	t.Run("a new container on the same volume and database installs nothing", func(t *testing.T) {
 		again := s.startWordPress(ctx, t, e)
 		require.Eventually(t, func() bool {
@@ -308,6 +317,19 @@ func TestWordPressStack(t *testing.T) {
 			return code == 0
 		}, 30*time.Second, 300*time.Millisecond, "php-fpm never answered; log:\n%s", again.logs(t))
 	})
+}
+
+// TestPHPImagesBuildTwiceAllCached: with nothing changed, a second build
+// runs no vertex of either graph.
+func TestPHPImagesBuildTwiceAllCached(t *testing.T) {
+	ctx, e := setup(t)
+	first := buildServices(ctx, t, e, "wordpress", "adminer")
+	second := buildServices(ctx, t, e, "wordpress", "adminer")
+	require.Len(t, second.Images, 2)
+	for i, r := range second.Images {
+		assert.True(t, r.AllCached(), "%s: second build ran %v", r.Service, r.Ran)
+		assert.Equal(t, first.Images[i].Digest, r.Digest, "%s: same graph, same image digest", r.Service)
+	}
 }
 
 // TestWordPressRequiresDBPassword: without the db_password secret the
