@@ -37,6 +37,8 @@ func Default() Stack {
 			{Name: "adminer", Image: llbdefs.Adminer},
 			{Name: "vsftpd", Image: llbdefs.Vsftpd},
 			{Name: "static", Image: llbdefs.Static},
+			{Name: "mariadb", Image: llbdefs.MariaDB},
+			{Name: "redis", Image: llbdefs.Redis},
 		},
 	}
 }
