@@ -56,13 +56,31 @@ func (r running) exec(ctx context.Context, t *testing.T, args ...string) (int, s
 		if _, err := p.Delete(ctx); err != nil {
 			t.Logf("delete exec: %v", err)
 		}
-		out, err := os.ReadFile(outPath)
-		require.NoError(t, err)
-		return int(es.ExitCode()), string(out)
+		return int(es.ExitCode()), settledFile(t, outPath)
 	case <-ctx.Done():
 		t.Fatalf("exec %v: %v", args, ctx.Err())
 	}
 	return -1, ""
+}
+
+// settledFile reads path once its size has stopped changing: the shim may
+// still be copying the last writes of a process that has already exited.
+func settledFile(t *testing.T, path string) string {
+	t.Helper()
+	last := int64(-1)
+	for i := 0; i < 50; i++ {
+		st, err := os.Stat(path)
+		if err == nil && st.Size() == last {
+			break
+		}
+		if err == nil {
+			last = st.Size()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(out)
 }
 
 // logs returns what the container printed so far.
