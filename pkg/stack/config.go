@@ -26,6 +26,7 @@ const (
 	SecretFTP       = "ftp_password"
 	SecretTLSCert   = "tls_cert"
 	SecretTLSKey    = "tls_key"
+	SecretRedis     = "redis_password" // optional: Redis asks for it when present
 	secretFileMode  = 0o600
 	generatedLength = 24 // random bytes, base64url: 32 characters
 )
@@ -325,11 +326,9 @@ func writeSecret(path, value string) error {
 
 // HasTLS reports whether the secrets directory holds a certificate and key
 // for nginx (and FTPS); without them nginx makes a self-signed one.
-func (c Config) HasTLS() bool {
-	for _, n := range []string{SecretTLSCert, SecretTLSKey} {
-		if st, err := os.Stat(filepath.Join(c.SecretsDir, n)); err != nil || !st.Mode().IsRegular() {
-			return false
-		}
-	}
-	return true
+func (c Config) HasTLS() bool { return c.hasSecret(SecretTLSCert) && c.hasSecret(SecretTLSKey) }
+
+func (c Config) hasSecret(name string) bool {
+	st, err := os.Stat(filepath.Join(c.SecretsDir, name))
+	return err == nil && st.Mode().IsRegular()
 }

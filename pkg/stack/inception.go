@@ -31,6 +31,11 @@ func Inception(c Config) (Stack, error) {
 	if c.HasTLS() {
 		tlsSecrets = []string{SecretTLSCert, SecretTLSKey}
 	}
+	// Redis asks for a password only when the user made one.
+	redisSecrets := []string{}
+	if c.hasSecret(SecretRedis) {
+		redisSecrets = []string{SecretRedis}
+	}
 	on := func(svc string) bool {
 		enabled, bonus := c.Bonus[svc]
 		return !bonus || enabled
@@ -66,7 +71,7 @@ func Inception(c Config) (Stack, error) {
 				"WP_ADMIN_USER", "WP_ADMIN_EMAIL", "WP_USER", "WP_USER_EMAIL")
 			s.Env["WORDPRESS_DB_HOST"] = "mariadb:3306"
 			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
-			s.Secrets = []string{SecretDB, SecretWPAdmin, SecretWPUser}
+			s.Secrets = append([]string{SecretDB, SecretWPAdmin, SecretWPUser}, redisSecrets...)
 			s.Mounts = []Mount{wordpressFiles}
 			s.DependsOn = map[string]Condition{"mariadb": ConditionHealthy}
 			if on("redis") {
@@ -81,6 +86,7 @@ func Inception(c Config) (Stack, error) {
 		},
 		"redis": func(s *Service) {
 			s.Mounts = []Mount{{Kind: MountVolume, Source: "redis", Target: "/data"}}
+			s.Secrets = redisSecrets
 		},
 		"vsftpd": func(s *Service) {
 			s.Env = env("FTP_USER", "FTP_PASV_MIN", "FTP_PASV_MAX", "FTP_PASV_ADDRESS", "FTP_TLS")
@@ -109,18 +115,6 @@ func Inception(c Config) (Stack, error) {
 		svc.Restart = restart
 		w(&svc)
 		st.Services = append(st.Services, svc)
-	}
-	// Drop dependencies on services the default stack does not have (yet).
-	names := map[string]bool{}
-	for _, s := range st.Services {
-		names[s.Name] = true
-	}
-	for i := range st.Services {
-		for dep := range st.Services[i].DependsOn {
-			if !names[dep] {
-				delete(st.Services[i].DependsOn, dep)
-			}
-		}
 	}
 	return st, nil
 }
