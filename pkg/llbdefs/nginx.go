@@ -26,7 +26,10 @@ const (
 	// nginxAdminerTemplate is the /adminer/ location, rendered unless
 	// ADMINER_UPSTREAM is empty.
 	nginxAdminerTemplate = "/etc/nginx/inception/adminer.conf.template"
-	nginxLogDir          = "/var/log/nginx"
+	// nginxStaticTemplate is the /site/ location (the static site),
+	// rendered unless STATIC_UPSTREAM is empty.
+	nginxStaticTemplate = "/etc/nginx/inception/static.conf.template"
+	nginxLogDir         = "/var/log/nginx"
 	// wwwRoot is the WordPress files volume, at the same path in wordpress.
 	wwwRoot = "/var/www/html"
 )
@@ -36,8 +39,9 @@ const (
 // php-fpm. The certificate comes from the tls_cert and tls_key secrets, or
 // is made self-signed on first start. DOMAIN_NAME and WORDPRESS_UPSTREAM in
 // the container's environment set the server name and the php-fpm address;
-// ADMINER_UPSTREAM is Adminer's php-fpm, published at /adminer/ (set it
-// empty for a stack without Adminer).
+// ADMINER_UPSTREAM is Adminer's php-fpm, published at /adminer/, and
+// STATIC_UPSTREAM the static site's server, published at /site/ (set either
+// empty for a stack without that service).
 //
 //	img, err := llbdefs.Nginx(llbdefs.WithDistro(llbdefs.Alpine()))
 func Nginx(opts ...Option) (Image, error) {
@@ -62,6 +66,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 		{src: "nginx-entrypoint", dst: nginxEntrypoint, mode: 0o755},
 		{src: "server.conf.template", dst: nginxTemplate, mode: 0o644},
 		{src: "adminer.conf.template", dst: nginxAdminerTemplate, mode: 0o644},
+		{src: "static.conf.template", dst: nginxStaticTemplate, mode: 0o644},
 		{src: "inception.conf", dst: path.Join(l.NginxConfDir, "inception.conf"), mode: 0o644},
 	})
 	if err != nil {
@@ -83,6 +88,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 		"DOMAIN_NAME=localhost",
 		"WORDPRESS_UPSTREAM=wordpress:9000",
 		"ADMINER_UPSTREAM=adminer:9000",
+		"STATIC_UPSTREAM=static:8080",
 	)
 	img.Config.ExposedPorts = map[string]struct{}{"443/tcp": {}}
 	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}

@@ -141,6 +141,7 @@ func TestNginxGraph(t *testing.T) {
 				"/usr/local/bin/nginx-entrypoint":            0o755,
 				"/etc/nginx/inception/server.conf.template":  0o644,
 				"/etc/nginx/inception/adminer.conf.template": 0o644,
+				"/etc/nginx/inception/static.conf.template":  0o644,
 				path.Join(tc.wantConfDir, "inception.conf"):  0o644,
 			}, files)
 
@@ -183,6 +184,7 @@ func TestNginxImageConfig(t *testing.T) {
 				"DOMAIN_NAME=localhost",
 				"WORDPRESS_UPSTREAM=wordpress:9000",
 				"ADMINER_UPSTREAM=adminer:9000",
+				"STATIC_UPSTREAM=static:8080",
 			})
 			assert.Equal(t, map[string]struct{}{"443/tcp": {}}, c.ExposedPorts)
 			assert.Equal(t, map[string]struct{}{"/var/www/html": {}}, c.Volumes)
@@ -208,7 +210,7 @@ func TestNginxFileChangeRebuildsOnlyConfig(t *testing.T) {
 	embedded, err := fs.Sub(nginxFiles, "files/nginx")
 	require.NoError(t, err)
 	for _, tc := range nginxCases() {
-		for _, changed := range []string{"nginx-entrypoint", "server.conf.template", "adminer.conf.template", "inception.conf"} {
+		for _, changed := range []string{"nginx-entrypoint", "server.conf.template", "adminer.conf.template", "static.conf.template", "inception.conf"} {
 			t.Run(tc.name+"/"+changed, func(t *testing.T) {
 				modified := copyFS(t, embedded)
 				modified[changed].Data = append(modified[changed].Data, "\n# changed\n"...)

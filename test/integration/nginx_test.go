@@ -36,7 +36,7 @@ func TestNginxTLS(t *testing.T) {
 	port := freePort(t)
 	runContainer(ctx, t, e, "nginx", rep.Images[0].Ref,
 		[]runtime.PortMapping{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 443, Protocol: runtime.TCP}},
-		withHosts(t, "127.0.0.1 wordpress\n127.0.0.1 adminer\n"))
+		withHosts(t, "127.0.0.1 wordpress\n127.0.0.1 adminer\n127.0.0.1 static\n"))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 
 	handshake := func(version uint16) error {
@@ -85,7 +85,7 @@ func TestNginxTLS(t *testing.T) {
 func TestNginxRunsUnderInit(t *testing.T) {
 	ctx, e := setup(t)
 	rep := buildServices(ctx, t, e, "nginx")
-	r := runContainer(ctx, t, e, "nginx", rep.Images[0].Ref, nil, withHosts(t, "127.0.0.1 wordpress\n127.0.0.1 adminer\n"))
+	r := runContainer(ctx, t, e, "nginx", rep.Images[0].Ref, nil, withHosts(t, "127.0.0.1 wordpress\n127.0.0.1 adminer\n127.0.0.1 static\n"))
 	require.Eventually(t, func() bool {
 		code, _ := r.exec(ctx, t, "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health")
 		return code == 0

@@ -35,7 +35,7 @@ const (
 // on the test network as the stack runs them: the files volume shared by
 // wordpress and nginx, each upstream reachable by its service name.
 type wpStack struct {
-	db, redis, wp, adminer, nginx running
+	db, redis, wp, adminer, static, nginx running
 	port                          int    // nginx's published port
 	url                           string // https://127.0.0.1:PORT
 	www                           string // the files volume on the host
@@ -45,7 +45,7 @@ type wpStack struct {
 
 func startWordPressStack(ctx context.Context, t *testing.T, e *env) wpStack {
 	t.Helper()
-	rep := buildServices(ctx, t, e, "mariadb", "redis", "wordpress", "adminer", "nginx")
+	rep := buildServices(ctx, t, e, "mariadb", "redis", "wordpress", "adminer", "static", "nginx")
 	s := wpStack{refs: map[string]string{}, www: t.TempDir(), secrets: t.TempDir()}
 	for _, img := range rep.Images {
 		s.refs[img.Service] = img.Ref
@@ -69,10 +69,11 @@ func startWordPressStack(ctx context.Context, t *testing.T, e *env) wpStack {
 	s.wp = s.startWordPress(ctx, t, e)
 	s.adminer = runContainer(ctx, t, e, "adminer", s.refs["adminer"], nil,
 		withHosts(t, s.db.IP.String()+" mariadb\n"))
+	s.static = runContainer(ctx, t, e, "static", s.refs["static"], nil)
 	s.nginx = runContainer(ctx, t, e, "nginx", s.refs["nginx"],
 		[]runtime.PortMapping{{HostIP: "127.0.0.1", HostPort: s.port, ContainerPort: 443, Protocol: runtime.TCP}},
 		withBind(s.www, "/var/www/html", true),
-		withHosts(t, s.wp.IP.String()+" wordpress\n"+s.adminer.IP.String()+" adminer\n"))
+		withHosts(t, s.wp.IP.String()+" wordpress\n"+s.adminer.IP.String()+" adminer\n"+s.static.IP.String()+" static\n"))
 	return s
 }
 
@@ -169,6 +170,16 @@ func TestWordPressStack(t *testing.T) {
 		assert.Contains(t, home, "Inception test site")
 		assert.Contains(t, home, "/wp-content/themes/twentytwentythree/", "the block theme renders the page")
 		assert.Contains(t, s.wp.logs(t), "installed WordPress")
+	})
+
+	t.Run("the static site answers at /site/", func(t *testing.T) {
+		code, _, body := wpDo(t, client, http.MethodGet, s.url+"/site/", nil)
+		require.Equal(t, http.StatusOK, code)
+		assert.Contains(t, strings.ToLower(body), "<html")
+		assert.NotContains(t, body, "wp-content", "served by the static site, not WordPress")
+		code, hdr, _ := wpDo(t, client, http.MethodGet, s.url+"/site/style.css", nil)
+		assert.Equal(t, http.StatusOK, code)
+		assert.Contains(t, hdr.Get("Content-Type"), "text/css")
 	})
 
 	t.Run("nginx serves static files from the volume", func(t *testing.T) {
