@@ -1,0 +1,139 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/platforms"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// imageFiles walks every layer of the stored image ref and calls fn for each
+// file entry (whiteouts included), lower layers first; it returns the image
+// config JSON.
+func imageFiles(ctx context.Context, t *testing.T, e *env, ref string, fn func(layer int, h *tar.Header, r io.Reader)) []byte {
+	t.Helper()
+	img, err := e.cd.ImageService().Get(ctx, ref)
+	require.NoError(t, err)
+	cs := e.cd.ContentStore()
+	m, err := images.Manifest(ctx, cs, img.Target, platforms.Default())
+	require.NoError(t, err)
+	cfg, err := content.ReadBlob(ctx, cs, m.Config)
+	require.NoError(t, err)
+	for i, l := range m.Layers {
+		ra, err := cs.ReaderAt(ctx, l)
+		require.NoError(t, err)
+		var r io.Reader = content.NewReader(ra)
+		if strings.HasSuffix(l.MediaType, "gzip") {
+			gz, err := gzip.NewReader(r)
+			require.NoError(t, err)
+			r = gz
+		}
+		tr := tar.NewReader(r)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err, "%s layer %d", ref, i)
+			fn(i, h, tr)
+		}
+		ra.Close()
+	}
+	return cfg
+}
+
+// TestImageContents builds every image and reads every layer and the
+// config once:
+//   - no test secret value anywhere, no file under /run/secrets, no .env
+//     file, no apt lists or downloaded .deb files;
+//   - for Debian images, the dpkg database that wins (the last layer's
+//     /var/lib/dpkg/status) lists the base system and the image's own
+//     packages as installed: no layer merge lost a package.
+func TestImageContents(t *testing.T) {
+	ctx, e := setup(t)
+	rep := buildServices(ctx, t, e)
+	require.Len(t, rep.Images, 7, "the stack has seven images")
+	secrets := []string{wpAdminPassword, wpUserPassword, wpDBPassword, "Db-root-pass-1"}
+	packages := map[string][]string{
+		"nginx":     {"nginx", "openssl", "tini", "curl"},
+		"wordpress": {"php8.2-fpm", "php8.2-mysql", "php8.2-redis", "tini"},
+		"mariadb":   {"mariadb-server", "tini"},
+		"redis":     {"redis-server", "tini"},
+		"vsftpd":    {"vsftpd", "tini"},
+		"adminer":   {"adminer", "php8.2-fpm", "tini"},
+	}
+	base := []string{"base-files", "dpkg", "apt", "bash", "coreutils", "libc6"}
+	for _, img := range rep.Images {
+		t.Run(img.Service, func(t *testing.T) {
+			var status []byte
+			cfg := imageFiles(ctx, t, e, img.Ref, func(layer int, h *tar.Header, r io.Reader) {
+				name := path.Clean("/" + h.Name)
+				assert.False(t, strings.HasPrefix(name, "/run/secrets/"), "secret file %s in layer %d", name, layer)
+				assert.NotEqual(t, ".env", path.Base(name), "%s in layer %d", name, layer)
+				assert.False(t, strings.HasSuffix(name, ".deb"), "downloaded package %s in layer %d", name, layer)
+				if strings.HasPrefix(name, "/var/lib/apt/lists/") && h.Typeflag == tar.TypeReg && path.Base(name) != "lock" {
+					assert.Failf(t, "apt list in a layer", "%s in layer %d", name, layer)
+				}
+				if h.Typeflag != tar.TypeReg || h.Size > 64<<20 {
+					return
+				}
+				data, err := io.ReadAll(r)
+				require.NoError(t, err)
+				for _, s := range secrets {
+					assert.False(t, bytes.Contains(data, []byte(s)), "a test secret in %s (layer %d)", name, layer)
+				}
+				if name == "/var/lib/dpkg/status" {
+					status = data
+				}
+			})
+			for _, s := range secrets {
+				assert.NotContains(t, string(cfg), s)
+			}
+			assert.NotContains(t, strings.ToLower(string(cfg)), "password=", "no password in the image config")
+			assert.NotContains(t, img.Ref, ":latest")
+
+			want, debian := packages[img.Service]
+			if !debian {
+				assert.Empty(t, status, "%s has no package manager", img.Service)
+				return
+			}
+			require.NotEmpty(t, status, "no dpkg status file")
+			installed := dpkgInstalled(string(status))
+			for _, p := range append(base, want...) {
+				assert.True(t, installed[p], "%s: package %s not installed per dpkg", img.Service, p)
+			}
+		})
+	}
+}
+
+// dpkgInstalled parses a dpkg status file into the set of installed packages.
+func dpkgInstalled(status string) map[string]bool {
+	out := map[string]bool{}
+	for _, stanza := range strings.Split(status, "\n\n") {
+		var name string
+		ok := false
+		for _, line := range strings.Split(stanza, "\n") {
+			if v, found := strings.CutPrefix(line, "Package: "); found {
+				name = v
+			}
+			if line == "Status: install ok installed" {
+				ok = true
+			}
+		}
+		if name != "" && ok {
+			out[name] = true
+		}
+	}
+	return out
+}
