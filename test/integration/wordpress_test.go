@@ -36,11 +36,11 @@ const (
 // wordpress and nginx, each upstream reachable by its service name.
 type wpStack struct {
 	db, redis, wp, adminer, static, nginx running
-	port                          int    // nginx's published port
-	url                           string // https://127.0.0.1:PORT
-	www                           string // the files volume on the host
-	secrets                       string // the secrets directory on the host
-	refs                          map[string]string
+	port                                  int    // nginx's published port
+	url                                   string // https://127.0.0.1:PORT
+	www                                   string // the files volume on the host
+	secrets                               string // the secrets directory on the host
+	refs                                  map[string]string
 }
 
 func startWordPressStack(ctx context.Context, t *testing.T, e *env) wpStack {
