@@ -33,7 +33,7 @@ func imageFiles(ctx context.Context, t *testing.T, e *env, ref string, fn func(l
 	for i, l := range m.Layers {
 		ra, err := cs.ReaderAt(ctx, l)
 		require.NoError(t, err)
-		var r io.Reader = content.NewReader(ra)
+		r := io.Reader(content.NewReader(ra))
 		if strings.HasSuffix(l.MediaType, "gzip") {
 			gz, err := gzip.NewReader(r)
 			require.NoError(t, err)
