@@ -27,11 +27,12 @@ base: engine ## the debian:bookworm base image
 build: base ## every service image
 	$(CTL) build --progress plain
 
-up: build ## build, then run the stack (the runtime lands with its issue: for now this builds)
-	@echo "images built; running the stack arrives with the runtime (pkg/runtime)"
+UP_FLAGS ?=
+up: build ## build what changed, then run the stack and wait until it is healthy
+	$(CTL) up -d --wait --wait-timeout 10m --progress plain $(UP_FLAGS)
 
-down: inceptionctl ## stop the engine
-	$(CTL) engine stop
+down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps running)
+	$(CTL) down
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -48,7 +49,8 @@ test: deps lint inceptionctl examples ## lint, then every test, integration incl
 	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd \
 	  $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
-clean: down
+clean: down ## stop the stack and the engine, remove bin/
+	$(CTL) engine stop
 	rm -rf $(BIN)
 
 examples: ## compile the examples so they never rot

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/base"
@@ -91,19 +90,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		return err
 	}
 	defer s.Close()
-	if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
-		return err
-	}
-	bk, err := client.New(ctx, s.engine.BuildkitAddress())
-	if err != nil {
-		return fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
-	}
-	defer bk.Close()
-	b, err := build.New(bk, bopts...)
-	if err != nil {
-		return usagef("%w", err)
-	}
-	report, err := b.Build(ctx, targets)
+	report, err := s.buildTargets(ctx, cmd.ErrOrStderr(), []base.Option{base.WithMirror(o.mirror)}, targets, bopts...)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 // Command inceptionctl builds and runs the Inception stack with BuildKit and
 // containerd, without Dockerfiles and without Docker.
 //
-// Exit codes: 0 success, 1 failure, 2 usage error.
+// Exit codes: 0 success, 1 failure, 2 usage error; exec exits with the
+// command's exit code.
 package main
 
 import (
@@ -18,6 +19,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
+	var ce *exitCodeError
+	if errors.As(err, &ce) {
+		os.Exit(ce.code) // exec: the command's own exit code, no message
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "inceptionctl:", err)
 		var ue *usageError

@@ -50,6 +50,9 @@ func newRootCmd() *cobra.Command {
 		newEngineCmd(g),
 		newBaseCmd(g),
 		newBuildCmd(g),
+		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
+		newStopCmd(g), newStartCmd(g), newRestartCmd(g),
+		newSuperviseCmd(g), newLoggerCmd(),
 	)
 	markUsageErrors(cmd)
 	return cmd

@@ -50,6 +50,8 @@ type Network struct {
 	subnet *net.IPNet
 	cni    *libcni.CNIConfig
 	list   *libcni.NetworkConfigList
+	// ipamDir is host-local's data dir; leases are under <ipamDir>/<name>.
+	ipamDir string
 }
 
 type networkConfig struct {
@@ -113,11 +115,12 @@ func NewNetwork(name string, opts ...NetworkOption) (*Network, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNetwork, err)
 	}
 	return &Network{
-		name:   name,
-		bridge: c.bridge,
-		subnet: subnet,
-		cni:    libcni.NewCNIConfigWithCacheDir(c.binDirs, filepath.Join(c.stateDir, "cache"), nil),
-		list:   list,
+		name:    name,
+		bridge:  c.bridge,
+		subnet:  subnet,
+		cni:     libcni.NewCNIConfigWithCacheDir(c.binDirs, filepath.Join(c.stateDir, "cache"), nil),
+		list:    list,
+		ipamDir: filepath.Join(c.stateDir, "ipam"),
 	}, nil
 }
 
@@ -208,3 +211,98 @@ func (n *Network) runtimeConf(containerID, netnsPath string, ip net.IP, ports []
 	}
 	return &libcni.RuntimeConf{ContainerID: containerID, NetNS: netnsPath, IfName: "eth0", CapabilityArgs: caps}
 }
+
+// attachment is what CNI's cache says about a container on the network.
+type attachment struct {
+	netns string
+	ip    string // the requested address, "" when none was asked for
+	ports []PortMapping
+}
+
+// cachedAttachment returns the container's attachment from CNI's cache, or
+// nil when it has none (never attached, or detached).
+func (n *Network) cachedAttachment(containerID string) (*attachment, error) {
+	atts, err := n.cni.GetCachedAttachments(containerID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read CNI cache: %w", ErrNetwork, err)
+	}
+	for _, a := range atts {
+		if a.Network != n.name || a.ContainerID != containerID {
+			continue
+		}
+		out := &attachment{netns: a.NetNS}
+		if ips, ok := a.CapabilityArgs["ips"].([]any); ok && len(ips) > 0 {
+			out.ip, _ = ips[0].(string)
+		}
+		if pm, ok := a.CapabilityArgs["portMappings"]; ok {
+			// The cache holds what runtimeConf put in: round-trip it.
+			data, err := json.Marshal(pm)
+			if err == nil {
+				_ = json.Unmarshal(data, &out.ports)
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// Teardown removes the whole network: every attachment CNI's cache knows
+// for it and those of containerIDs (their address leases, port mappings and
+// firewall rules: the per-container iptables chains go with them), the IPAM
+// leases directory, and the bridge, which the bridge plugin never removes.
+// Safe to repeat.
+func (n *Network) Teardown(ctx context.Context, containerIDs ...string) error {
+	ids := map[string]bool{}
+	for _, id := range containerIDs {
+		ids[id] = true
+	}
+	atts, err := n.cni.GetCachedAttachments("")
+	if err != nil {
+		return fmt.Errorf("%w: read CNI cache: %w", ErrNetwork, err)
+	}
+	var errs []error
+	for _, a := range atts {
+		if a.Network != n.name {
+			continue
+		}
+		delete(ids, a.ContainerID)
+		var ports []PortMapping
+		if pm, ok := a.CapabilityArgs["portMappings"]; ok {
+			if data, err := json.Marshal(pm); err == nil {
+				_ = json.Unmarshal(data, &ports)
+			}
+		}
+		errs = append(errs, n.Detach(ctx, a.ContainerID, a.NetNS, ports))
+	}
+	for id := range ids {
+		errs = append(errs, n.Detach(ctx, id, "", nil))
+	}
+	if n.ipamDir != "" {
+		errs = append(errs, os.RemoveAll(filepath.Join(n.ipamDir, n.name)))
+	}
+	errs = append(errs, deleteBridge(n.bridge))
+	return errors.Join(errs...)
+}
+
+// firstServiceHost is the host number of the first service's address: .1
+// is the gateway, and a few addresses stay free below the services.
+const firstServiceHost = 10
+
+// ServiceAddress is the fixed address of the i-th service of a stack on the
+// network (.10, .11, ...): deterministic, so a service keeps its address
+// across restarts, recreations and reboots.
+func (n *Network) ServiceAddress(i int) (net.IP, error) {
+	ones, bits := n.subnet.Mask.Size()
+	size := 1 << (bits - ones)
+	host := firstServiceHost + i
+	if i < 0 || host >= size-1 {
+		return nil, fmt.Errorf("%w: subnet %s has no room for service #%d (address .%d): use a larger subnet", ErrNetwork, n.subnet, i+1, host)
+	}
+	base := n.subnet.IP.To4()
+	v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	v += uint32(host)
+	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).To4(), nil
+}
+
+// Subnet is the network's subnet in CIDR form.
+func (n *Network) Subnet() string { return n.subnet.String() }

@@ -87,12 +87,18 @@ func (p RestartPolicy) String() string {
 // unhealthy after Retries failures in a row, failures during StartPeriod
 // do not count. Test follows the image config: ["CMD", args...] or
 // ["CMD-SHELL", "command"]; ["NONE"] disables the image's check.
+// Zero durations and retries take the image's values, then docker's
+// defaults (interval 30 s, timeout 30 s, start interval 5 s, 3 retries).
 type HealthCheck struct {
 	Test        []string
 	Interval    time.Duration
 	Timeout     time.Duration
 	StartPeriod time.Duration
-	Retries     int
+	// StartInterval is the time between checks during StartPeriod, so a
+	// service can be found healthy soon after it starts while the steady
+	// Interval stays long.
+	StartInterval time.Duration
+	Retries       int
 }
 
 // Protocol is a published port's protocol.

@@ -67,16 +67,20 @@ func (r running) exec(ctx context.Context, t *testing.T, args ...string) (int, s
 // still be copying the last writes of a process that has already exited.
 func settledFile(t *testing.T, path string) string {
 	t.Helper()
-	last := int64(-1)
-	for i := 0; i < 50; i++ {
+	// The last writes can land tens of milliseconds after the exit is
+	// reported: wait until the size has held for 150 ms (at most 3 s).
+	last, stable := int64(-1), 0
+	for i := 0; i < 60 && stable < 3; i++ {
+		time.Sleep(50 * time.Millisecond)
 		st, err := os.Stat(path)
-		if err == nil && st.Size() == last {
-			break
+		if err != nil {
+			continue
 		}
-		if err == nil {
-			last = st.Size()
+		if st.Size() == last {
+			stable++
+		} else {
+			last, stable = st.Size(), 0
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	out, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/spf13/cobra"
+
+	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+type upOptions struct {
+	runtimeOptions
+	detach      bool
+	build       bool
+	wait        bool
+	waitTimeout time.Duration
+	progress    string
+	hosts       string
+}
+
+func newUpCmd(g *globalOptions) *cobra.Command {
+	o := &upOptions{}
+	cmd := &cobra.Command{
+		Use:   "up [SERVICE...]",
+		Short: "Create and start the stack (or the named services and their dependencies)",
+		Long: `Builds the images that are missing (all of them with --build), then creates and
+starts the services in dependency order, waiting on each dependency's condition.
+Running services whose configuration is unchanged are left alone; changed ones are
+recreated. Without -d, it then prints the services' logs until Ctrl-C, which stops
+them.`,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUp(cmd, g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	o.addFlags(f)
+	f.BoolVarP(&o.detach, "detach", "d", false, "start in the background and return")
+	f.BoolVar(&o.build, "build", false, "build the images before starting, even when they exist")
+	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")
+	f.DurationVar(&o.waitTimeout, "wait-timeout", 0, "give up waiting after this long (0: no limit)")
+	f.StringVar(&o.progress, "progress", "auto", "build progress output: auto, tty, plain, rawjson or quiet")
+	f.StringVar(&o.hosts, "hosts", "", "also write the site's line into this hosts file (e.g. /etc/hosts), replacing an older line for the domain")
+	return cmd
+}
+
+func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) error {
+	st, err := o.stack()
+	if err != nil {
+		return err
+	}
+	if err := checkServices(st, args); err != nil {
+		return err
+	}
+	if err := build.CheckProgress(o.progress); err != nil {
+		return usagef("--progress: %w", err)
+	}
+	if o.waitTimeout < 0 {
+		return usagef("--wait-timeout %v is negative", o.waitTimeout)
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	// Missing secrets are made once every input is known good, before
+	// anything starts; values are never printed, only where they are.
+	srep, err := o.cfg.EnsureSecrets()
+	if err != nil {
+		return err
+	}
+	if made := append(srep.Generated, srep.FromEnv...); len(made) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "secrets: made %s in %s (mode 0600; random unless set in %s)\n",
+			strings.Join(made, ", "), srep.Dir, o.envFile)
+	}
+	ctx, s, rt, err := g.openRuntime(cmd.Context(), &o.runtimeOptions, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := buildMissing(ctx, cmd, s, rt, st, args, o); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := rt.Up(ctx, st, runtime.UpOptions{Services: args, Wait: o.wait, Timeout: o.waitTimeout}); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: up in %v\n", st.Name, time.Since(start).Round(time.Millisecond))
+	if err := announceSite(cmd, *o.cfg, o.hosts); err != nil {
+		return err
+	}
+	if o.detach {
+		return nil
+	}
+	// Attached, like docker compose up: logs until Ctrl-C, then stop.
+	_ = rt.Logs(ctx, st.Name, runtime.LogsOptions{Services: args, Follow: true, Tail: 0, Color: isTerminal(stdoutFile(cmd))}, cmd.OutOrStdout())
+	fmt.Fprintln(cmd.ErrOrStderr(), "stopping...")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return rt.Stop(sctx, st.Name, args)
+}
+
+// buildMissing builds the images of the services up will start (with their
+// dependencies) that are not in the store; all of them with --build.
+func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, o *upOptions) error {
+	names, err := rt.Services(st, args)
+	if err != nil {
+		return err
+	}
+	var svcs []stack.Service
+	for _, n := range names {
+		ref, err := stack.ImageRef(n, o.tag)
+		if err != nil {
+			return usagef("%w", err)
+		}
+		if !o.build {
+			if _, err := s.cd.GetImage(ctx, ref); err == nil {
+				continue
+			} else if !errdefs.IsNotFound(err) {
+				return err
+			}
+		}
+		sel, err := st.Select([]string{n})
+		if err != nil {
+			return err
+		}
+		svcs = append(svcs, sel...)
+	}
+	if len(svcs) == 0 {
+		return nil
+	}
+	targets, err := stack.Targets(ctx, svcs, o.tag)
+	if err != nil {
+		return err
+	}
+	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), nil, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
+	return err
+}

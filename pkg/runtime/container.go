@@ -1,0 +1,231 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/containerd/errdefs"
+
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// Container labels. A container carries everything the supervisor and the
+// commands other than up need (policy, health check, address, ports), so
+// they work from containerd alone, without the stack definition.
+const (
+	LabelStack      = "io.inception.stack"
+	LabelService    = "io.inception.service"
+	LabelConfigHash = "io.inception.config-hash"
+	labelIP         = "io.inception.ip"
+	labelPorts      = "io.inception.ports"
+	labelRestart    = "io.inception.restart"
+	labelHealth     = "io.inception.health"
+	labelStopGrace  = "io.inception.stop-grace"
+	labelDependsOn  = "io.inception.depends-on"
+	labelVolumes    = "io.inception.volumes"
+	labelIndex      = "io.inception.index"
+)
+
+// serviceInfo is a service as its container's labels describe it.
+type serviceInfo struct {
+	stack, name string
+	hash        string
+	ip          string
+	ports       []PortMapping
+	restart     stack.RestartPolicy
+	health      *healthCheck
+	grace       time.Duration
+	dependsOn   map[string]stack.Condition
+	volumes     []string
+	index       int
+}
+
+func (p *servicePlan) labels(stackName string, deps map[string]stack.Condition) (map[string]string, error) {
+	ports, err := json.Marshal(p.ports)
+	if err != nil {
+		return nil, err
+	}
+	depJSON, err := json.Marshal(deps)
+	if err != nil {
+		return nil, err
+	}
+	var vols []string
+	for _, m := range p.mounts {
+		if m.Volume != "" {
+			vols = append(vols, m.Volume)
+		}
+	}
+	volJSON, err := json.Marshal(vols)
+	if err != nil {
+		return nil, err
+	}
+	l := map[string]string{
+		LabelStack:      stackName,
+		LabelService:    p.svc.Name,
+		LabelConfigHash: p.hash,
+		labelIP:         p.ip.String(),
+		labelPorts:      string(ports),
+		labelRestart:    p.restart.String(),
+		labelStopGrace:  p.grace.String(),
+		labelDependsOn:  string(depJSON),
+		labelVolumes:    string(volJSON),
+		labelIndex:      strconv.Itoa(p.index),
+	}
+	if p.health != nil {
+		h, err := json.Marshal(p.health)
+		if err != nil {
+			return nil, err
+		}
+		l[labelHealth] = string(h)
+	}
+	return l, nil
+}
+
+// parseServiceInfo reads a container's labels back.
+func parseServiceInfo(l map[string]string) (serviceInfo, error) {
+	si := serviceInfo{stack: l[LabelStack], name: l[LabelService], hash: l[LabelConfigHash], ip: l[labelIP], grace: DefaultStopGrace}
+	if si.stack == "" || si.name == "" {
+		return si, fmt.Errorf("container is not an inception service (no %s/%s labels)", LabelStack, LabelService)
+	}
+	var err error
+	if v := l[labelRestart]; v != "" {
+		if si.restart, err = stack.ParseRestartPolicy(v); err != nil {
+			return si, err
+		}
+	} else {
+		si.restart.Mode = stack.RestartNo
+	}
+	if v := l[labelStopGrace]; v != "" {
+		if si.grace, err = time.ParseDuration(v); err != nil {
+			return si, fmt.Errorf("label %s: %w", labelStopGrace, err)
+		}
+	}
+	for key, dst := range map[string]any{labelPorts: &si.ports, labelDependsOn: &si.dependsOn, labelVolumes: &si.volumes} {
+		if v := l[key]; v != "" {
+			if err := json.Unmarshal([]byte(v), dst); err != nil {
+				return si, fmt.Errorf("label %s: %w", key, err)
+			}
+		}
+	}
+	if v := l[labelHealth]; v != "" {
+		si.health = &healthCheck{}
+		if err := json.Unmarshal([]byte(v), si.health); err != nil {
+			return si, fmt.Errorf("label %s: %w", labelHealth, err)
+		}
+	}
+	si.index, _ = strconv.Atoi(l[labelIndex])
+	return si, nil
+}
+
+// stackContainer is a container of the stack with its parsed labels.
+type stackContainer struct {
+	c    containerd.Container
+	info serviceInfo
+}
+
+// listContainers returns the stack's containers by service name.
+func (r *Runtime) listContainers(ctx context.Context, stackName string) (map[string]stackContainer, error) {
+	cs, err := r.cd.Containers(ctx, fmt.Sprintf("labels.%q==%s", LabelStack, stackName))
+	if err != nil {
+		return nil, fmt.Errorf("list containers of %s: %w", stackName, err)
+	}
+	out := map[string]stackContainer{}
+	for _, c := range cs {
+		l, err := c.Labels(ctx)
+		if errdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		si, err := parseServiceInfo(l)
+		if err != nil {
+			return nil, fmt.Errorf("container %s: %w", c.ID(), err)
+		}
+		out[si.name] = stackContainer{c: c, info: si}
+	}
+	return out, nil
+}
+
+// specOpts is the whole spec of a service's container: containerd's
+// default, the image config, then one option per concern.
+func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
+	opts := []oci.SpecOpts{
+		oci.WithDefaultSpec(),
+		oci.WithDefaultUnixDevices,
+		oci.WithImageConfig(p.image),
+		withServiceEnv(p.svc.Env),
+	}
+	if p.svc.User != "" {
+		opts = append(opts, oci.WithUser(p.svc.User))
+	}
+	return append(opts,
+		withHostname(p.svc.Name),
+		withNetNS(pth.netnsPath(p.svc.Name)),
+		withEtcFiles(pth.serviceDir(p.svc.Name)),
+		withTmpfs(),
+		withVolumes(p.mounts),
+		withSecrets(p.secrets),
+		withSortedMounts(),
+		withLimits(p.svc.Limits),
+		withSecurity(p.capAdd),
+		withReadOnlyRoot(p.svc.ReadOnlyRoot),
+	)
+}
+
+// createContainer creates the service's container and its snapshot. A
+// snapshot left by an earlier, failed create (same key) is removed first.
+func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *servicePlan) (containerd.Container, error) {
+	if ok, err := p.image.IsUnpacked(ctx, r.cfg.snapshotter); err != nil || !ok {
+		if err := p.image.Unpack(ctx, r.cfg.snapshotter); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", p.ref, err)
+		}
+	}
+	if err := r.cd.SnapshotService(r.cfg.snapshotter).Remove(ctx, p.id); err != nil && !errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("remove stale snapshot %s: %w", p.id, err)
+	}
+	labels, err := p.labels(sp.name, sp.graph.dependencies(p.svc.Name))
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.cd.NewContainer(ctx, p.id,
+		containerd.WithContainerLabels(labels),
+		containerd.WithImage(p.image),
+		containerd.WithImageStopSignal(p.image, "SIGTERM"),
+		containerd.WithSnapshotter(r.cfg.snapshotter),
+		containerd.WithNewSnapshot(p.id, p.image),
+		containerd.WithNewSpec(r.specOpts(p, r.paths(sp.name))...),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create container %s: %w", p.id, err)
+	}
+	return c, nil
+}
+
+// deleteContainer removes a container and its snapshot; its task must be
+// gone. Safe to repeat.
+func deleteContainer(ctx context.Context, c containerd.Container) error {
+	if err := c.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("delete container %s: %w", c.ID(), err)
+	}
+	return nil
+}
+
+// processUser returns the uid and gid the container's main process runs
+// as, resolved by the image config and the service's user against the
+// image's /etc/passwd when the spec was made.
+func processUser(ctx context.Context, c containerd.Container) (uint32, uint32, error) {
+	spec, err := c.Spec(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if spec.Process == nil {
+		return 0, 0, nil
+	}
+	return spec.Process.User.UID, spec.Process.User.GID, nil
+}

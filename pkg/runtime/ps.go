@@ -1,0 +1,90 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+)
+
+// ServiceReport is one line of ps.
+type ServiceReport struct {
+	Service   string        `json:"service"`
+	Container string        `json:"container"`
+	State     ServiceStatus `json:"state"`
+	Health    HealthStatus  `json:"health"`
+	Restarts  int           `json:"restarts"`
+	Ports     []PortMapping `json:"ports,omitempty"`
+	IP        string        `json:"ip"`
+	PID       uint32        `json:"pid,omitempty"`
+	StartedAt time.Time     `json:"startedAt,omitzero"`
+	Uptime    time.Duration `json:"uptime,omitempty"` // running services only
+	ExitCode  *uint32       `json:"exitCode,omitempty"`
+}
+
+// PortsString renders the ports as docker ps does: 127.0.0.1:8443->443/tcp.
+func (s ServiceReport) PortsString() string {
+	out := make([]string, len(s.Ports))
+	for i, p := range s.Ports {
+		out[i] = fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.ContainerPort, p.Protocol)
+	}
+	return strings.Join(out, ", ")
+}
+
+// PS reports every service of the stack that has a container, in stack
+// order: the task's state from containerd, health, restarts and exits
+// from the state file.
+func (r *Runtime) PS(ctx context.Context, stackName string) ([]ServiceReport, error) {
+	cs, err := r.listContainers(ctx, stackName)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.paths(stackName).store().read()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var out []ServiceReport
+	for n, sc := range cs {
+		ss := s.service(n)
+		rep := ServiceReport{Service: n, Container: sc.c.ID(), Ports: sc.info.ports, IP: sc.info.ip,
+			Restarts: ss.Restarts, ExitCode: ss.ExitCode, Health: HealthNone, State: StatusCreated}
+		st, task, err := taskState(ctx, sc.c)
+		if err != nil {
+			return nil, err
+		}
+		switch st.Status {
+		case containerd.Running, containerd.Paused, containerd.Pausing:
+			rep.State, rep.PID = StatusRunning, task.Pid()
+			rep.Health = ss.Health
+			if rep.Health == "" || (sc.info.health != nil && rep.Health == HealthNone) {
+				rep.Health = HealthStarting
+			}
+			if sc.info.health == nil {
+				rep.Health = HealthNone
+			}
+			if ss.PID == task.Pid() && !ss.StartedAt.IsZero() {
+				rep.StartedAt = ss.StartedAt
+				rep.Uptime = now.Sub(ss.StartedAt).Round(time.Second)
+			}
+			rep.ExitCode = nil
+		case containerd.Stopped:
+			rep.State = StatusExited
+			if ss.Status == StatusRestarting || ss.Status == StatusStopped {
+				rep.State = ss.Status
+			}
+			code := st.ExitStatus
+			rep.ExitCode = &code
+		default:
+			if ss.Status == StatusStopped || ss.Status == StatusExited || ss.Status == StatusRestarting {
+				rep.State = ss.Status
+			}
+		}
+		out = append(out, rep)
+	}
+	sort.Slice(out, func(i, j int) bool { return cs[out[i].Service].info.index < cs[out[j].Service].info.index })
+	return out, nil
+}

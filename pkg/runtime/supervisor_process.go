@@ -1,0 +1,132 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/inceptionctl/inception/pkg/engine"
+)
+
+// supervisorStartTimeout bounds the wait for a new supervisor to take its
+// lock.
+const supervisorStartTimeout = 10 * time.Second
+
+// supervisorArgs is the command line of the stack's supervisor.
+func (r *Runtime) supervisorArgs(stackName string) []string {
+	return []string{r.cfg.helper, "supervise", "--stack", stackName,
+		"--root", r.cfg.root, "--run-dir", r.cfg.runDir,
+		"--containerd-address", r.cfg.containerdAddress, "--namespace", r.cfg.namespace}
+}
+
+// supervisorPID returns the pid of the stack's running supervisor, 0 when
+// none runs. The supervisor holds an exclusive lock on its lock file for its
+// whole life, so a lock we can take means nobody runs, whatever a stale pid
+// file says.
+func supervisorPID(pth paths) int {
+	f, err := os.OpenFile(pth.supervisorLock(), os.O_RDONLY, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+		return 0 // released with f
+	}
+	data, err := os.ReadFile(pth.supervisorPID())
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0
+	}
+	return pid
+}
+
+// ensureSupervisor starts the stack's supervisor unless it runs with the
+// same command line (a new inceptionctl binary, or other options, replace
+// it).
+func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error {
+	pth := r.paths(stackName)
+	want := r.supervisorArgs(stackName)
+	if pid := supervisorPID(pth); pid != 0 {
+		argv, err := engine.ProcessArgs(pid)
+		if err == nil && slices.Equal(argv, want) && !exeDeleted(pid) {
+			return nil
+		}
+		r.logf("supervisor of %s (pid %d) runs another command line or binary: replacing it", stackName, pid)
+		if err := r.stopSupervisor(ctx, stackName); err != nil {
+			return err
+		}
+	}
+	if r.cfg.containerdAddress == "" {
+		return errors.New("runtime: no containerd address for the supervisor: pass runtime.WithContainerd")
+	}
+	for _, d := range []string{filepath.Dir(pth.supervisorLog()), r.cfg.runDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("start supervisor: %w", err)
+		}
+	}
+	pid, err := engine.SpawnDetached(want, pth.supervisorLog())
+	if err != nil {
+		return fmt.Errorf("start supervisor of %s: %w", stackName, err)
+	}
+	deadline := time.Now().Add(supervisorStartTimeout)
+	for time.Now().Before(deadline) {
+		if got := supervisorPID(pth); got != 0 {
+			return nil
+		}
+		if engine.ProcessExited(pid) {
+			return fmt.Errorf("supervisor of %s exited while starting; last lines of %s:\n%s", stackName, pth.supervisorLog(), tailText(pth.supervisorLog(), 10))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("supervisor of %s did not start within %v; see %s", stackName, supervisorStartTimeout, pth.supervisorLog())
+}
+
+// stopSupervisor stops the stack's supervisor (SIGTERM; it leaves the
+// containers as they are). Safe to repeat.
+func (r *Runtime) stopSupervisor(ctx context.Context, stackName string) error {
+	pth := r.paths(stackName)
+	pid := supervisorPID(pth)
+	if pid == 0 {
+		_ = os.Remove(pth.supervisorPID())
+		return nil
+	}
+	if err := engine.Terminate(ctx, pid, 5*time.Second); err != nil {
+		return fmt.Errorf("stop supervisor of %s: %w", stackName, err)
+	}
+	_ = os.Remove(pth.supervisorPID())
+	return nil
+}
+
+// exeDeleted reports whether pid runs a binary that was replaced on disk
+// (an inceptionctl rebuilt or upgraded since the supervisor started).
+func exeDeleted(pid int) bool {
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return err == nil && strings.HasSuffix(exe, " (deleted)")
+}
+
+// tailText returns the last n lines of a text file, indented.
+func tailText(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "    (" + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}

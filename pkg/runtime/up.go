@@ -1,0 +1,452 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/errdefs"
+
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// UpOptions says what Up starts and how long it waits.
+type UpOptions struct {
+	// Services to start, with everything they depend on; empty means all.
+	Services []string
+	// Wait waits until every started service is healthy (running, for a
+	// service without a health check).
+	Wait bool
+	// Timeout bounds the waits: for dependency conditions and for Wait.
+	// Zero means as long as ctx allows.
+	Timeout time.Duration
+}
+
+// Up validates the whole stack, then creates what is missing and starts
+// what is not running, in dependency order, waiting on each dependency's
+// condition. It is idempotent: a container whose config hash is unchanged is
+// left running; a changed one is recreated. When a service fails, the
+// services this call started are stopped again (those that already ran are
+// left alone) and the error says which service failed, why, and the last
+// lines of its log.
+func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
+	if _, err := st.Select(o.Services); err != nil {
+		return fmt.Errorf("%w: %w", stack.ErrInvalid, err)
+	}
+	sp, err := r.plan(ctx, st)
+	if err != nil {
+		return err
+	}
+	for _, n := range o.Services {
+		if sp.services[n] == nil {
+			return fmt.Errorf("%w: service %q is disabled", stack.ErrInvalid, n)
+		}
+	}
+	var names []string
+	for _, n := range sp.graph.closure(o.Services) {
+		if sp.services[n] != nil {
+			names = append(names, n)
+		}
+	}
+	pth := r.paths(st.Name)
+	existing, err := r.listContainers(ctx, st.Name)
+	if err != nil {
+		return err
+	}
+	// Only ports of services not running already can collide with another
+	// program: a running service's ports are its own.
+	var toCheck []string
+	for _, n := range names {
+		if c, ok := existing[n]; ok {
+			if s, _, err := taskState(ctx, c.c); err == nil && s.Status == containerd.Running {
+				continue
+			}
+		}
+		toCheck = append(toCheck, n)
+	}
+	if err := checkHostPorts(sp, toCheck); err != nil {
+		return err
+	}
+
+	if err := r.prepareStack(ctx, sp, names); err != nil {
+		return err
+	}
+	if err := r.ensureSupervisor(ctx, st.Name); err != nil {
+		return err
+	}
+	nw, err := r.network(st.Name)
+	if err != nil {
+		return err
+	}
+	var started []string
+	fail := func(svc, what string, err error) error {
+		r.rollback(ctx, pth, started)
+		return fmt.Errorf("%w: service %q: %s: %w\nlast lines of its log (%s):\n%s",
+			ErrServiceFailed, svc, what, err, pth.logPath(svc), tailLog(pth.logPath(svc), 20))
+	}
+	for _, n := range names {
+		p := sp.services[n]
+		for _, dep := range sortedKeys(sp.graph.dependencies(n)) {
+			cond := sp.graph.dependencies(n)[dep]
+			r.logf("%s: waiting for %s (%s)", n, dep, cond)
+			if err := r.waitCondition(ctx, pth, dep, cond, o.Timeout); err != nil {
+				return fail(dep, fmt.Sprintf("dependency of %q not met", n), err)
+			}
+		}
+		didStart, err := r.ensureService(ctx, sp, p, nw, existing[n])
+		if didStart {
+			started = append(started, n)
+		}
+		if err != nil {
+			return fail(n, "start", err)
+		}
+	}
+	if o.Wait {
+		if err := r.waitReady(ctx, pth, names, o.Timeout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Services returns what Up starts for names (all when empty): them and
+// their dependencies, disabled services left out, in start order.
+func (r *Runtime) Services(st stack.Stack, names []string) ([]string, error) {
+	if _, err := st.Select(names); err != nil {
+		return nil, fmt.Errorf("%w: %w", stack.ErrInvalid, err)
+	}
+	g, err := newGraph(st.Services)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range g.closure(names) {
+		if s := findService(st, n); s != nil && !s.Disabled {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// prepareStack writes what the containers mount: the /etc files of every
+// service (every service of the stack is in each hosts file), the volumes.
+func (r *Runtime) prepareStack(ctx context.Context, sp *stackPlan, names []string) error {
+	pth := r.paths(sp.name)
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		resolv = nil // no host resolver: containers get none either
+	}
+	for _, n := range names {
+		if err := writeEtcFiles(pth.serviceDir(n), n, sp.hosts, resolv); err != nil {
+			return err
+		}
+		for _, m := range sp.services[n].mounts {
+			if m.Volume != "" {
+				if err := ensureVolume(m.Source, m.UID, m.GID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return pth.store().update(ctx, func(s *State) error {
+		for _, n := range names {
+			s.service(n).Container = sp.services[n].id
+		}
+		return nil
+	})
+}
+
+// ensureService brings one service to running: recreates its container
+// when the config changed, makes its network namespace, installs its
+// secrets and starts its task. It reports whether it started a task.
+func (r *Runtime) ensureService(ctx context.Context, sp *stackPlan, p *servicePlan, nw *Network, cur stackContainer) (bool, error) {
+	pth := r.paths(sp.name)
+	name := p.svc.Name
+	c := cur.c
+	if c == nil {
+		// A container without our labels (or of another stack) under our id.
+		if other, err := r.cd.LoadContainer(ctx, p.id); err == nil {
+			return false, fmt.Errorf("container %s exists but is not %s's service %s: remove it (ctr -n <ns> c rm %s)", p.id, sp.name, name, other.ID())
+		} else if !errdefs.IsNotFound(err) {
+			return false, err
+		}
+	}
+	if c != nil && cur.info.hash != p.hash {
+		r.logf("%s: configuration changed: recreating", name)
+		if err := r.stopService(ctx, pth, name, c, cur.info.grace); err != nil {
+			return false, err
+		}
+		if err := deleteContainer(ctx, c); err != nil {
+			return false, err
+		}
+		c = nil
+	}
+	if c != nil && !isNetNS(pth.netnsPath(name)) {
+		// A task in a namespace that is no longer ours (its bind mount was
+		// removed under it) would keep an address the network gives anew:
+		// stop it, it starts again in the new namespace.
+		if st, _, err := taskState(ctx, c); err == nil && st.Status == containerd.Running {
+			r.logf("%s: its network namespace is gone: restarting it", name)
+			if err := r.stopService(ctx, pth, name, c, cur.info.grace); err != nil {
+				return false, err
+			}
+		}
+	}
+	if err := r.ensureNetwork(ctx, nw, pth, name, p.ip, p.ports); err != nil {
+		return false, err
+	}
+	if c == nil {
+		r.logf("%s: creating container %s", name, p.id)
+		var err error
+		if c, err = r.createContainer(ctx, sp, p); err != nil {
+			return false, err
+		}
+	}
+	uid, gid, err := processUser(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	if err := installSecrets(r.cfg.secretsDir, pth.secretsDir(name), p.svc.Secrets, uid, gid); err != nil {
+		return false, err
+	}
+	return r.startService(ctx, pth, c, name, p.health != nil)
+}
+
+// ensureNetwork gives the service its network namespace, attached to the
+// stack network with its fixed address and ports. A namespace that exists
+// and is attached as wanted is kept; a new one (first up, or after a
+// reboot emptied the run dir) is attached after any stale attachment of
+// the same container is removed.
+func (r *Runtime) ensureNetwork(ctx context.Context, nw *Network, pth paths, name string, ip net.IP, ports []PortMapping) error {
+	id := containerID(pth.stack, name)
+	nsPath := pth.netnsPath(name)
+	created, err := createNetNS(nsPath)
+	if err != nil {
+		return err
+	}
+	att, err := nw.cachedAttachment(id)
+	if err != nil {
+		return err
+	}
+	if !created && att != nil && att.netns == nsPath && strings.Split(att.ip, "/")[0] == ip.String() && samePorts(att.ports, ports) {
+		return nil
+	}
+	if att != nil {
+		if err := nw.Detach(ctx, id, nsPath, att.ports); err != nil {
+			return err
+		}
+	}
+	if _, err := nw.Attach(ctx, id, nsPath, ip, ports); err != nil {
+		return err
+	}
+	return nil
+}
+
+func samePorts(a, b []PortMapping) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// startService starts the service's task unless it runs, under the state
+// lock so the supervisor never starts it at the same time. It reports
+// whether it started one.
+func (r *Runtime) startService(ctx context.Context, pth paths, c containerd.Container, name string, health bool) (bool, error) {
+	started := false
+	err := pth.store().update(ctx, func(s *State) error {
+		ss := s.service(name)
+		ss.Container = c.ID()
+		st, _, err := taskState(ctx, c)
+		if err != nil {
+			return err
+		}
+		if st.Status == containerd.Running {
+			ss.UserStopped = false
+			ss.Status = StatusRunning
+			return nil
+		}
+		r.logf("%s: starting", name)
+		pid, err := r.startTask(ctx, c, pth.logPath(name))
+		if err != nil {
+			return err
+		}
+		started = true
+		ss.recordStart(pid, time.Now().UTC(), health, false, 0)
+		return nil
+	})
+	return started, err
+}
+
+// stopService stops a service for the user: the flag first, under the lock,
+// so the supervisor does not restart what exits; then the graceful stop.
+func (r *Runtime) stopService(ctx context.Context, pth paths, name string, c containerd.Container, grace time.Duration) error {
+	if err := pth.store().update(ctx, func(s *State) error {
+		ss := s.service(name)
+		ss.UserStopped = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	res, err := stopTask(ctx, c, grace)
+	if err != nil {
+		return err
+	}
+	return pth.store().update(ctx, func(s *State) error {
+		ss := s.service(name)
+		ss.Status = StatusStopped
+		ss.PID = 0
+		if res.running {
+			code := res.exitCode
+			ss.ExitCode = &code
+			ss.FinishedAt = res.exitedAt
+		}
+		if ss.Health != HealthNone {
+			ss.Health = HealthNone
+		}
+		return nil
+	})
+}
+
+// rollback stops the services an up started, dependents first.
+func (r *Runtime) rollback(ctx context.Context, pth paths, started []string) {
+	ctx = context.WithoutCancel(ctx)
+	cs, err := r.listContainers(ctx, pth.stack)
+	if err != nil {
+		r.logf("rollback: %v", err)
+		return
+	}
+	for i := len(started) - 1; i >= 0; i-- {
+		n := started[i]
+		sc, ok := cs[n]
+		if !ok {
+			continue
+		}
+		r.logf("%s: stopping (up failed)", n)
+		if err := r.stopService(ctx, pth, n, sc.c, sc.info.grace); err != nil {
+			r.logf("%s: stop: %v", n, err)
+		}
+	}
+}
+
+// waitCondition waits until service dep meets cond.
+func (r *Runtime) waitCondition(ctx context.Context, pth paths, dep string, cond stack.Condition, timeout time.Duration) error {
+	if cond == stack.ConditionStarted || cond == "" {
+		return nil
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := r.conditionMet(ctx, pth, dep, cond)
+		if done || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s is not %s: %w", dep, cond, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Runtime) conditionMet(ctx context.Context, pth paths, dep string, cond stack.Condition) (bool, error) {
+	s, err := pth.store().read()
+	if err != nil {
+		return false, err
+	}
+	ss := s.service(dep)
+	switch cond {
+	case stack.ConditionHealthy:
+		switch ss.Health {
+		case HealthHealthy:
+			return true, nil
+		case HealthUnhealthy:
+			return false, fmt.Errorf("%s is unhealthy (last check: %s)", dep, strings.TrimSpace(ss.HealthOutput))
+		}
+		if ss.Status == StatusExited || ss.Status == StatusStopped {
+			return false, fmt.Errorf("%s exited (code %s) before it was healthy", dep, exitCodeString(ss.ExitCode))
+		}
+		return false, nil
+	case stack.ConditionCompletedSuccessfully:
+		c, err := r.cd.LoadContainer(ctx, containerID(pth.stack, dep))
+		if err != nil {
+			return false, err
+		}
+		st, _, err := taskState(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		if st.Status != containerd.Stopped {
+			return false, nil
+		}
+		if st.ExitStatus != 0 {
+			return false, fmt.Errorf("%s exited with code %d", dep, st.ExitStatus)
+		}
+		return true, nil
+	}
+	return true, nil
+}
+
+func exitCodeString(c *uint32) string {
+	if c == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*c)
+}
+
+// waitReady waits until every named service is healthy, or running when it
+// has no health check.
+func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s, err := pth.store().read()
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		var errs []error
+		for _, n := range names {
+			ss := s.service(n)
+			switch {
+			case ss.Health == HealthUnhealthy:
+				errs = append(errs, fmt.Errorf("%w: %s is unhealthy (last check: %s)", ErrServiceFailed, n, strings.TrimSpace(ss.HealthOutput)))
+			case ss.Status == StatusExited:
+				errs = append(errs, fmt.Errorf("%w: %s exited with code %s", ErrServiceFailed, n, exitCodeString(ss.ExitCode)))
+			case ss.Status != StatusRunning || ss.Health == HealthStarting:
+				waiting = append(waiting, n)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s: %w", strings.Join(waiting, ", "), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
