@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl)
+# chromium: the headless browser of the acceptance suite (test/integration/acceptance_*).
+PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium)
 CACHE=${INCEPTION_TOOLS_CACHE:-/var/cache/inception/tools}
 BIN=${BIN:-$PWD/bin}
 

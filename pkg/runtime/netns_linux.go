@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -135,6 +136,43 @@ func deleteBridge(name string) error {
 			return nil
 		}
 		return fmt.Errorf("delete bridge %s: %w", name, errno)
+	}
+	return nil
+}
+
+// arpreq is the kernel's struct arpreq (net/if_arp.h) for SIOCDARP.
+type arpreq struct {
+	pa      unix.RawSockaddrInet4
+	ha      unix.RawSockaddr
+	flags   int32
+	netmask unix.RawSockaddr
+	dev     [16]byte
+}
+
+// forgetNeighbor drops the host's ARP entry for ip on dev, as `ip neigh del
+// IP dev DEV` does. A service attached again keeps its fixed address but
+// gets a new veth, with a new MAC: the host would go on sending to the old
+// one until its entry went stale (up to about a minute, in which the
+// service's published ports time out). No entry is not an error.
+func forgetNeighbor(dev string, ip net.IP) error {
+	ip4 := ip.To4()
+	if ip4 == nil || len(dev) >= 16 {
+		return fmt.Errorf("forget neighbour %s on %q: not an IPv4 address and interface name", ip, dev)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var req arpreq
+	req.pa.Family = unix.AF_INET
+	copy(req.pa.Addr[:], ip4)
+	copy(req.dev[:], dev)
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCDARP, uintptr(unsafe.Pointer(&req))); errno != 0 {
+		if errno == unix.ENXIO || errno == unix.ENODEV {
+			return nil
+		}
+		return fmt.Errorf("forget neighbour %s on %s: %w", ip, dev, errno)
 	}
 	return nil
 }

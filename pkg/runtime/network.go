@@ -172,6 +172,9 @@ func (n *Network) Attach(ctx context.Context, containerID, netnsPath string, ip 
 	}
 	for _, ipc := range r.IPs {
 		if ipc.Address.IP.To4() != nil {
+			// The address may be an old one on a new veth: the host must
+			// learn the new MAC. Best effort: at worst the old entry ages out.
+			_ = forgetNeighbor(n.bridge, ipc.Address.IP)
 			return ipc.Address.IP, nil
 		}
 	}
