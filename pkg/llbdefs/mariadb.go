@@ -120,7 +120,10 @@ func mariadb(fsys fs.FS, opts ...Option) (Image, error) {
 		// A first start runs mariadb-install-db and a bootstrap server
 		// before the real one.
 		StartPeriod: 60 * time.Second,
-		Retries:     3,
+		// WordPress waits for this check: probe often while starting so
+		// it is found healthy as soon as it is.
+		StartInterval: 200 * time.Millisecond,
+		Retries:       3,
 	}
 	return Image{Name: name, State: st, Config: img}, nil
 }

@@ -248,11 +248,12 @@ func TestMariaDBImageConfig(t *testing.T) {
 			assert.NotEmpty(t, c.Labels["org.opencontainers.image.description"])
 			require.NotNil(t, c.Healthcheck)
 			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:        []string{"CMD", "/usr/local/bin/mariadb-healthcheck"},
-				Interval:    5 * time.Second,
-				Timeout:     5 * time.Second,
-				StartPeriod: 60 * time.Second,
-				Retries:     3,
+				Test:          []string{"CMD", "/usr/local/bin/mariadb-healthcheck"},
+				Interval:      5 * time.Second,
+				Timeout:       5 * time.Second,
+				StartPeriod:   60 * time.Second,
+				StartInterval: 200 * time.Millisecond,
+				Retries:       3,
 			}, *c.Healthcheck)
 		})
 	}

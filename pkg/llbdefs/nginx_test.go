@@ -194,11 +194,12 @@ func TestNginxImageConfig(t *testing.T) {
 			assert.Equal(t, tc.wantRef, c.Labels["org.opencontainers.image.base.name"])
 			require.NotNil(t, c.Healthcheck)
 			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:        []string{"CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"},
-				Interval:    5 * time.Second,
-				Timeout:     3 * time.Second,
-				StartPeriod: 5 * time.Second,
-				Retries:     3,
+				Test:          []string{"CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"},
+				Interval:      5 * time.Second,
+				Timeout:       3 * time.Second,
+				StartPeriod:   5 * time.Second,
+				StartInterval: 200 * time.Millisecond,
+				Retries:       3,
 			}, *c.Healthcheck)
 		})
 	}

@@ -59,10 +59,11 @@ func phpConfig(img *dockerspec.DockerOCIImage) {
 	// php-fpm's graceful stop: workers finish their requests, then exit.
 	img.Config.StopSignal = "SIGQUIT"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
-		Test:        []string{"CMD", phpFPMPing},
-		Interval:    5 * time.Second,
-		Timeout:     3 * time.Second,
-		StartPeriod: 30 * time.Second,
-		Retries:     3,
+		Test:          []string{"CMD", phpFPMPing},
+		Interval:      5 * time.Second,
+		Timeout:       3 * time.Second,
+		StartPeriod:   30 * time.Second,
+		StartInterval: 200 * time.Millisecond, // found healthy soon after start
+		Retries:       3,
 	}
 }

@@ -95,11 +95,12 @@ func redis(fsys fs.FS, opts ...Option) (Image, error) {
 	img.Config.StopSignal = "SIGTERM"
 	img.Config.Labels[ocispec.AnnotationDescription] = "Object cache of the Inception stack: Redis for WordPress, persisting to /data"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
-		Test:        []string{"CMD", redisHealthcheck},
-		Interval:    5 * time.Second,
-		Timeout:     3 * time.Second,
-		StartPeriod: 10 * time.Second,
-		Retries:     3,
+		Test:          []string{"CMD", redisHealthcheck},
+		Interval:      5 * time.Second,
+		Timeout:       3 * time.Second,
+		StartPeriod:   10 * time.Second,
+		StartInterval: 200 * time.Millisecond, // found healthy soon after start
+		Retries:       3,
 	}
 	return Image{Name: name, State: st, Config: img}, nil
 }

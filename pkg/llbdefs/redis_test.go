@@ -107,11 +107,12 @@ func TestRedisImageConfig(t *testing.T) {
 			assert.NotEmpty(t, c.Labels["org.opencontainers.image.description"])
 			require.NotNil(t, c.Healthcheck)
 			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:        []string{"CMD", "/usr/local/bin/redis-healthcheck"},
-				Interval:    5 * time.Second,
-				Timeout:     3 * time.Second,
-				StartPeriod: 10 * time.Second,
-				Retries:     3,
+				Test:          []string{"CMD", "/usr/local/bin/redis-healthcheck"},
+				Interval:      5 * time.Second,
+				Timeout:       3 * time.Second,
+				StartPeriod:   10 * time.Second,
+				StartInterval: 200 * time.Millisecond,
+				Retries:       3,
 			}, *c.Healthcheck)
 		})
 	}

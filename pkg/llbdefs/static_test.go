@@ -169,11 +169,12 @@ func TestStaticImageConfig(t *testing.T) {
 			assert.Equal(t, tc.wantRef, c.Labels["org.opencontainers.image.base.name"])
 			require.NotNil(t, c.Healthcheck)
 			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:        []string{"CMD", "/static-server", "-healthcheck"},
-				Interval:    5 * time.Second,
-				Timeout:     3 * time.Second,
-				StartPeriod: 2 * time.Second,
-				Retries:     3,
+				Test:          []string{"CMD", "/static-server", "-healthcheck"},
+				Interval:      5 * time.Second,
+				Timeout:       3 * time.Second,
+				StartPeriod:   2 * time.Second,
+				StartInterval: 200 * time.Millisecond,
+				Retries:       3,
 			}, *c.Healthcheck)
 		})
 	}

@@ -142,11 +142,12 @@ func TestWordPressImageConfig(t *testing.T) {
 			assert.Equal(t, "wordpress", c.Labels["org.opencontainers.image.title"])
 			require.NotNil(t, c.Healthcheck)
 			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:        []string{"CMD", "/usr/local/bin/php-fpm-ping"},
-				Interval:    5 * time.Second,
-				Timeout:     3 * time.Second,
-				StartPeriod: 30 * time.Second,
-				Retries:     3,
+				Test:          []string{"CMD", "/usr/local/bin/php-fpm-ping"},
+				Interval:      5 * time.Second,
+				Timeout:       3 * time.Second,
+				StartPeriod:   30 * time.Second,
+				StartInterval: 200 * time.Millisecond,
+				Retries:       3,
 			}, *c.Healthcheck)
 		})
 	}
