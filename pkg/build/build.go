@@ -19,6 +19,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/metadata"
 )
@@ -30,6 +31,15 @@ type Target struct {
 	Ref        string          // image name in the store, e.g. docker.io/library/nginx:bookworm
 	Definition *llb.Definition // the marshalled graph
 	Config     []byte          // image config JSON ("containerimage.config")
+
+	// Frontend, when set, builds the image with a BuildKit frontend
+	// instead of Definition, e.g. "dockerfile.v0" with FrontendAttrs and
+	// the "context" and "dockerfile" LocalMounts: how pkg/bench builds the
+	// Dockerfile variant of an image on the same engine. The frontend sets
+	// the image config; Config, when set too, replaces it.
+	Frontend      string
+	FrontendAttrs map[string]string
+	LocalMounts   map[string]fsutil.FS
 }
 
 // Solver is the part of the BuildKit client Builder uses.
@@ -101,6 +111,15 @@ type ImageReport struct {
 	Vertices int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
 	Cached   int           `json:"cached"`   // of which came from the cache
 	Ran      []string      `json:"ran"`      // names of the vertices that ran
+	Steps    []Step        `json:"steps,omitempty"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Step is one counted vertex of a solve, in the order it started: whether
+// it came from the cache and how long it took, as the status stream says.
+type Step struct {
+	Name     string        `json:"name"`
+	Cached   bool          `json:"cached"`
 	Duration time.Duration `json:"duration"`
 }
 
@@ -171,9 +190,17 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 	}
 	defer func() { _ = commit(false) }()
 
-	inGraph := make(map[digest.Digest]bool, len(t.Definition.Metadata))
-	for d := range t.Definition.Metadata {
-		inGraph[d] = true
+	if t.Definition == nil && t.Frontend == "" {
+		return rep, fmt.Errorf("build %s: target has no definition and no frontend", t.Service)
+	}
+	// A frontend makes its graph inside the daemon: every vertex the solve
+	// reports is then the image's (inGraph stays nil).
+	var inGraph map[digest.Digest]bool
+	if t.Definition != nil {
+		inGraph = make(map[digest.Digest]bool, len(t.Definition.Metadata))
+		for d := range t.Definition.Metadata {
+			inGraph[d] = true
+		}
 	}
 	tap := newTap(inGraph)
 	ch := make(chan *client.SolveStatus)
@@ -187,7 +214,11 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 	}()
 
 	resp, err := b.solver.Build(ctx, opt, "inception", func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-		res, err := c.Solve(ctx, gateway.SolveRequest{Definition: t.Definition.ToPB()})
+		req := gateway.SolveRequest{Frontend: t.Frontend, FrontendOpt: t.FrontendAttrs}
+		if t.Frontend == "" {
+			req = gateway.SolveRequest{Definition: t.Definition.ToPB()}
+		}
+		res, err := c.Solve(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +228,7 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 		return res, nil
 	}, ch)
 	rep.Duration = time.Since(start)
-	rep.Vertices, rep.Cached, rep.Ran = tap.counts()
+	rep.Vertices, rep.Cached, rep.Ran, rep.Steps = tap.counts()
 	if err != nil {
 		if step, lines := tap.failed(); step != "" {
 			return rep, &StepError{Image: t.Service, Step: step, Log: lines, Err: err}
@@ -216,7 +247,7 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 // solveOpt returns the solve options for t and a commit function that, on
 // success, renames staged tarballs into place and otherwise removes them.
 func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, error) {
-	var opt client.SolveOpt
+	opt := client.SolveOpt{LocalMounts: t.LocalMounts}
 	if !b.cfg.noStore {
 		opt.Exports = append(opt.Exports, client.ExportEntry{
 			Type:  client.ExporterImage,
@@ -316,17 +347,19 @@ func (t *tap) add(s *client.SolveStatus) {
 	}
 }
 
-func (t *tap) counts() (total, cached int, ran []string) {
+func (t *tap) counts() (total, cached int, ran []string, steps []Step) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var counted []*client.Vertex
 	for d, v := range t.vertex {
 		// Vertices with no inputs (image sources, files made on scratch)
 		// are resolved, not cached: BuildKit reports them done, never
 		// cached, and runs them only when a vertex that uses them misses
 		// the cache, which then shows here as that vertex running.
-		if !t.inGraph[d] || len(v.Inputs) == 0 {
+		if t.inGraph != nil && !t.inGraph[d] || len(v.Inputs) == 0 {
 			continue
 		}
+		counted = append(counted, v)
 		total++
 		if v.Cached {
 			cached++
@@ -335,7 +368,24 @@ func (t *tap) counts() (total, cached int, ran []string) {
 		}
 	}
 	sort.Strings(ran)
-	return total, cached, ran
+	sort.SliceStable(counted, func(i, j int) bool {
+		a, b := counted[i].Started, counted[j].Started
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case !a.Equal(*b):
+			return a.Before(*b)
+		}
+		return counted[i].Name < counted[j].Name
+	})
+	for _, v := range counted {
+		s := Step{Name: v.Name, Cached: v.Cached}
+		if v.Started != nil && v.Completed != nil {
+			s.Duration = v.Completed.Sub(*v.Started)
+		}
+		steps = append(steps, s)
+	}
+	return total, cached, ran, steps
 }
 
 func (t *tap) failed() (string, []string) {

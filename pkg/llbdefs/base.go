@@ -50,11 +50,26 @@ func base(image string, c config) llb.State {
 //	st := llb.Image(llbdefs.DebianRef).With(llbdefs.Debian().Install("redis", "redis-server", "tini"))
 //
 // An empty package list or the zero Distro makes the state fail to marshal.
+// Packages added with WithExtraPackages join pkgs; those added with
+// WithExtraPackageStep are installed in a second exec on top of the first.
 func (d Distro) Install(image string, pkgs ...string) llb.StateOption {
-	name := llb.WithCustomNamef("%s: install packages", image)
 	if len(pkgs) == 0 {
 		return failed(fmt.Errorf("install packages for %s: empty package list", image))
 	}
+	x := d.extra
+	switch {
+	case x == nil:
+		return d.install(image, "install packages", pkgs)
+	case !x.ownStep:
+		return d.install(image, "install packages", append(slices.Clone(pkgs), x.pkgs...))
+	}
+	first, extra := d.install(image, "install packages", pkgs), d.install(image, "install extra packages", x.pkgs)
+	return func(s llb.State) llb.State { return s.With(first, extra) }
+}
+
+// install is one package manager exec, named "<image>: <step>".
+func (d Distro) install(image, step string, pkgs []string) llb.StateOption {
+	name := llb.WithCustomNamef("%s: %s", image, step)
 	switch d.family {
 	case FamilyDebian:
 		return func(s llb.State) llb.State {

@@ -43,6 +43,7 @@ type Distro struct {
 	release string
 	ref     string
 	layout  Layout
+	extra   *extraPackages // set from the image options (variants.go)
 }
 
 // Debian returns Debian bookworm, the default distro. Its base image is

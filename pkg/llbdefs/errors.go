@@ -14,4 +14,12 @@ var (
 	// ErrMissingFile is returned when a file an image embeds is not in the
 	// file set it is built from.
 	ErrMissingFile = errors.New("missing embedded file")
+
+	// ErrUnknownImage is returned by Files and FromFiles for an image name
+	// llbdefs has no constructor for.
+	ErrUnknownImage = errors.New("unknown image")
+
+	// ErrNoExtraPackages is returned for WithExtraPackages or
+	// WithExtraPackageStep with no package.
+	ErrNoExtraPackages = errors.New("empty extra package list")
 )

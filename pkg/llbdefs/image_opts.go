@@ -13,7 +13,8 @@ type Option func(*config)
 // the image constructors.
 type config struct {
 	distro Distro
-	base   string // base image reference; the distro's when empty
+	base   string         // base image reference; the distro's when empty
+	extra  *extraPackages // WithExtraPackages, WithExtraPackageStep
 }
 
 // WithDistro builds the image on d instead of Debian bookworm.
@@ -38,6 +39,10 @@ func newConfig(opts []Option) (config, error) {
 	if c.distro.family == "" {
 		return config{}, fmt.Errorf("%w: pass llbdefs.WithDistro(llbdefs.Debian()) or leave the option out", ErrNoDistro)
 	}
+	if c.extra != nil && len(c.extra.pkgs) == 0 {
+		return config{}, fmt.Errorf("%w: name at least one package", ErrNoExtraPackages)
+	}
+	c.distro.extra = c.extra
 	if c.base == "" {
 		c.base = c.distro.ref
 	}

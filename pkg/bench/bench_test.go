@@ -1,0 +1,391 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
+)
+
+// vertex is a decoded vertex with its name.
+type vertex struct {
+	op   *pb.Op
+	name string
+}
+
+func decode(t *testing.T, def *llb.Definition) map[digest.Digest]vertex {
+	t.Helper()
+	out := map[digest.Digest]vertex{}
+	for _, dt := range def.Def {
+		op := new(pb.Op)
+		require.NoError(t, op.UnmarshalVT(dt))
+		if op.Op == nil {
+			continue
+		}
+		d := digest.FromBytes(dt)
+		out[d] = vertex{op: op, name: def.Metadata[d].Description["llb.customname"]}
+	}
+	return out
+}
+
+func marshal(t testing.TB, image func(...llbdefs.Option) (llbdefs.Image, error), opts ...llbdefs.Option) *llb.Definition {
+	t.Helper()
+	img, err := image(opts...)
+	require.NoError(t, err)
+	def, err := img.Marshal(t.Context())
+	require.NoError(t, err)
+	return def
+}
+
+func TestLinearize(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		image  func(...llbdefs.Option) (llbdefs.Image, error)
+		merge  string
+		copies int
+	}{
+		{"nginx", llbdefs.Nginx, "nginx: add config layer", 1},
+		{"static", llbdefs.Static, "static: assemble image", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			def := marshal(t, tc.image)
+			lin, err := Linearize(def)
+			require.NoError(t, err)
+			before, after := decode(t, def), decode(t, lin)
+			require.Len(t, after, len(before)+tc.copies-1, "one vertex per copy for the merge")
+
+			var copies []vertex
+			for _, v := range after {
+				assert.Nil(t, v.op.GetMerge(), "no merge left: %q", v.name)
+				if strings.HasPrefix(v.name, tc.merge) {
+					copies = append(copies, v)
+				}
+			}
+			require.Len(t, copies, tc.copies)
+			names := make([]string, 0, len(copies))
+			for _, v := range copies {
+				names = append(names, v.name)
+				fo := v.op.GetFile()
+				require.NotNil(t, fo, "%q is a file vertex", v.name)
+				require.Len(t, fo.Actions, 1, "one COPY per vertex")
+				a := fo.Actions[0]
+				cp := a.GetCopy()
+				require.NotNil(t, cp)
+				assert.Equal(t, "/", cp.Src)
+				assert.Equal(t, "/", cp.Dest)
+				assert.True(t, cp.DirCopyContents)
+				assert.EqualValues(t, 0, a.Input)
+				assert.EqualValues(t, 1, a.SecondaryInput)
+				assert.EqualValues(t, 0, a.Output)
+			}
+			assert.Contains(t, names, tc.merge, "the last copy keeps the merge's name")
+			// Everything the merge does not depend on through a merge keeps
+			// its digest: the variants share their package installs.
+			for d, v := range before {
+				if v.op.GetExec() != nil {
+					_, ok := after[d]
+					assert.True(t, ok, "exec %q keeps its digest", v.name)
+				}
+			}
+		})
+	}
+}
+
+func TestPlan(t *testing.T) {
+	stack := []string{"nginx", "wordpress", "adminer", "vsftpd", "static", "mariadb", "redis"}
+	cases, err := Plan(stack, nil, nil, false)
+	require.NoError(t, err)
+	var names []string
+	for _, c := range cases {
+		names = append(names, c.Name())
+	}
+	assert.Equal(t, []string{
+		"no-change/nginx", "no-change/wordpress", "no-change/adminer", "no-change/vsftpd",
+		"no-change/static", "no-change/mariadb", "no-change/redis", "no-change/stack",
+		"config-change/nginx", "config-change/wordpress", "config-change/adminer", "config-change/vsftpd",
+		"config-change/mariadb", "config-change/redis", "config-change/stack",
+		"package-change/nginx",
+		"site-change/static", "site-change/stack",
+		"cold/nginx",
+	}, names)
+	for _, c := range cases {
+		if c.Scope == Stack {
+			assert.Equal(t, stack, c.Images, c.Name())
+		} else {
+			assert.Equal(t, []string{c.Scope}, c.Images, c.Name())
+		}
+		if c.Scenario == ScenarioNoChange || c.Scenario == ScenarioCold {
+			assert.Empty(t, c.Changed, c.Name())
+		} else {
+			assert.NotEmpty(t, c.Changed, c.Name())
+		}
+	}
+
+	q := Quick()
+	var scs []Scenario
+	for _, s := range q.Scenarios {
+		sc, err := ParseScenario(s)
+		require.NoError(t, err)
+		scs = append(scs, sc)
+	}
+	cases, err = Plan(stack, q.Images, scs, false)
+	require.NoError(t, err)
+	assert.Len(t, cases, 3, "quick: nginx, three scenarios, no stack case")
+
+	cases, err = Plan(stack, []string{"redis"}, []Scenario{ScenarioCold}, true)
+	require.NoError(t, err)
+	assert.Equal(t, "cold/redis", cases[0].Name())
+
+	_, err = Plan(stack, []string{"apache"}, nil, false)
+	require.ErrorIs(t, err, ErrUnknownImage)
+	_, err = Plan(stack, []string{"static"}, []Scenario{ScenarioConfig}, false)
+	require.ErrorIs(t, err, ErrEmptyPlan, "static has no config file")
+	_, err = ParseScenario("warm")
+	require.ErrorIs(t, err, ErrUnknownScenario)
+	_, err = ParseVariant("kaniko")
+	require.ErrorIs(t, err, ErrUnknownVariant)
+}
+
+// TestConfigChangesExist: every scenario file is in its image's files.
+func TestConfigChangesExist(t *testing.T) {
+	for _, img := range []string{"nginx", "wordpress", "adminer", "vsftpd", "mariadb", "redis", "static"} {
+		for _, get := range []func(string) (fileChange, bool){configChange, siteChange} {
+			ch, ok := get(img)
+			if !ok {
+				continue
+			}
+			fsys, err := llbdefs.Files(img)
+			require.NoError(t, err)
+			_, err = fsys.Open(ch.file)
+			assert.NoError(t, err, "%s: %s", img, ch.file)
+		}
+	}
+}
+
+func newTestRunner(t *testing.T) *runner {
+	t.Helper()
+	r := &runner{config: config{tmp: t.TempDir()}, images: map[string]func(...llbdefs.Option) (llbdefs.Image, error){
+		"nginx": llbdefs.Nginx, "static": llbdefs.Static,
+	}}
+	return r
+}
+
+func TestChangedImages(t *testing.T) {
+	r := newTestRunner(t)
+	names := func(img llbdefs.Image) map[string]vertex {
+		def, err := img.Marshal(t.Context())
+		require.NoError(t, err)
+		out := map[string]vertex{}
+		for _, v := range decode(t, def) {
+			out[v.name] = v
+		}
+		return out
+	}
+	orig, err := r.image("nginx", VariantLLB, ScenarioConfig, false)
+	require.NoError(t, err)
+	base := names(orig)
+
+	t.Run("config", func(t *testing.T) {
+		img, err := r.image("nginx", VariantLLB, ScenarioConfig, true)
+		require.NoError(t, err)
+		got := names(img)
+		layer := got["nginx: config and entrypoint"].op.GetFile()
+		require.NotNil(t, layer)
+		var found bool
+		for _, a := range layer.Actions {
+			if mk := a.GetMkfile(); mk != nil && strings.HasSuffix(mk.Path, "/inception.conf") {
+				found = true
+				assert.True(t, strings.HasSuffix(string(mk.Data), "# inceptionctl bench: config change\n"))
+			}
+		}
+		assert.True(t, found)
+		assert.Equal(t, base["nginx: install packages"].op.String(), got["nginx: install packages"].op.String())
+		// The embedded files are untouched.
+		fsys, err := llbdefs.Files("nginx")
+		require.NoError(t, err)
+		f, err := fsys.Open("inception.conf")
+		require.NoError(t, err)
+		dt, err := io.ReadAll(f)
+		require.NoError(t, err)
+		assert.NotContains(t, string(dt), "inceptionctl bench")
+	})
+	t.Run("package", func(t *testing.T) {
+		img, err := r.image("nginx", VariantLLB, ScenarioPackage, true)
+		require.NoError(t, err)
+		got := names(img)
+		extra, ok := got["nginx: install extra packages"]
+		require.True(t, ok, "llb: a step of its own")
+		assert.Equal(t, AddedPackage, extra.op.GetExec().Meta.Args[len(extra.op.GetExec().Meta.Args)-1])
+		assert.Equal(t, base["nginx: install packages"].op.String(), got["nginx: install packages"].op.String(),
+			"llb: the install stays the same")
+
+		img, err = r.image("nginx", VariantLinear, ScenarioPackage, true)
+		require.NoError(t, err)
+		got = names(img)
+		_, ok = got["nginx: install extra packages"]
+		assert.False(t, ok)
+		assert.True(t, slices.Contains(got["nginx: install packages"].op.GetExec().Meta.Args, AddedPackage),
+			"linear: in the package list")
+	})
+	t.Run("site", func(t *testing.T) {
+		_, err := r.image("nginx", VariantLLB, ScenarioSite, true)
+		require.Error(t, err, "nginx has no site")
+		img, err := r.image("static", VariantLLB, ScenarioSite, true)
+		require.NoError(t, err)
+		got := names(img)
+		assert.NotEqual(t, names(must(t, llbdefs.Static))["static: site"].op.String(), got["static: site"].op.String())
+	})
+}
+
+func must(t *testing.T, image func(...llbdefs.Option) (llbdefs.Image, error)) llbdefs.Image {
+	t.Helper()
+	img, err := image()
+	require.NoError(t, err)
+	return img
+}
+
+func TestTargets(t *testing.T) {
+	r := newTestRunner(t)
+	c := Case{Scenario: ScenarioConfig, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"}
+	for _, v := range Variants() {
+		ts, err := r.targets(t.Context(), c, v, true)
+		require.NoError(t, err)
+		require.Len(t, ts, 1)
+		assert.Equal(t, "docker.io/library/nginx:bench-"+string(v), ts[0].Ref)
+		switch v {
+		case VariantDockerfile:
+			assert.Nil(t, ts[0].Definition)
+			assert.Equal(t, "dockerfile.v0", ts[0].Frontend)
+			assert.Equal(t, "local", ts[0].FrontendAttrs["image-resolve-mode"])
+			assert.Contains(t, ts[0].LocalMounts, "context")
+			assert.Contains(t, ts[0].LocalMounts, "dockerfile")
+		default:
+			assert.NotNil(t, ts[0].Definition)
+			assert.NotEmpty(t, ts[0].Config)
+		}
+	}
+	// One context directory per content: the changed build's holds the
+	// changed file.
+	dirs, err := filepath.Glob(filepath.Join(r.tmp, "contexts", "nginx-*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 1)
+	dt, err := os.ReadFile(filepath.Join(dirs[0], "config-and-entrypoint/etc/nginx/conf.d/inception.conf"))
+	require.NoError(t, err)
+	assert.Contains(t, string(dt), "inceptionctl bench: config change")
+	_, err = r.targets(t.Context(), c, VariantDockerfile, false)
+	require.NoError(t, err)
+	dirs, err = filepath.Glob(filepath.Join(r.tmp, "contexts", "nginx-*"))
+	require.NoError(t, err)
+	assert.Len(t, dirs, 2)
+}
+
+func measurement(secs float64, ran ...string) Measurement {
+	img := ImageRun{Image: "nginx", Seconds: secs, Vertices: 3, Cached: 3 - len(ran), Ran: []build.Step{}}
+	for _, r := range ran {
+		img.Ran = append(img.Ran, build.Step{Name: r})
+	}
+	return Measurement{Seconds: secs, Images: []ImageRun{img}}
+}
+
+func testReport() *Report {
+	res := func(sc Scenario, scope string, v Variant, secs ...float64) Result {
+		r := Result{Case: Case{Scenario: sc, Scope: scope, Images: []string{"nginx"}}, Variant: v}
+		for _, s := range secs {
+			r.Runs = append(r.Runs, measurement(s, "nginx: add config layer"))
+		}
+		r.summarise()
+		return r
+	}
+	rep := &Report{Repeats: 3, Variants: Variants(), Machine: Machine{CPUs: 2, MemoryGiB: 24}}
+	rep.Results = []Result{
+		res(ScenarioNoChange, Stack, VariantLLB, 0.2, 0.1, 0.3),
+		res(ScenarioNoChange, Stack, VariantLinear, 0.25, 0.25, 0.25),
+		res(ScenarioNoChange, Stack, VariantDockerfile, 0.5, 0.4, 0.6),
+		res(ScenarioPackage, "nginx", VariantLLB, 4, 5, 6),
+		res(ScenarioPackage, "nginx", VariantLinear, 6, 6, 6),
+		res(ScenarioPackage, "nginx", VariantDockerfile, 9, 9, 9),
+	}
+	rep.Targets = checkTargets(rep.Results)
+	return rep
+}
+
+func TestSummary(t *testing.T) {
+	rep := testReport()
+	r := rep.Results[0]
+	assert.InDelta(t, 0.2, r.Median, 1e-9)
+	assert.InDelta(t, 0.1, r.Min, 1e-9)
+	assert.InDelta(t, 0.3, r.Max, 1e-9)
+	assert.Equal(t, 3, r.Vertices)
+	assert.Equal(t, 2, r.Cached)
+	assert.Equal(t, map[string][]string{"nginx": {"nginx: add config layer"}}, r.Ran)
+	assert.InDelta(t, 2.5, median([]float64{4, 1, 2, 3}), 1e-9)
+
+	require.Len(t, rep.Targets, 3)
+	assert.Equal(t, "no-change/stack llb/dockerfile", rep.Targets[0].Name)
+	assert.InDelta(t, 0.4, rep.Targets[0].Ratio, 1e-9)
+	assert.True(t, rep.Targets[0].Pass)
+	assert.True(t, rep.Targets[1].Missing, "no config-change measured")
+	assert.InDelta(t, 5.0/6, rep.Targets[2].Ratio, 1e-9)
+	assert.False(t, rep.Targets[2].Pass)
+}
+
+func TestOutputs(t *testing.T) {
+	rep := testReport()
+	var table bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	out := table.String()
+	assert.Contains(t, out, "LLB s [min-max] ran")
+	assert.Contains(t, out, "0.20 [0.10-0.30] 1/3")
+	assert.Contains(t, out, "no-change/stack llb/dockerfile")
+	assert.Contains(t, out, "0.40 PASS")
+	assert.Contains(t, out, "0.83 MISS")
+	assert.Contains(t, out, "n/a (not measured)")
+
+	var js bytes.Buffer
+	require.NoError(t, rep.WriteJSON(&js))
+	var back Report
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	assert.Len(t, back.Results, len(rep.Results))
+
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	dec := xml.NewDecoder(&svg)
+	rects := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err, "well-formed SVG")
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
+			rects++
+		}
+	}
+	// background + legend + one bar per result
+	assert.Equal(t, 1+len(rep.Variants)+len(rep.Results), rects)
+}
+
+func BenchmarkLinearize(b *testing.B) {
+	def := marshal(b, llbdefs.Static)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Linearize(def); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+package bench
+
+import "errors"
+
+var (
+	// ErrUnknownVariant is returned for a variant name that is not llb,
+	// linear or dockerfile.
+	ErrUnknownVariant = errors.New("unknown variant")
+
+	// ErrUnknownScenario is returned for a scenario name bench does not
+	// know.
+	ErrUnknownScenario = errors.New("unknown scenario")
+
+	// ErrUnknownImage is returned for an image the stack does not have.
+	ErrUnknownImage = errors.New("unknown image")
+
+	// ErrEmptyPlan is returned when the images and scenarios asked for
+	// leave nothing to measure.
+	ErrEmptyPlan = errors.New("nothing to measure")
+
+	// ErrBaseMissing is returned when the base image is gone from the
+	// image store after the build cache was pruned: a cold build would
+	// then measure the base import too.
+	ErrBaseMissing = errors.New("base image missing after prune")
+
+	// ErrNotRestored is returned when the build after a change was undone
+	// ran vertices: the next measurement would not start from the same
+	// cache state.
+	ErrNotRestored = errors.New("cache state not restored")
+)

@@ -1,0 +1,250 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Variant is one way of building the same images.
+type Variant string
+
+// The variants every case is measured with.
+const (
+	// VariantLLB is the project's graphs as llbdefs writes them: config
+	// layers joined with Merge, an added package in a step of its own.
+	VariantLLB Variant = "llb"
+	// VariantLinear is the same graphs with every Merge replaced by a
+	// copy on top of the package chain, and an added package put into the
+	// image's package list: what a Dockerfile does, still in LLB.
+	VariantLinear Variant = "linear"
+	// VariantDockerfile is the linear images converted to Dockerfiles
+	// (pkg/dockerfile) and built by BuildKit's Dockerfile frontend on the
+	// same engine.
+	VariantDockerfile Variant = "dockerfile"
+)
+
+// Variants lists every variant, in the order tables show them.
+func Variants() []Variant { return []Variant{VariantLLB, VariantLinear, VariantDockerfile} }
+
+// ParseVariant parses a variant name.
+func ParseVariant(s string) (Variant, error) {
+	v := Variant(s)
+	if !slices.Contains(Variants(), v) {
+		return "", fmt.Errorf("%w %q: use llb, linear or dockerfile", ErrUnknownVariant, s)
+	}
+	return v, nil
+}
+
+// Scenario is what changes before a measured build.
+type Scenario string
+
+// The scenarios.
+const (
+	// ScenarioNoChange rebuilds with nothing changed.
+	ScenarioNoChange Scenario = "no-change"
+	// ScenarioConfig appends one line to one embedded config file.
+	ScenarioConfig Scenario = "config-change"
+	// ScenarioPackage adds one package to one image.
+	ScenarioPackage Scenario = "package-change"
+	// ScenarioSite appends one line to the static site's index.html.
+	ScenarioSite Scenario = "site-change"
+	// ScenarioCold builds with the build cache pruned (everything but the
+	// base image, which lives in the image store).
+	ScenarioCold Scenario = "cold"
+)
+
+// Scenarios lists every scenario in the order they run: cold last,
+// since it empties the cache the others start from.
+func Scenarios() []Scenario {
+	return []Scenario{ScenarioNoChange, ScenarioConfig, ScenarioPackage, ScenarioSite, ScenarioCold}
+}
+
+// ParseScenario parses a scenario name.
+func ParseScenario(s string) (Scenario, error) {
+	sc := Scenario(s)
+	if !slices.Contains(Scenarios(), sc) {
+		names := make([]string, 0, len(Scenarios()))
+		for _, x := range Scenarios() {
+			names = append(names, string(x))
+		}
+		return "", fmt.Errorf("%w %q: use %s", ErrUnknownScenario, s, strings.Join(names, ", "))
+	}
+	return sc, nil
+}
+
+// Stack is the scope of a case that builds every image at once.
+const Stack = "stack"
+
+// Case is one scenario on one scope: one image, or the whole stack.
+type Case struct {
+	Scenario Scenario `json:"scenario"`
+	Scope    string   `json:"scope"`             // an image name, or "stack"
+	Images   []string `json:"images"`            // what each measured build builds
+	Changed  string   `json:"changed,omitempty"` // the image the change is made in
+}
+
+// Name is "scenario/scope", e.g. "config-change/nginx".
+func (c Case) Name() string { return string(c.Scenario) + "/" + c.Scope }
+
+// The images the stack-wide changes and the single-image scenarios use.
+const (
+	// PackageImage is the image a package is added to.
+	PackageImage = "nginx"
+	// SiteImage is the image with site content.
+	SiteImage = "static"
+	// ColdImage is the image the cold scenario builds by default: one
+	// image, because a cold stack on 2 cores takes minutes per build.
+	ColdImage = "nginx"
+	// stackConfigImage is the image whose config changes in the stack case.
+	stackConfigImage = "nginx"
+)
+
+// AddedPackage is the package the package scenario adds: small, in
+// Debian and Alpine, no service, no dependency that the images lack.
+const AddedPackage = "less"
+
+// Plan lists the cases for the images of a stack (all of them when images
+// is nil), one scope per image and one for the whole stack.
+//
+//   - no-change and config-change: every image, and the stack;
+//   - package-change: PackageImage;
+//   - site-change: SiteImage, and the stack with it changed;
+//   - cold: ColdImage only, unless coldStack.
+//
+// Scenarios are kept in the order of Scenarios, cases of one scenario in
+// the order of images, the stack last. Changes a scope cannot have (config
+// for an image without a config file, site for an image without a site)
+// are left out; so is a stack case when images has one image.
+func Plan(stackImages, images []string, scenarios []Scenario, coldStack bool) ([]Case, error) {
+	if len(images) == 0 {
+		images = stackImages
+	}
+	for _, img := range images {
+		if !slices.Contains(stackImages, img) {
+			return nil, fmt.Errorf("%w %q: the stack has %s", ErrUnknownImage, img, strings.Join(stackImages, ", "))
+		}
+	}
+	if len(scenarios) == 0 {
+		scenarios = Scenarios()
+	}
+	stack := len(images) > 1
+	has := func(img string) bool { return slices.Contains(images, img) }
+	var cases []Case
+	for _, sc := range Scenarios() {
+		if !slices.Contains(scenarios, sc) {
+			continue
+		}
+		one := func(img string) {
+			c := Case{Scenario: sc, Scope: img, Images: []string{img}}
+			if sc != ScenarioNoChange && sc != ScenarioCold {
+				c.Changed = img
+			}
+			cases = append(cases, c)
+		}
+		whole := func(changed string) {
+			if stack {
+				cases = append(cases, Case{Scenario: sc, Scope: Stack, Images: slices.Clone(images), Changed: changed})
+			}
+		}
+		switch sc {
+		case ScenarioNoChange:
+			for _, img := range images {
+				one(img)
+			}
+			whole("")
+		case ScenarioConfig:
+			for _, img := range images {
+				if _, ok := configChange(img); ok {
+					one(img)
+				}
+			}
+			if changed := stackConfigImage; has(changed) {
+				whole(changed)
+			} else if _, ok := configChange(images[0]); ok {
+				whole(images[0])
+			}
+		case ScenarioPackage:
+			// One image: the stack around it adds nothing but time.
+			if has(PackageImage) {
+				one(PackageImage)
+			} else if !stack {
+				one(images[0])
+			}
+		case ScenarioSite:
+			if has(SiteImage) {
+				one(SiteImage)
+				whole(SiteImage)
+			}
+		case ScenarioCold:
+			switch {
+			case coldStack:
+				if stack {
+					whole("")
+				} else {
+					one(images[0])
+				}
+			case has(ColdImage):
+				one(ColdImage)
+			default:
+				one(images[0])
+			}
+		}
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("%w: no case for images %s and scenarios %v", ErrEmptyPlan, strings.Join(images, ", "), scenarios)
+	}
+	return cases, nil
+}
+
+// fileChange is one line appended to one of an image's files.
+type fileChange struct {
+	file string // path in the image's file set (llbdefs.Files)
+	line string
+}
+
+// configChange is the config file each image's config-change scenario
+// changes: a comment, in the file's own syntax, that changes no behaviour.
+func configChange(image string) (fileChange, bool) {
+	switch image {
+	case "nginx":
+		return fileChange{"inception.conf", "# inceptionctl bench: config change"}, true
+	case "wordpress":
+		return fileChange{"wordpress/wordpress-entrypoint", "# inceptionctl bench: config change"}, true
+	case "adminer":
+		return fileChange{"php/php-fpm.conf", "; inceptionctl bench: config change"}, true
+	case "mariadb":
+		return fileChange{"inception.cnf", "# inceptionctl bench: config change"}, true
+	case "redis":
+		return fileChange{"redis.conf", "# inceptionctl bench: config change"}, true
+	case "vsftpd":
+		return fileChange{"vsftpd.conf", "# inceptionctl bench: config change"}, true
+	}
+	return fileChange{}, false
+}
+
+// siteChange is the static image's site-change scenario.
+func siteChange(image string) (fileChange, bool) {
+	if image != SiteImage {
+		return fileChange{}, false
+	}
+	return fileChange{"site/index.html", "<!-- inceptionctl bench: site change -->"}, true
+}
+
+// QuickPlan is what `inceptionctl bench --quick` measures.
+type QuickPlan struct {
+	Images    []string
+	Scenarios []string
+	Repeats   int
+}
+
+// Quick is the quick plan: nginx alone, no change, a config change and a
+// package added, three runs each: under three minutes on two cores once
+// the caches are warm.
+func Quick() QuickPlan {
+	return QuickPlan{
+		Images:    []string{"nginx"},
+		Scenarios: []string{string(ScenarioNoChange), string(ScenarioConfig), string(ScenarioPackage)},
+		Repeats:   3,
+	}
+}

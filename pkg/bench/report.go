@@ -1,0 +1,289 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/inceptionctl/inception/pkg/build"
+)
+
+// Report is what a Run measured.
+type Report struct {
+	Command  string        `json:"command,omitempty"` // the command line, set by the caller
+	Machine  Machine       `json:"machine"`
+	Repeats  int           `json:"repeats"`
+	Variants []Variant     `json:"variants"`
+	Started  time.Time     `json:"started"`
+	Seconds  float64       `json:"seconds"` // the whole run, warm-ups and restores included
+	Results  []Result      `json:"results"`
+	Targets  []TargetCheck `json:"targets"`
+}
+
+// Machine says where the figures come from.
+type Machine struct {
+	CPUs      int     `json:"cpus"`
+	MemoryGiB float64 `json:"memory_gib,omitempty"`
+	Kernel    string  `json:"kernel,omitempty"`
+	OS        string  `json:"os"`
+	Arch      string  `json:"arch"`
+}
+
+// Result is one case in one variant: every measured run and their
+// statistics.
+type Result struct {
+	Case
+	Variant Variant       `json:"variant"`
+	Runs    []Measurement `json:"runs"`
+	Median  float64       `json:"median_s"`
+	Min     float64       `json:"min_s"`
+	Max     float64       `json:"max_s"`
+	// Vertices and Cached sum the images' counted vertices in the median
+	// run; Ran lists, per image, every vertex that ran in any run.
+	Vertices int                 `json:"vertices"`
+	Cached   int                 `json:"cached"`
+	Ran      map[string][]string `json:"ran"`
+}
+
+// Measurement is one measured build.
+type Measurement struct {
+	Seconds float64    `json:"seconds"` // wall time of the build, export included
+	Images  []ImageRun `json:"images"`
+}
+
+// ImageRun is one image of a measured build.
+type ImageRun struct {
+	Image    string       `json:"image"`
+	Seconds  float64      `json:"seconds"`
+	Vertices int          `json:"vertices"` // vertices that can be cached
+	Cached   int          `json:"cached"`
+	Ran      []build.Step `json:"ran"` // the vertices that ran, with their durations
+}
+
+func (r Measurement) summary() string {
+	v, c := 0, 0
+	for _, img := range r.Images {
+		v += img.Vertices
+		c += img.Cached
+	}
+	return fmt.Sprintf("%7.2fs  ran %d/%d", r.Seconds, v-c, v)
+}
+
+// summarise computes the statistics of the runs.
+func (res *Result) summarise() {
+	if len(res.Runs) == 0 {
+		return
+	}
+	secs := make([]float64, len(res.Runs))
+	for i, r := range res.Runs {
+		secs[i] = r.Seconds
+	}
+	res.Median = median(secs)
+	res.Min, res.Max = slices.Min(secs), slices.Max(secs)
+	// The run closest to the median gives the vertex counts.
+	best := 0
+	for i, s := range secs {
+		if math.Abs(s-res.Median) < math.Abs(secs[best]-res.Median) {
+			best = i
+		}
+	}
+	res.Vertices, res.Cached = 0, 0
+	for _, img := range res.Runs[best].Images {
+		res.Vertices += img.Vertices
+		res.Cached += img.Cached
+	}
+	res.Ran = map[string][]string{}
+	for _, r := range res.Runs {
+		for _, img := range r.Images {
+			if _, ok := res.Ran[img.Image]; !ok {
+				res.Ran[img.Image] = []string{}
+			}
+			for _, s := range img.Ran {
+				if !slices.Contains(res.Ran[img.Image], s.Name) {
+					res.Ran[img.Image] = append(res.Ran[img.Image], s.Name)
+				}
+			}
+		}
+	}
+	for _, names := range res.Ran {
+		slices.Sort(names)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// TargetCheck is one ratio issue 6 sets a target for, as measured.
+type TargetCheck struct {
+	Name  string  `json:"name"`            // e.g. "no-change/stack llb/dockerfile"
+	Ratio float64 `json:"ratio,omitempty"` // median over median
+	Limit float64 `json:"limit"`
+	Pass  bool    `json:"pass"`
+	// Missing says the run measured no case or variant to compute it from.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// targetRatios are the ratios to check: a case (the stack's when measured,
+// else the single image's), the variant measured, the variant it is
+// compared with, and the limit.
+var targetRatios = []struct {
+	scenario Scenario
+	scopes   []string
+	num, den Variant
+	limit    float64
+}{
+	{ScenarioNoChange, []string{Stack}, VariantLLB, VariantDockerfile, 0.5},
+	{ScenarioConfig, []string{Stack, stackConfigImage}, VariantLLB, VariantDockerfile, 0.5},
+	{ScenarioPackage, []string{PackageImage}, VariantLLB, VariantLinear, 0.6},
+}
+
+func checkTargets(results []Result) []TargetCheck {
+	find := func(sc Scenario, scope string, v Variant) (Result, bool) {
+		for _, r := range results {
+			if r.Scenario == sc && r.Scope == scope && r.Variant == v && len(r.Runs) > 0 {
+				return r, true
+			}
+		}
+		return Result{}, false
+	}
+	var out []TargetCheck
+	for _, t := range targetRatios {
+		tc := TargetCheck{Name: fmt.Sprintf("%s/%s %s/%s", t.scenario, t.scopes[0], t.num, t.den), Limit: t.limit, Missing: true}
+		for _, scope := range t.scopes {
+			num, ok1 := find(t.scenario, scope, t.num)
+			den, ok2 := find(t.scenario, scope, t.den)
+			if !ok1 || !ok2 || den.Median == 0 {
+				continue
+			}
+			tc.Name = fmt.Sprintf("%s/%s %s/%s", t.scenario, scope, t.num, t.den)
+			tc.Ratio = num.Median / den.Median
+			tc.Pass = tc.Ratio <= t.limit
+			tc.Missing = false
+			break
+		}
+		out = append(out, tc)
+	}
+	return out
+}
+
+// WriteJSON writes the report as indented JSON.
+func (rep *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// WriteTable writes one row per case: for each variant the median, the
+// min-max band and the vertices that ran out of those counted, then the
+// target ratios, each PASS or MISS.
+func (rep *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := []string{"SCENARIO", "SCOPE"}
+	for _, v := range rep.Variants {
+		head = append(head, strings.ToUpper(string(v))+" s [min-max] ran")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, row := range rep.rows() {
+		cells := []string{string(row[0].Scenario), row[0].scopeLabel()}
+		for _, v := range rep.Variants {
+			cell := "-"
+			for _, res := range row {
+				if res.Variant == v && len(res.Runs) > 0 {
+					cell = fmt.Sprintf("%s [%s-%s] %d/%d", secs(res.Median), secs(res.Min), secs(res.Max), res.Vertices-res.Cached, res.Vertices)
+				}
+			}
+			cells = append(cells, cell)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nmedian of %d runs after a warm-up (cold: none), variants alternated; s = seconds of wall time\n(build + export into the image store); ran = vertices that ran / vertices that can be cached\n(--format json: which, and how long)\n", rep.Repeats)
+	if len(rep.Targets) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, t := range rep.Targets {
+		switch {
+		case t.Missing:
+			fmt.Fprintf(w, "target %-42s <= %.2f  n/a (not measured)\n", t.Name, t.Limit)
+		case t.Pass:
+			fmt.Fprintf(w, "target %-42s <= %.2f  %.2f PASS\n", t.Name, t.Limit, t.Ratio)
+		default:
+			fmt.Fprintf(w, "target %-42s <= %.2f  %.2f MISS\n", t.Name, t.Limit, t.Ratio)
+		}
+	}
+	return nil
+}
+
+// scopeLabel is the scope, with the image changed in a stack case.
+func (c Case) scopeLabel() string {
+	if c.Scope == Stack && c.Changed != "" {
+		return c.Scope + " (" + c.Changed + ")"
+	}
+	return c.Scope
+}
+
+// rows groups the results by case, in the order they were measured.
+func (rep *Report) rows() [][]Result {
+	var rows [][]Result
+	idx := map[string]int{}
+	for _, res := range rep.Results {
+		k := res.Name()
+		i, ok := idx[k]
+		if !ok {
+			i = len(rows)
+			idx[k] = i
+			rows = append(rows, nil)
+		}
+		rows[i] = append(rows[i], res)
+	}
+	return rows
+}
+
+func secs(s float64) string {
+	switch {
+	case s >= 100:
+		return strconv.FormatFloat(s, 'f', 0, 64)
+	case s >= 10:
+		return strconv.FormatFloat(s, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(s, 'f', 2, 64)
+}
+
+// thisMachine reads the CPU count, memory and kernel; what it cannot read
+// it leaves out.
+func thisMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var kb float64
+			if _, err := fmt.Sscanf(sc.Text(), "MemTotal: %f kB", &kb); err == nil {
+				m.MemoryGiB = math.Round(kb/1024/1024*10) / 10
+				break
+			}
+		}
+		f.Close()
+	}
+	if dt, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(dt))
+	}
+	return m
+}

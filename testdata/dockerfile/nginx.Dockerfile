@@ -1,0 +1,32 @@
+# nginx: Dockerfile converted from its LLB graph by `inceptionctl dockerfile nginx`.
+# The files it copies are in its build context: `inceptionctl dockerfile nginx --context DIR`
+# writes both. Build it with BuildKit's Dockerfile frontend, the base image from the engine's store:
+#   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local
+
+# nginx: base docker.io/library/debian:bookworm
+FROM debian:bookworm AS nginx
+# nginx: install packages
+ARG DEBIAN_FRONTEND=noninteractive
+RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
+    --mount=type=cache,id=inception-apt-cache-nginx,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,id=inception-apt-lists-nginx,target=/var/lib/apt/lists,sharing=locked \
+    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "nginx", "openssl", "tini", "curl"]
+# nginx: drop default site, logs to stdout/stderr
+RUN rm -rf /etc/nginx/sites-enabled/default && rm -rf /var/log/nginx/access.log && ln -s /dev/stdout /var/log/nginx/access.log && rm -rf /var/log/nginx/error.log && ln -s /dev/stderr /var/log/nginx/error.log
+# nginx: add config layer
+COPY config-and-entrypoint/ /
+ENV DOMAIN_NAME=localhost \
+    WORDPRESS_UPSTREAM=wordpress:9000 \
+    ADMINER_UPSTREAM=adminer:9000 \
+    STATIC_UPSTREAM=static:8080
+LABEL org.opencontainers.image.base.name="docker.io/library/debian:bookworm" \
+    org.opencontainers.image.description="HTTPS entry point of the Inception stack: nginx with TLS 1.2/1.3 in front of WordPress" \
+    org.opencontainers.image.source="https://github.com/inceptionctl/inception" \
+    org.opencontainers.image.title="nginx"
+EXPOSE 443/tcp
+VOLUME ["/var/www/html"]
+WORKDIR /
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --start-interval=200ms --retries=3 CMD ["curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/nginx-entrypoint"]
+CMD ["nginx", "-g", "daemon off;"]

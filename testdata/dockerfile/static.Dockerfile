@@ -1,0 +1,41 @@
+# static: Dockerfile converted from its LLB graph by `inceptionctl dockerfile static`.
+# The files it copies are in its build context: `inceptionctl dockerfile static --context DIR`
+# writes both. Build it with BuildKit's Dockerfile frontend, the base image from the engine's store:
+#   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local
+
+# static: base docker.io/library/debian:bookworm
+FROM debian:bookworm AS install-packages
+# static: install packages
+ARG DEBIAN_FRONTEND=noninteractive
+RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
+    --mount=type=cache,id=inception-apt-cache-static,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,id=inception-apt-lists-static,target=/var/lib/apt/lists,sharing=locked \
+    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "golang-go", "tini"]
+
+FROM install-packages AS go-build-static-server
+# static: go build static-server
+ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local
+WORKDIR /src
+RUN --mount=type=cache,id=inception-go-build-static,target=/root/.cache/go-build \
+    --mount=type=cache,id=inception-go-path-static,target=/root/go \
+    --mount=type=bind,source=server-source,target=/src \
+    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"]
+
+FROM scratch AS static
+# static: tini-static from the builder
+COPY --from=install-packages /usr/bin/tini-static /usr/bin/tini-static
+# static: assemble image
+COPY passwd-and-group/ /
+COPY --from=go-build-static-server /out/ /
+COPY site/ /
+LABEL org.opencontainers.image.base.name="docker.io/library/debian:bookworm" \
+    org.opencontainers.image.description="Static site of the Inception stack: a Go file server in a scratch image, behind nginx at /site/" \
+    org.opencontainers.image.source="https://github.com/inceptionctl/inception" \
+    org.opencontainers.image.title="static"
+EXPOSE 8080/tcp
+WORKDIR /
+USER nonroot
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --start-interval=200ms --retries=3 CMD ["/static-server", "-healthcheck"]
+ENTRYPOINT ["/usr/bin/tini-static", "--"]
+CMD ["/static-server", "-root", "/srv/site", "-addr", ":8080"]

@@ -1,0 +1,32 @@
+# vsftpd: Dockerfile converted from its LLB graph by `inceptionctl dockerfile vsftpd`.
+# The files it copies are in its build context: `inceptionctl dockerfile vsftpd --context DIR`
+# writes both. Build it with BuildKit's Dockerfile frontend, the base image from the engine's store:
+#   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local
+
+# vsftpd: base docker.io/library/debian:bookworm
+FROM debian:bookworm AS vsftpd
+# vsftpd: install packages
+ARG DEBIAN_FRONTEND=noninteractive
+RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
+    --mount=type=cache,id=inception-apt-cache-vsftpd,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,id=inception-apt-lists-vsftpd,target=/var/lib/apt/lists,sharing=locked \
+    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
+# vsftpd: add config layer
+COPY config-and-scripts/ /
+ENV FTP_PASV_MIN=21100 \
+    FTP_PASV_MAX=21110 \
+    FTP_PASV_ADDRESS=127.0.0.1 \
+    FTP_TLS=0 \
+    FTP_OWNER_UID=33 \
+    FTP_OWNER_GID=33
+LABEL org.opencontainers.image.base.name="docker.io/library/debian:bookworm" \
+    org.opencontainers.image.description="FTP access to the WordPress files of the Inception stack: vsftpd, passive mode, optional explicit FTPS" \
+    org.opencontainers.image.source="https://github.com/inceptionctl/inception" \
+    org.opencontainers.image.title="vsftpd"
+EXPOSE 21/tcp 21100/tcp 21101/tcp 21102/tcp 21103/tcp 21104/tcp 21105/tcp 21106/tcp 21107/tcp 21108/tcp 21109/tcp 21110/tcp
+VOLUME ["/var/www/html"]
+WORKDIR /
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=6s --start-period=10s --start-interval=2s --retries=3 CMD ["/usr/local/bin/vsftpd-health"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/vsftpd-entrypoint"]
+CMD ["vsftpd", "/run/vsftpd/vsftpd.conf"]
