@@ -3,10 +3,8 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -14,9 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/core/images"
-	"github.com/containerd/platforms"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -168,55 +163,30 @@ func TestBenchQuick(t *testing.T) {
 // path, times left out; and the part of its config an image's user sees.
 func benchImage(ctx context.Context, t *testing.T, e *env, ref string) (map[string]string, dockerspec.DockerOCIImageConfig) {
 	t.Helper()
-	img, err := e.cd.ImageService().Get(ctx, ref)
-	require.NoError(t, err, ref)
-	cs := e.cd.ContentStore()
-	m, err := images.Manifest(ctx, cs, img.Target, platforms.Default())
-	require.NoError(t, err)
-	dt, err := content.ReadBlob(ctx, cs, m.Config)
-	require.NoError(t, err)
+	tree := map[string]string{}
+	dt := imageFiles(ctx, t, e, ref, func(_ int, h *tar.Header, _ io.Reader) {
+		p := "/" + strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		dir, base := path.Split(p)
+		switch {
+		case base == ".wh..wh..opq":
+			for q := range tree {
+				if strings.HasPrefix(q, dir) && q != path.Clean(dir) {
+					delete(tree, q)
+				}
+			}
+		case strings.HasPrefix(base, ".wh."):
+			gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+			for q := range tree {
+				if q == gone || strings.HasPrefix(q, gone+"/") {
+					delete(tree, q)
+				}
+			}
+		default:
+			tree[p] = fmt.Sprintf("%c %o %d:%d %d %s", h.Typeflag, h.Mode&0o7777, h.Uid, h.Gid, h.Size, h.Linkname)
+		}
+	})
 	var cfg dockerspec.DockerOCIImage
 	require.NoError(t, json.Unmarshal(dt, &cfg))
-
-	tree := map[string]string{}
-	for i, l := range m.Layers {
-		ra, err := cs.ReaderAt(ctx, l)
-		require.NoError(t, err)
-		r := io.Reader(content.NewReader(ra))
-		if strings.HasSuffix(l.MediaType, "gzip") {
-			gz, err := gzip.NewReader(r)
-			require.NoError(t, err)
-			r = gz
-		}
-		tr := tar.NewReader(r)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			require.NoError(t, err, "%s layer %d", ref, i)
-			p := "/" + strings.TrimPrefix(path.Clean("/"+h.Name), "/")
-			dir, base := path.Split(p)
-			switch {
-			case base == ".wh..wh..opq":
-				for q := range tree {
-					if strings.HasPrefix(q, dir) && q != path.Clean(dir) {
-						delete(tree, q)
-					}
-				}
-			case strings.HasPrefix(base, ".wh."):
-				gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
-				for q := range tree {
-					if q == gone || strings.HasPrefix(q, gone+"/") {
-						delete(tree, q)
-					}
-				}
-			default:
-				tree[p] = fmt.Sprintf("%c %o %d:%d %d %s", h.Typeflag, h.Mode&0o7777, h.Uid, h.Gid, h.Size, h.Linkname)
-			}
-		}
-		ra.Close()
-	}
 	// Directory sizes and hard links differ with how layers were cut.
 	for p, v := range tree {
 		if strings.HasPrefix(v, "5 ") || strings.HasPrefix(v, "1 ") {
