@@ -1,13 +1,10 @@
 package llbdefs
 
 import (
-	"encoding/json"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +14,7 @@ type redisCase struct {
 	distro   Distro
 	wantRef  string
 	wantTini string
-	want     statefulGraph
+	want     layeredWant
 }
 
 const (
@@ -27,11 +24,11 @@ const (
 )
 
 func redisCases() []redisCase {
-	sg := func(ref, install string, pkgs []string, caches map[string]string) statefulGraph {
-		return statefulGraph{
-			image: "redis", wantRef: ref, wantInstall: install, wantPkgs: pkgs, wantCaches: caches,
-			tidyName: redisTidyName, configName: redisConfigName, mergeName: redisMergeName,
-			wantFiles: map[string]int32{
+	lw := func(ref string, install installWant) layeredWant {
+		return layeredWant{
+			image: "redis", ref: ref, install: install,
+			lowerName: redisTidyName, configName: redisConfigName, mergeName: redisMergeName,
+			files: map[string]int32{
 				"/usr/local/bin/redis-entrypoint":  0o755,
 				"/usr/local/bin/redis-healthcheck": 0o755,
 				"/etc/redis/inception.conf":        0o644,
@@ -44,20 +41,14 @@ func redisCases() []redisCase {
 			distro:   Debian(),
 			wantRef:  DebianRef,
 			wantTini: "/usr/bin/tini",
-			want: sg(DebianRef, "apt-get update && apt-get install -y --no-install-recommends",
-				[]string{"redis-server", "tini"},
-				map[string]string{
-					"/var/cache/apt":     "inception-apt-cache-redis",
-					"/var/lib/apt/lists": "inception-apt-lists-redis",
-				}),
+			want:     lw(DebianRef, installWant{command: aptInstall, pkgs: []string{"redis-server", "tini"}, caches: aptCaches("redis")}),
 		},
 		{
 			name:     "alpine",
 			distro:   Alpine(),
 			wantRef:  AlpineRef,
 			wantTini: "/sbin/tini",
-			want: sg(AlpineRef, "apk add --no-cache",
-				[]string{"redis", "tini", "setpriv"}, map[string]string{}),
+			want:     lw(AlpineRef, installWant{command: apkInstall, pkgs: []string{"redis", "tini", "setpriv"}}),
 		},
 	}
 }
@@ -68,7 +59,9 @@ func TestRedisGraph(t *testing.T) {
 			img, err := Redis(WithDistro(tc.distro))
 			require.NoError(t, err)
 			assert.Equal(t, "redis", img.Name)
-			tidy := checkStatefulGraph(t, marshalGraph(t, img), tc.want, tc.distro.Family())
+			g := marshalGraph(t, img)
+			tidy := g.ops[checkLayeredGraph(t, g, tc.distro.Family(), tc.want)].GetFile()
+			require.NotNil(t, tidy)
 
 			require.Len(t, tidy.Actions, 1)
 			mkdir := tidy.Actions[0].GetMkdir()
@@ -84,65 +77,29 @@ func TestRedisImageConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := Redis(WithDistro(tc.distro))
 			require.NoError(t, err)
-			dt, err := img.ConfigJSON()
-			require.NoError(t, err)
-			checkStatefulConfigNoSecret(t, dt)
-
-			var got dockerspec.DockerOCIImage
-			require.NoError(t, json.Unmarshal(dt, &got))
-			assert.Equal(t, img.Config, got, "config round-trips")
-			c := got.Config
-			assert.Equal(t, []string{tc.wantTini, "--", "/usr/local/bin/redis-entrypoint"}, c.Entrypoint)
-			assert.Equal(t, []string{"redis-server", "/etc/redis/inception.conf"}, c.Cmd)
-			assert.Subset(t, c.Env, []string{
-				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				"REDIS_MAXMEMORY=128mb",
+			_, dt := checkImageConfig(t, img, configWant{
+				entrypoint: []string{tc.wantTini, "--", "/usr/local/bin/redis-entrypoint"},
+				cmd:        []string{"redis-server", "/etc/redis/inception.conf"},
+				env:        []string{"REDIS_MAXMEMORY=128mb"},
+				ports:      []string{"6379/tcp"},
+				volumes:    []string{"/data"},
+				workDir:    "/",
+				stopSignal: "SIGTERM",
+				baseRef:    tc.wantRef,
+				health:     serviceHealth(3*time.Second, 10*time.Second, "CMD", "/usr/local/bin/redis-healthcheck"),
 			})
-			assert.Equal(t, map[string]struct{}{"6379/tcp": {}}, c.ExposedPorts)
-			assert.Equal(t, map[string]struct{}{"/data": {}}, c.Volumes)
-			assert.Equal(t, "SIGTERM", c.StopSignal)
-			assert.Equal(t, "redis", c.Labels["org.opencontainers.image.title"])
-			assert.Equal(t, SourceURL, c.Labels["org.opencontainers.image.source"])
-			assert.Equal(t, tc.wantRef, c.Labels["org.opencontainers.image.base.name"])
-			assert.NotEmpty(t, c.Labels["org.opencontainers.image.description"])
-			require.NotNil(t, c.Healthcheck)
-			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:          []string{"CMD", "/usr/local/bin/redis-healthcheck"},
-				Interval:      5 * time.Second,
-				Timeout:       3 * time.Second,
-				StartPeriod:   10 * time.Second,
-				StartInterval: 200 * time.Millisecond,
-				Retries:       3,
-			}, *c.Healthcheck)
+			checkConfigNoSecret(t, dt)
 		})
 	}
 }
 
 func TestRedisFileChangeRebuildsOnlyConfig(t *testing.T) {
-	embedded, err := fs.Sub(redisFiles, "files/redis")
-	require.NoError(t, err)
 	for _, tc := range redisCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			checkStatefulConfigOnlyChanges(t, embedded, tc.distro,
-				[]string{"redis-entrypoint", "redis-healthcheck", "redis.conf"}, redis, tc.want)
+			checkFileChanges(t, "redis", tc.distro,
+				[]string{"redis-entrypoint", "redis-healthcheck", "redis.conf"}, redisConfigName, redisMergeName)
 		})
 	}
-}
-
-func TestRedisMissingFile(t *testing.T) {
-	embedded, err := fs.Sub(redisFiles, "files/redis")
-	require.NoError(t, err)
-	fsys := copyFS(t, embedded)
-	delete(fsys, "redis.conf")
-
-	_, err = redis(fsys)
-	require.ErrorIs(t, err, ErrMissingFile)
-	assert.Contains(t, err.Error(), "redis.conf")
-}
-
-func TestRedisZeroDistro(t *testing.T) {
-	_, err := Redis(WithDistro(Distro{}))
-	require.ErrorIs(t, err, ErrNoDistro)
 }
 
 // redisDirectives parses a redis config file into directive -> arguments
@@ -186,12 +143,7 @@ func TestRedisConfig(t *testing.T) {
 }
 
 func TestRedisScripts(t *testing.T) {
-	tests := []struct {
-		name string
-		file string
-		want []string
-		deny []string
-	}{
+	checkFileTexts(t, "redis", []fileWant{
 		{
 			name: "entrypoint",
 			file: "redis-entrypoint",
@@ -214,29 +166,5 @@ func TestRedisScripts(t *testing.T) {
 			want: []string{"#!/bin/sh\n", "set -eu", "REDISCLI_AUTH", "ping", `"$reply" != PONG`},
 			deny: []string{" -a ", "--pass"},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dt, err := redisFiles.ReadFile("files/redis/" + tc.file)
-			require.NoError(t, err)
-			text := string(dt)
-			for _, w := range tc.want {
-				assert.Contains(t, text, w)
-			}
-			for _, d := range tc.deny {
-				assert.NotContains(t, text, d)
-			}
-		})
-	}
-}
-
-func TestRedisGolden(t *testing.T) {
-	for _, tc := range redisCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			img, err := Redis(WithDistro(tc.distro))
-			require.NoError(t, err)
-			g := marshalGraph(t, img)
-			checkGolden(t, "redis-"+tc.name, g.summary("redis on "+tc.distro.Name()))
-		})
-	}
+	})
 }

@@ -1,15 +1,11 @@
 package llbdefs
 
 import (
-	"encoding/json"
-	"io/fs"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/solver/pb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,12 +23,12 @@ const (
 )
 
 type staticCase struct {
-	name         string
-	distro       Distro
-	wantRef      string
-	wantPackages []string
-	wantTini     string
-	wantCaches   map[string]string
+	name        string
+	distro      Distro
+	wantRef     string
+	wantInstall installWant
+	wantTini    string
+	wantCaches  map[string]string // of the go build
 }
 
 func staticCases() []staticCase {
@@ -42,20 +38,20 @@ func staticCases() []staticCase {
 	}
 	return []staticCase{
 		{
-			name:         "debian",
-			distro:       Debian(),
-			wantRef:      DebianRef,
-			wantPackages: []string{"golang-go", "tini"},
-			wantTini:     "/usr/bin/tini-static",
-			wantCaches:   goCaches,
+			name:        "debian",
+			distro:      Debian(),
+			wantRef:     DebianRef,
+			wantInstall: installWant{command: aptInstall, pkgs: []string{"golang-go", "tini"}, caches: aptCaches("static")},
+			wantTini:    "/usr/bin/tini-static",
+			wantCaches:  goCaches,
 		},
 		{
-			name:         "alpine",
-			distro:       Alpine(),
-			wantRef:      AlpineRef,
-			wantPackages: []string{"go", "tini-static"},
-			wantTini:     "/sbin/tini-static",
-			wantCaches:   goCaches,
+			name:        "alpine",
+			distro:      Alpine(),
+			wantRef:     AlpineRef,
+			wantInstall: installWant{command: apkInstall, pkgs: []string{"go", "tini-static"}},
+			wantTini:    "/sbin/tini-static",
+			wantCaches:  goCaches,
 		},
 	}
 }
@@ -67,15 +63,9 @@ func TestStaticGraph(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "static", img.Name)
 			g := marshalGraph(t, img)
-			for _, d := range g.order {
-				assert.NotEmpty(t, g.names[d], "%s vertex %s has no llb.customname", kind(g.ops[d]), d)
-			}
-
-			installDgst, installOp := g.named(t, staticInstallName)
-			args := installOp.GetExec().Meta.Args
-			assert.Equal(t, tc.wantPackages, args[len(args)-len(tc.wantPackages):])
-			_, src := g.named(t, "static: base "+tc.wantRef)
-			assert.Equal(t, "docker-image://"+tc.wantRef, src.GetSource().Identifier)
+			checkVertexNames(t, g)
+			installDgst, _ := checkInstall(t, g, "static", tc.distro.Family(), tc.wantInstall)
+			checkBase(t, g, "static", tc.wantRef)
 
 			// The go build: the source as a read-only mount of its own
 			// layer, caches for the toolchain, the binary alone in /out.
@@ -153,29 +143,16 @@ func TestStaticImageConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := Static(WithDistro(tc.distro))
 			require.NoError(t, err)
-			dt, err := img.ConfigJSON()
-			require.NoError(t, err)
-			var got dockerspec.DockerOCIImage
-			require.NoError(t, json.Unmarshal(dt, &got))
-			assert.Equal(t, img.Config, got, "config round-trips")
-			c := got.Config
-			assert.Equal(t, "nonroot", c.User)
-			assert.Equal(t, []string{tc.wantTini, "--"}, c.Entrypoint)
-			assert.Equal(t, []string{"/static-server", "-root", "/srv/site", "-addr", ":8080"}, c.Cmd)
-			assert.Equal(t, map[string]struct{}{"8080/tcp": {}}, c.ExposedPorts)
-			assert.Empty(t, c.Volumes)
-			assert.Equal(t, "SIGTERM", c.StopSignal)
-			assert.Equal(t, "static", c.Labels["org.opencontainers.image.title"])
-			assert.Equal(t, tc.wantRef, c.Labels["org.opencontainers.image.base.name"])
-			require.NotNil(t, c.Healthcheck)
-			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:          []string{"CMD", "/static-server", "-healthcheck"},
-				Interval:      5 * time.Second,
-				Timeout:       3 * time.Second,
-				StartPeriod:   2 * time.Second,
-				StartInterval: 200 * time.Millisecond,
-				Retries:       3,
-			}, *c.Healthcheck)
+			checkImageConfig(t, img, configWant{
+				entrypoint: []string{tc.wantTini, "--"},
+				cmd:        []string{"/static-server", "-root", "/srv/site", "-addr", ":8080"},
+				ports:      []string{"8080/tcp"},
+				workDir:    "/",
+				user:       "nonroot",
+				stopSignal: "SIGTERM",
+				baseRef:    tc.wantRef,
+				health:     serviceHealth(3*time.Second, 2*time.Second, "CMD", "/static-server", "-healthcheck"),
+			})
 		})
 	}
 }
@@ -183,8 +160,6 @@ func TestStaticImageConfig(t *testing.T) {
 // TestStaticFileChanges: which vertices each embedded file reaches. A site
 // change never rebuilds the server; a source change never touches the site.
 func TestStaticFileChanges(t *testing.T) {
-	embedded, err := fs.Sub(staticFiles, "files/static")
-	require.NoError(t, err)
 	tests := []struct {
 		file        string
 		wantChanged []string
@@ -195,43 +170,10 @@ func TestStaticFileChanges(t *testing.T) {
 		{file: "main.go", wantChanged: []string{staticSourceName, staticBuildName, staticImageName}},
 	}
 	for _, tc := range staticCases() {
-		for _, ch := range tests {
-			t.Run(tc.name+"/"+ch.file, func(t *testing.T) {
-				modified := copyFS(t, embedded)
-				modified[ch.file].Data = append(modified[ch.file].Data, "\n/* changed */\n"...)
-				before := staticGraph(t, embedded, tc.distro)
-				after := staticGraph(t, modified, tc.distro)
-				for _, d := range before.order {
-					name := before.names[d]
-					got, _ := after.named(t, name)
-					if slices.Contains(ch.wantChanged, name) {
-						assert.NotEqual(t, d, got, "%q must change with %s", name, ch.file)
-					} else {
-						assert.Equal(t, d, got, "%q must not change with %s", name, ch.file)
-					}
-				}
-			})
-		}
-	}
-}
-
-func staticGraph(t *testing.T, fsys fs.FS, d Distro) graph {
-	t.Helper()
-	img, err := static(fsys, WithDistro(d))
-	require.NoError(t, err)
-	return marshalGraph(t, img)
-}
-
-func TestStaticMissingFile(t *testing.T) {
-	embedded, err := fs.Sub(staticFiles, "files/static")
-	require.NoError(t, err)
-	for _, missing := range []string{"main.go", "passwd", "site/style.css"} {
-		t.Run(missing, func(t *testing.T) {
-			fsys := copyFS(t, embedded)
-			delete(fsys, missing)
-			_, err := static(fsys)
-			require.ErrorIs(t, err, ErrMissingFile)
-			assert.Contains(t, err.Error(), missing)
+		t.Run(tc.name, func(t *testing.T) {
+			for _, ch := range tests {
+				checkFileChanges(t, "static", tc.distro, []string{ch.file}, ch.wantChanged...)
+			}
 		})
 	}
 }
@@ -262,14 +204,4 @@ func TestStaticEmbeddedFiles(t *testing.T) {
 	// Standard library only: the build runs with GOPROXY=off and no go.mod.
 	assert.NotContains(t, string(src), `"github.com/`)
 	assert.NotContains(t, string(src), `"golang.org/`)
-}
-
-func TestStaticGolden(t *testing.T) {
-	for _, tc := range staticCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			img, err := Static(WithDistro(tc.distro))
-			require.NoError(t, err)
-			checkGolden(t, "static-"+tc.name, marshalGraph(t, img).summary("static on "+tc.distro.Name()))
-		})
-	}
 }

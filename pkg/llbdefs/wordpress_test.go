@@ -1,14 +1,11 @@
 package llbdefs
 
 import (
-	"encoding/json"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/solver/pb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,27 +18,46 @@ const (
 	wordpressLinksName   = "wordpress: php and php-fpm links"
 )
 
+// phpImageCase is a distro's expectations of an image on php-fpm.
 type phpImageCase struct {
-	name     string
-	distro   Distro
-	wantTini string
-	wantPkgs []string // in the install exec's args
-	wantPHP  string   // what /usr/local/bin/php links to
-	wantFPM  string   // what /usr/local/sbin/php-fpm links to
+	name        string
+	distro      Distro
+	wantRef     string
+	wantTini    string
+	wantInstall installWant
+	wantPHP     string // what /usr/local/bin/php links to
+	wantFPM     string // what /usr/local/sbin/php-fpm links to
 }
 
 func wordpressCases() []phpImageCase {
 	return []phpImageCase{
 		{
-			name: "debian", distro: Debian(), wantTini: "/usr/bin/tini",
-			wantPkgs: []string{"wordpress", "wordpress-theme-twentytwentythree", "php8.2-fpm", "php", "php8.2-redis", "libfcgi-bin", "tini"},
-			wantPHP:  "/usr/bin/php8.2", wantFPM: "/usr/sbin/php-fpm8.2",
+			name: "debian", distro: Debian(), wantRef: DebianRef, wantTini: "/usr/bin/tini",
+			wantInstall: installWant{command: aptInstall, caches: aptCaches("wordpress"), pkgs: []string{
+				"wordpress", "wordpress-theme-twentytwentythree", "php8.2-fpm", "php", "php8.2-mbstring", "php8.2-redis", "libfcgi-bin", "tini",
+			}},
+			wantPHP: "/usr/bin/php8.2", wantFPM: "/usr/sbin/php-fpm8.2",
 		},
 		{
-			name: "alpine", distro: Alpine(), wantTini: "/sbin/tini",
-			wantPkgs: []string{"php84-fpm", "php84-mysqli", "php84-gd", "php84-pecl-redis", "fcgi", "tini"},
-			wantPHP:  "/usr/bin/php84", wantFPM: "/usr/sbin/php-fpm84",
+			name: "alpine", distro: Alpine(), wantRef: AlpineRef, wantTini: "/sbin/tini",
+			wantInstall: installWant{command: apkInstall, pkgs: []string{
+				"php84", "php84-fpm", "php84-mysqli", "php84-gd", "php84-mbstring", "php84-opcache", "php84-dom", "php84-xml",
+				"php84-fileinfo", "php84-exif", "php84-zip", "php84-pecl-redis", "fcgi", "tini",
+			}},
+			wantPHP: "/usr/bin/php84", wantFPM: "/usr/sbin/php-fpm84",
 		},
+	}
+}
+
+// phpConfigWant is the config both images on php-fpm share.
+func phpConfigWant(tc phpImageCase) configWant {
+	return configWant{
+		entrypoint: []string{tc.wantTini, "--"},
+		cmd:        []string{"/usr/local/sbin/php-fpm", "--nodaemonize", "--force-stderr", "--fpm-config", "/etc/inception/php-fpm.conf"},
+		ports:      []string{"9000/tcp"},
+		stopSignal: "SIGQUIT",
+		baseRef:    tc.wantRef,
+		health:     serviceHealth(3*time.Second, 30*time.Second, "CMD", "/usr/local/bin/php-fpm-ping"),
 	}
 }
 
@@ -52,19 +68,15 @@ func TestWordPressGraph(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "wordpress", img.Name)
 			g := marshalGraph(t, img)
-			for _, d := range g.order {
-				assert.NotEmpty(t, g.names[d], "%s vertex %s has no llb.customname", kind(g.ops[d]), d)
-			}
+			checkVertexNames(t, g)
+			checkBase(t, g, "wordpress", tc.wantRef)
 
-			installDgst, install := g.named(t, wordpressInstallName)
-			for _, p := range tc.wantPkgs {
-				assert.Contains(t, install.GetExec().Meta.Args, p)
-			}
+			installDgst, install := checkInstall(t, g, "wordpress", tc.distro.Family(), tc.wantInstall)
 			for _, p := range []string{"apache2", "libapache2-mod-php", "nginx", "mariadb-server", "mariadb-client"} {
-				assert.NotContains(t, install.GetExec().Meta.Args, p, "no web server or database in wordpress")
+				assert.NotContains(t, install.Meta.Args, p, "no web server or database in wordpress")
 			}
 
-			config := checkMergedConfigLayer(t, g, wordpressMergeName, wordpressConfigName, wordpressInstallName)
+			_, config := checkMergedConfigLayer(t, g, wordpressMergeName, wordpressConfigName, wordpressInstallName)
 			assert.Equal(t, map[string]int32{
 				"/usr/local/bin/wordpress-entrypoint":          0o755,
 				"/usr/local/lib/inception/wordpress-setup.php": 0o644,
@@ -115,40 +127,19 @@ func TestWordPressImageConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := WordPress(WithDistro(tc.distro))
 			require.NoError(t, err)
-			dt, err := img.ConfigJSON()
-			require.NoError(t, err)
-			var got dockerspec.DockerOCIImage
-			require.NoError(t, json.Unmarshal(dt, &got))
-			assert.Equal(t, img.Config, got, "config round-trips")
-			c := got.Config
-			assert.Equal(t, []string{tc.wantTini, "--", "/usr/local/bin/wordpress-entrypoint"}, c.Entrypoint)
-			assert.Equal(t, []string{"/usr/local/sbin/php-fpm", "--nodaemonize", "--force-stderr", "--fpm-config", "/etc/inception/php-fpm.conf"}, c.Cmd)
-			assert.Subset(t, c.Env, []string{
-				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			want := phpConfigWant(tc)
+			want.entrypoint = append(want.entrypoint, "/usr/local/bin/wordpress-entrypoint")
+			want.env = append(want.env,
 				"DOMAIN_NAME=localhost",
 				"HTTPS_PORT=443",
 				"WORDPRESS_DB_HOST=mariadb:3306",
 				"MYSQL_DATABASE=wordpress",
 				"MYSQL_USER=wpuser",
 				"WP_TITLE=Inception",
-			})
-			for _, e := range c.Env {
-				assert.NotContains(t, strings.ToLower(e), "password", "no password in the image config")
-			}
-			assert.Equal(t, map[string]struct{}{"9000/tcp": {}}, c.ExposedPorts)
-			assert.Equal(t, map[string]struct{}{"/var/www/html": {}}, c.Volumes)
-			assert.Equal(t, "/var/www/html", c.WorkingDir)
-			assert.Equal(t, "SIGQUIT", c.StopSignal)
-			assert.Equal(t, "wordpress", c.Labels["org.opencontainers.image.title"])
-			require.NotNil(t, c.Healthcheck)
-			assert.Equal(t, dockerspec.HealthcheckConfig{
-				Test:          []string{"CMD", "/usr/local/bin/php-fpm-ping"},
-				Interval:      5 * time.Second,
-				Timeout:       3 * time.Second,
-				StartPeriod:   30 * time.Second,
-				StartInterval: 200 * time.Millisecond,
-				Retries:       3,
-			}, *c.Healthcheck)
+			)
+			want.volumes = []string{"/var/www/html"}
+			want.workDir = "/var/www/html"
+			checkImageConfig(t, img, want)
 		})
 	}
 }
@@ -158,27 +149,22 @@ func TestWordPressImageConfig(t *testing.T) {
 // layer and the merge only, never the install; the stand-in package's
 // control file is part of the package chain and changes it.
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
-	embedded, err := fs.Sub(wordpressFiles, "files")
-	require.NoError(t, err)
-	build := func(fsys fs.FS, d Distro) graph {
-		img, err := wordpress(fsys, WithDistro(d))
-		require.NoError(t, err)
-		return marshalGraph(t, img)
-	}
 	files := []string{
 		"wordpress/wordpress-entrypoint", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
 		"wordpress/object-cache.php", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			checkOnlyConfigChanges(t, build, embedded, tc.distro, files, wordpressConfigName, wordpressMergeName)
+			checkFileChanges(t, "wordpress", tc.distro, files, wordpressConfigName, wordpressMergeName)
 		})
 	}
 
 	t.Run("stand-ins control file", func(t *testing.T) {
+		embedded, err := Files("wordpress")
+		require.NoError(t, err)
 		modified := copyFS(t, embedded)
 		modified["wordpress/standins.control"].Data = append(modified["wordpress/standins.control"].Data, " more\n"...)
-		before, after := build(embedded, Debian()), build(modified, Debian())
+		before, after := graphFromFiles(t, "wordpress", embedded, Debian()), graphFromFiles(t, "wordpress", modified, Debian())
 		b, _ := before.named(t, wordpressInstallName)
 		a, _ := after.named(t, wordpressInstallName)
 		assert.NotEqual(t, b, a, "the install sits on the stand-ins")
@@ -188,32 +174,13 @@ func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	})
 }
 
-func TestWordPressMissingFile(t *testing.T) {
-	embedded, err := fs.Sub(wordpressFiles, "files")
-	require.NoError(t, err)
-	for _, missing := range []string{"wordpress/wp-config.php", "php/php-fpm.conf", "wordpress/standins.control"} {
-		t.Run(missing, func(t *testing.T) {
-			fsys := copyFS(t, embedded)
-			delete(fsys, missing)
-			_, err := wordpress(fsys)
-			require.ErrorIs(t, err, ErrMissingFile)
-			assert.Contains(t, err.Error(), missing)
-		})
-	}
-}
-
 // TestWordPressFiles checks the embedded files for what the image promises;
 // the integration test runs them.
 func TestWordPressFiles(t *testing.T) {
-	tests := []struct {
-		name string
-		file string
-		want []string
-		deny []string
-	}{
+	checkFileTexts(t, "wordpress", []fileWant{
 		{
 			name: "wp-config",
-			file: "wp-config.php",
+			file: "wordpress/wp-config.php",
 			want: []string{
 				"inception_env('MYSQL_DATABASE', 'wordpress')",
 				"inception_env('MYSQL_USER', 'wpuser')",
@@ -231,7 +198,7 @@ func TestWordPressFiles(t *testing.T) {
 		},
 		{
 			name: "setup",
-			file: "wordpress-setup.php",
+			file: "wordpress/wordpress-setup.php",
 			want: []string{
 				"stripos($name, 'admin') !== false",
 				"secret('wp_admin_password')",
@@ -247,7 +214,7 @@ func TestWordPressFiles(t *testing.T) {
 		},
 		{
 			name: "entrypoint",
-			file: "wordpress-entrypoint",
+			file: "wordpress/wordpress-entrypoint",
 			want: []string{
 				"#!/bin/sh\n",
 				"set -eu",
@@ -263,7 +230,7 @@ func TestWordPressFiles(t *testing.T) {
 		},
 		{
 			name: "object cache",
-			file: "object-cache.php",
+			file: "wordpress/object-cache.php",
 			want: []string{
 				"Inception Redis object cache", // the entrypoint's marker
 				"function wp_cache_init()",
@@ -274,32 +241,8 @@ func TestWordPressFiles(t *testing.T) {
 		},
 		{
 			name: "stand-ins",
-			file: "standins.control",
+			file: "wordpress/standins.control",
 			want: []string{"Package: inception-wordpress-standins\n", "Provides: httpd, virtual-mysql-client\n", "Architecture: all\n"},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dt, err := wordpressFiles.ReadFile("files/wordpress/" + tc.file)
-			require.NoError(t, err)
-			text := string(dt)
-			for _, w := range tc.want {
-				assert.Contains(t, text, w)
-			}
-			for _, d := range tc.deny {
-				assert.NotContains(t, text, d)
-			}
-		})
-	}
-}
-
-func TestWordPressGolden(t *testing.T) {
-	for _, tc := range wordpressCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			img, err := WordPress(WithDistro(tc.distro))
-			require.NoError(t, err)
-			g := marshalGraph(t, img)
-			checkGolden(t, "wordpress-"+tc.name, g.summary("wordpress on "+tc.distro.Name()))
-		})
-	}
+	})
 }
