@@ -46,7 +46,8 @@ func mariadbDistro(d Distro) (mariadbLayout, error) {
 		}, nil
 	case FamilyAlpine:
 		return mariadbLayout{
-			packages: []string{"mariadb", "mariadb-client", "tini"},
+			// coreutils: the entrypoint's cp --sparse and sync FILE.
+			packages: []string{"mariadb", "mariadb-client", "coreutils", "tini"},
 			conf:     "/etc/my.cnf.d/zz-inception.cnf",
 		}, nil
 	default:

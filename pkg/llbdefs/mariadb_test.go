@@ -51,7 +51,7 @@ func mariadbCases() []mariadbCase {
 			wantRef:  AlpineRef,
 			wantTini: "/sbin/tini",
 			want: lw(AlpineRef, "/etc/my.cnf.d/zz-inception.cnf", installWant{
-				command: apkInstall, pkgs: []string{"mariadb", "mariadb-client", "tini"},
+				command: apkInstall, pkgs: []string{"mariadb", "mariadb-client", "coreutils", "tini"},
 			}),
 		},
 	}
@@ -153,13 +153,16 @@ func TestMariaDBFiles(t *testing.T) {
 				"IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('$root_sql')",
 				"CREATE USER '$MYSQL_USER'@'%' IDENTIFIED BY '$app_sql';",
 				"GRANT ALL PRIVILEGES ON \\`$grant_db\\`.* TO '$MYSQL_USER'@'%';",
-				"mariadb-admin --socket=\"$boot_socket\" --user=root shutdown",
+				"kill -TERM \"$boot\"", "wait \"$boot\"",
+				"scratch=/tmp/mariadb-init", `--datadir="$scratch"`, `--extra-file="$init_sql"`,
+				`(umask 077 && cat >"$init_sql")`, `rm -f "$init_sql" "$log"`, `sed -e "s/ near '.*//" -e '/IDENTIFIED\|PASSWORD(/d' "$log" >&2`, `cp -a --sparse=always "$scratch/." "$datadir/"`, `find "$datadir" -exec sync {} +`,
 				`mv "$marker.tmp" "$marker"`,
 				"has files but no",
 				`exec "$@"`,
 			},
-			// No password on a command line, no tracing, no wrapper.
-			deny: []string{"mysqld_safe", "set -x", "--password", "-p$", "MYSQL_PWD", "echo \"$root", "rm -rf"},
+			// No password on a command line, no tracing, no wrapper, and
+			// nothing removed but the scratch directory on /tmp.
+			deny: []string{"mysqld_safe", "set -x", "--password", "-p$", "MYSQL_PWD", "echo \"$root", `rm -rf "$datadir`, "rm -rf /var"},
 		},
 		{
 			name: "health check",
@@ -170,8 +173,9 @@ func TestMariaDBFiles(t *testing.T) {
 	})
 }
 
-// TestMariaDBMarkerLast: the marker is written after the bootstrap server
-// has shut down, never before, so a half-finished init cannot look done.
+// TestMariaDBMarkerLast: the marker is written after install-db's bootstrap
+// (with the set-up SQL) has finished and its result is in the volume and
+// on disk, never before, so a half-finished init cannot look done.
 func TestMariaDBMarkerLast(t *testing.T) {
 	dt, err := mariadbFiles.ReadFile("files/mariadb/mariadb-entrypoint")
 	require.NoError(t, err)
@@ -180,7 +184,8 @@ func TestMariaDBMarkerLast(t *testing.T) {
 	require.Positive(t, start)
 	body := text[start:]
 	body = body[:strings.Index(body, "\n}\n")]
-	steps := []string{"mariadb-install-db", "start_bootstrap", "run_sql", "stop_bootstrap", `>"$marker.tmp"`, `mv "$marker.tmp" "$marker"`}
+	steps := []string{`cat >"$init_sql"`, "mariadb-install-db", `--extra-file="$init_sql"`, `die "mariadb-install-db failed"`,
+		`cp -a --sparse=always "$scratch/." "$datadir/"`, `find "$datadir" -exec sync {} +`, `>"$marker.tmp"`, `mv "$marker.tmp" "$marker"`}
 	last := -1
 	for _, s := range steps {
 		i := strings.Index(body, s)
@@ -190,4 +195,14 @@ func TestMariaDBMarkerLast(t *testing.T) {
 	}
 	assert.Equal(t, 1, strings.Count(text, `>"$marker`), "the marker is written in one place only")
 	assert.Equal(t, 1, strings.Count(text, `mv "$marker.tmp" "$marker"`), "the marker is written in one place only")
+}
+
+// TestMariaDBEntrypointRemovesOnlyScratch: the only directory the entrypoint
+// ever removes is its scratch copy on /tmp, never data.
+func TestMariaDBEntrypointRemovesOnlyScratch(t *testing.T) {
+	dt, err := mariadbFiles.ReadFile("files/mariadb/mariadb-entrypoint")
+	require.NoError(t, err)
+	text := string(dt)
+	require.Contains(t, text, `rm -rf "$scratch"`)
+	assert.Equal(t, strings.Count(text, "rm -r"), strings.Count(text, `rm -rf "$scratch"`), "an rm -r of something else than the scratch directory")
 }

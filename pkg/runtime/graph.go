@@ -199,3 +199,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// criticalOrder returns names (a start order) with the services that the
+// longest chains of dependents wait on first: a service comes before every
+// service that depends on it, and among the rest, the longer the chain
+// that waits on it, the earlier. Up attaches networks in this order, so the
+// head of the critical path (the database, say) starts first.
+func (g *graph) criticalOrder(names []string) []string {
+	in := map[string]bool{}
+	for _, n := range names {
+		in[n] = true
+	}
+	// chain[n]: the length of the longest chain of services in names that
+	// depends on n, n's dependents before n in reverse start order.
+	chain := map[string]int{}
+	for i := len(names) - 1; i >= 0; i-- {
+		n := names[i]
+		for d := range g.deps[n] {
+			if in[d] {
+				chain[d] = max(chain[d], chain[n]+1)
+			}
+		}
+	}
+	out := slices.Clone(names)
+	// Stable: equal chains keep their start order. A dependency's chain is
+	// longer than any of its dependents', so the order stays a start order.
+	slices.SortStableFunc(out, func(a, b string) int { return chain[b] - chain[a] })
+	return out
+}

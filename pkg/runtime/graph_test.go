@@ -78,3 +78,32 @@ func TestGraphErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCriticalOrder(t *testing.T) {
+	g, err := newGraph([]stack.Service{
+		{Name: "nginx", DependsOn: map[string]stack.Condition{"wordpress": stack.ConditionStarted, "static": stack.ConditionStarted}},
+		{Name: "wordpress", DependsOn: map[string]stack.Condition{"mariadb": stack.ConditionStarted, "redis": stack.ConditionStarted}},
+		{Name: "vsftpd"},
+		{Name: "static"},
+		{Name: "redis"},
+		{Name: "mariadb"},
+	})
+	require.NoError(t, err)
+	order := g.closure(nil)
+	got := g.criticalOrder(order)
+	// Start order: wordpress's dependencies, wordpress, vsftpd, static,
+	// nginx (dependencies first, then stack order). Chains: redis and
+	// mariadb 2, wordpress and static 1, the rest 0.
+	assert.Equal(t, []string{"redis", "mariadb", "wordpress", "static"}, got[:4], "the heads of the longest chains first")
+	assert.ElementsMatch(t, order, got)
+	pos := map[string]int{}
+	for i, n := range got {
+		pos[n] = i
+	}
+	for _, n := range got {
+		for d := range g.dependencies(n) {
+			assert.Less(t, pos[d], pos[n], "%s before its dependent %s", d, n)
+		}
+	}
+	assert.Equal(t, []string{"static"}, g.criticalOrder([]string{"static"}))
+}

@@ -6,9 +6,10 @@ import (
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// Restart back-off: the first restart of a crashed service waits minBackoff,
-// each quick crash after it doubles the wait up to maxBackoff, and a task
-// that ran resetAfter or longer starts the sequence again.
+// Restart back-off: a crash after resetAfter or more of running is
+// restarted at once (one crash of a service that ran is no loop); a quick
+// crash waits minBackoff, each quick crash after it doubles the wait up to
+// maxBackoff.
 const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = time.Minute
@@ -18,7 +19,10 @@ const (
 // nextBackoff is the wait before the next restart, given the previous wait
 // (zero when none) and how long the task that just exited ran.
 func nextBackoff(prev, ran time.Duration) time.Duration {
-	if prev <= 0 || ran >= resetAfter {
+	switch {
+	case ran >= resetAfter:
+		return 0
+	case prev <= 0:
 		return minBackoff
 	}
 	return min(prev*2, maxBackoff)

@@ -22,7 +22,9 @@ func TestNextBackoff(t *testing.T) {
 		1600 * time.Millisecond, 3200 * time.Millisecond, 6400 * time.Millisecond, 12800 * time.Millisecond,
 		25600 * time.Millisecond, 51200 * time.Millisecond, time.Minute, time.Minute,
 	}, got, "doubling from 100 ms, capped at 1 min")
-	assert.Equal(t, minBackoff, nextBackoff(time.Minute, 10*time.Second), "10 s of running resets the back-off")
+	assert.Equal(t, time.Duration(0), nextBackoff(time.Minute, 10*time.Second), "10 s of running: restarted at once")
+	assert.Equal(t, time.Duration(0), nextBackoff(0, time.Hour), "a first crash after a long run: restarted at once")
+	assert.Equal(t, minBackoff, nextBackoff(0, 9*time.Second), "the back-off starts again after an immediate restart")
 	assert.Equal(t, 2*time.Minute/2, nextBackoff(time.Minute, 9*time.Second))
 }
 

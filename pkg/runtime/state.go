@@ -107,14 +107,21 @@ func appendBounded[T any](xs []T, x T) []T {
 
 // stateStore is the state file of a stack and its lock. Readers need no
 // lock (writes are atomic renames); read-modify-write goes through update.
-// The lock also serialises task starts and stops between the commands and
-// the supervisor.
+// Task starts, and the user's stop flag, are serialised per service by a
+// lock of their own (lockService), so that the commands and the supervisor
+// never start one service twice while other services start at the same
+// time. The service lock is always taken before the state lock, never
+// while holding it.
 type stateStore struct {
 	dir string // <root>/runtime/<stack>
 }
 
 func (s stateStore) path() string     { return filepath.Join(s.dir, "state.json") }
 func (s stateStore) lockPath() string { return filepath.Join(s.dir, "state.lock") }
+
+func (s stateStore) serviceLockPath(name string) string {
+	return filepath.Join(s.dir, "start-"+name+".lock")
+}
 
 // read returns the state; a missing file is an empty state.
 func (s stateStore) read() (*State, error) {
@@ -164,12 +171,22 @@ func (s stateStore) write(st *State) error {
 
 // lock takes the stack's lock, waiting for it as long as ctx allows.
 func (s stateStore) lock(ctx context.Context) (func(), error) {
+	return s.lockFile(ctx, s.lockPath())
+}
+
+// lockService takes the lock that serialises starting service name (and
+// flagging it stopped by the user), waiting for it as long as ctx allows.
+func (s stateStore) lockService(ctx context.Context, name string) (func(), error) {
+	return s.lockFile(ctx, s.serviceLockPath(name))
+}
+
+func (s stateStore) lockFile(ctx context.Context, path string) (func(), error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
-	f, err := os.OpenFile(s.lockPath(), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open state lock: %w", err)
+		return nil, fmt.Errorf("open lock: %w", err)
 	}
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
@@ -178,12 +195,12 @@ func (s stateStore) lock(ctx context.Context) (func(), error) {
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", s.lockPath(), err)
+			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("wait for lock %s: %w", s.lockPath(), ctx.Err())
+			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -273,7 +273,13 @@ func (w *worker) handleExit(ctx context.Context, c containerd.Container, info se
 	store := w.s.pth.store()
 	var restart bool
 	var delay time.Duration
-	err := store.update(ctx, func(s *State) error {
+	// The start lock first: a task that exits at once may be seen here
+	// before the command that started it has put the start on record.
+	unlock, err := store.lockService(ctx, w.name)
+	if err != nil {
+		return // ctx ended
+	}
+	err = store.update(ctx, func(s *State) error {
 		ss := s.service(w.name)
 		if ss.FinishedAt.Equal(st.ExitTime) && ss.Status != StatusRestarting {
 			return nil // handled already
@@ -302,6 +308,7 @@ func (w *worker) handleExit(ctx context.Context, c containerd.Container, info se
 		log.Printf("%s: exited with code %d after %v; restarting in %v", w.name, code, ran.Round(time.Millisecond), delay)
 		return nil
 	})
+	unlock()
 	if err != nil || !restart {
 		if err != nil && ctx.Err() == nil {
 			log.Printf("%s: %v", w.name, err)
@@ -313,37 +320,60 @@ func (w *worker) handleExit(ctx context.Context, c containerd.Container, info se
 		return
 	case <-time.After(delay):
 	}
-	logPath := w.s.pth.logPath(w.name)
-	err = store.update(ctx, func(s *State) error {
-		ss := s.service(w.name)
-		if ss.UserStopped {
-			ss.Status = StatusStopped
+	w.restart(ctx, c, info, task, delay)
+	w.poke()
+}
+
+// restart starts a new task for the exited one, under the service's start
+// lock: unless the user stopped the service meanwhile, or a command
+// started or deleted it.
+func (w *worker) restart(ctx context.Context, c containerd.Container, info serviceInfo, task containerd.Task, delay time.Duration) {
+	store := w.s.pth.store()
+	unlock, err := store.lockService(ctx, w.name)
+	if err != nil {
+		return // ctx ended
+	}
+	defer unlock()
+	s, err := store.read()
+	if err != nil {
+		log.Printf("%s: %v", w.name, err)
+		return
+	}
+	record := func(fn func(*ServiceState)) {
+		if err := store.update(context.WithoutCancel(ctx), func(s *State) error {
+			fn(s.service(w.name))
 			return nil
+		}); err != nil {
+			log.Printf("%s: %v", w.name, err)
 		}
-		cur, t, err := taskState(ctx, c)
-		if err != nil {
-			return err
+	}
+	if s.service(w.name).UserStopped {
+		record(func(ss *ServiceState) { ss.Status = StatusStopped })
+		return
+	}
+	cur, t, err := taskState(ctx, c)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Printf("%s: %v", w.name, err)
 		}
-		if cur.Status == containerd.Running || (t != nil && t.Pid() != task.Pid()) {
-			return nil // started by a command meanwhile
-		}
-		if cur.Status == containerd.Unknown {
-			return nil // deleted by a command meanwhile: not ours to start
-		}
-		pid, err := w.s.r.startTask(ctx, c, logPath)
-		if err != nil {
-			ss.Status = StatusExited
-			log.Printf("%s: restart: %v", w.name, err)
-			return nil
-		}
+		return
+	}
+	if cur.Status == containerd.Running || (t != nil && t.Pid() != task.Pid()) {
+		return // started by a command meanwhile
+	}
+	if cur.Status == containerd.Unknown {
+		return // deleted by a command meanwhile: not ours to start
+	}
+	pid, err := w.s.r.startTask(ctx, c, w.s.pth.logPath(w.name))
+	if err != nil {
+		log.Printf("%s: restart: %v", w.name, err)
+		record(func(ss *ServiceState) { ss.Status = StatusExited })
+		return
+	}
+	record(func(ss *ServiceState) {
 		ss.recordStart(pid, time.Now().UTC(), info.health != nil, true, delay)
 		log.Printf("%s: restarted (pid %d, restart %d)", w.name, pid, ss.Restarts)
-		return nil
 	})
-	if err != nil && ctx.Err() == nil {
-		log.Printf("%s: %v", w.name, err)
-	}
-	w.poke()
 }
 
 func (w *worker) stopProbe() {
@@ -383,12 +413,14 @@ func (w *worker) startProbe(ctx context.Context, c containerd.Container, task co
 				out = err.Error()
 			}
 			now := time.Now().UTC()
-			status := tr.record(now, ok)
 			_ = store.update(pctx, func(s *State) error {
 				ss := s.service(w.name)
 				if ss.PID != pid {
-					return nil // another task now
+					// Another task now, or this one's start is not on
+					// record yet: the result counts for nothing.
+					return nil
 				}
+				status := tr.record(now, ok)
 				if ss.Health != status {
 					log.Printf("%s: %s", w.name, status)
 				}

@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -83,28 +85,70 @@ func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 	if err != nil {
 		return err
 	}
-	var started []string
-	fail := func(svc, what string, err error) error {
-		r.rollback(ctx, pth, started)
-		return fmt.Errorf("%w: service %q: %s: %w\nlast lines of its log (%s):\n%s",
-			ErrServiceFailed, svc, what, err, pth.logPath(svc), tailLog(pth.logPath(svc), 20))
-	}
+	// Every service is brought up in its own goroutine, as docker compose
+	// does: its container is recreated or created, its network attached
+	// and its secrets installed at once; only its task start waits, for
+	// each dependency to be started by its own goroutine and then to meet
+	// its condition. Attachments are made one at a time (the CNI plugins
+	// create the bridge and the iptables chains they share without a
+	// lock), heads of the longest dependency chains first.
+	var (
+		mu      sync.Mutex
+		started []string // in start order: dependencies before dependents
+	)
+	done := make(map[string]chan struct{}, len(names))
 	for _, n := range names {
-		p := sp.services[n]
-		for _, dep := range sortedKeys(sp.graph.dependencies(n)) {
-			cond := sp.graph.dependencies(n)[dep]
-			r.logf("%s: waiting for %s (%s)", n, dep, cond)
-			if err := r.waitCondition(ctx, pth, dep, cond, o.Timeout); err != nil {
-				return fail(dep, fmt.Sprintf("dependency of %q not met", n), err)
+		done[n] = make(chan struct{})
+	}
+	order := sp.graph.criticalOrder(names)
+	turns := make([]chan struct{}, len(order)+1)
+	for i := range turns {
+		turns[i] = make(chan struct{})
+	}
+	close(turns[0])
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, n := range order {
+		eg.Go(func() error {
+			p := sp.services[n]
+			c, err := r.prepareService(ectx, sp, p, nw, existing[n], turns[i], turns[i+1])
+			if err != nil {
+				return &serviceError{n, "start", err}
 			}
+			deps := sp.graph.dependencies(n)
+			for _, dep := range sortedKeys(deps) {
+				if ch, ok := done[dep]; ok {
+					select {
+					case <-ch:
+					case <-ectx.Done():
+						return ectx.Err()
+					}
+				}
+				r.logf("%s: waiting for %s (%s)", n, dep, deps[dep])
+				if err := r.waitCondition(ectx, pth, dep, deps[dep], o.Timeout); err != nil {
+					return &serviceError{dep, fmt.Sprintf("dependency of %q not met", n), err}
+				}
+			}
+			didStart, err := r.startService(ectx, pth, c, n, p.health != nil)
+			if didStart {
+				mu.Lock()
+				started = append(started, n)
+				mu.Unlock()
+			}
+			if err != nil {
+				return &serviceError{n, "start", err}
+			}
+			close(done[n])
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		r.rollback(ctx, pth, started)
+		var se *serviceError
+		if !errors.As(err, &se) {
+			return err
 		}
-		didStart, err := r.ensureService(ctx, sp, p, nw, existing[n])
-		if didStart {
-			started = append(started, n)
-		}
-		if err != nil {
-			return fail(n, "start", err)
-		}
+		return fmt.Errorf("%w: service %q: %s: %w\nlast lines of its log (%s):\n%s",
+			ErrServiceFailed, se.service, se.what, se.err, pth.logPath(se.service), tailLog(pth.logPath(se.service), 20))
 	}
 	if o.Wait {
 		if err := r.waitReady(ctx, pth, names, o.Timeout); err != nil {
@@ -161,28 +205,39 @@ func (r *Runtime) prepareStack(ctx context.Context, sp *stackPlan, names []strin
 	})
 }
 
-// ensureService brings one service to running: recreates its container
-// when the config changed, makes its network namespace, installs its
-// secrets and starts its task. It reports whether it started a task.
-func (r *Runtime) ensureService(ctx context.Context, sp *stackPlan, p *servicePlan, nw *Network, cur stackContainer) (bool, error) {
+// serviceError is the failure of one service's bring-up: what failed and
+// for which service, whose log tail the error then shows.
+type serviceError struct {
+	service, what string
+	err           error
+}
+
+func (e *serviceError) Error() string { return e.service + ": " + e.what + ": " + e.err.Error() }
+func (e *serviceError) Unwrap() error { return e.err }
+
+// prepareService makes everything of one service but its running task:
+// recreates its container when the config changed, makes its network
+// namespace (when netTurn is closed; it closes netDone after), creates the
+// container and installs its secrets.
+func (r *Runtime) prepareService(ctx context.Context, sp *stackPlan, p *servicePlan, nw *Network, cur stackContainer, netTurn <-chan struct{}, netDone chan<- struct{}) (containerd.Container, error) {
 	pth := r.paths(sp.name)
 	name := p.svc.Name
 	c := cur.c
 	if c == nil {
 		// A container without our labels (or of another stack) under our id.
 		if other, err := r.cd.LoadContainer(ctx, p.id); err == nil {
-			return false, fmt.Errorf("container %s exists but is not %s's service %s: remove it (ctr -n <ns> c rm %s)", p.id, sp.name, name, other.ID())
+			return nil, fmt.Errorf("container %s exists but is not %s's service %s: remove it (ctr -n <ns> c rm %s)", p.id, sp.name, name, other.ID())
 		} else if !errdefs.IsNotFound(err) {
-			return false, err
+			return nil, err
 		}
 	}
 	if c != nil && cur.info.hash != p.hash {
 		r.logf("%s: configuration changed: recreating", name)
 		if err := r.stopService(ctx, pth, name, c, cur.info.grace); err != nil {
-			return false, err
+			return nil, err
 		}
 		if err := deleteContainer(ctx, c); err != nil {
-			return false, err
+			return nil, err
 		}
 		c = nil
 	}
@@ -193,28 +248,35 @@ func (r *Runtime) ensureService(ctx context.Context, sp *stackPlan, p *servicePl
 		if st, _, err := taskState(ctx, c); err == nil && st.Status == containerd.Running {
 			r.logf("%s: its network namespace is gone: restarting it", name)
 			if err := r.stopService(ctx, pth, name, c, cur.info.grace); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
 	}
-	if err := r.ensureNetwork(ctx, nw, pth, name, p.ip, p.ports); err != nil {
-		return false, err
+	select {
+	case <-netTurn:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+	err := r.ensureNetwork(ctx, nw, pth, name, p.ip, p.ports)
+	if err != nil {
+		return nil, err
+	}
+	close(netDone)
 	if c == nil {
 		r.logf("%s: creating container %s", name, p.id)
 		var err error
 		if c, err = r.createContainer(ctx, sp, p); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	uid, gid, err := processUser(ctx, c)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if err := installSecrets(r.cfg.secretsDir, pth.secretsDir(name), p.svc.Secrets, uid, gid); err != nil {
-		return false, err
+		return nil, err
 	}
-	return r.startService(ctx, pth, c, name, p.health != nil)
+	return c, nil
 }
 
 // ensureNetwork gives the service its network namespace, attached to the
@@ -259,50 +321,66 @@ func samePorts(a, b []PortMapping) bool {
 	return true
 }
 
-// startService starts the service's task unless it runs, under the state
-// lock so the supervisor never starts it at the same time. It reports
-// whether it started one.
+// startService starts the service's task unless it runs, under the
+// service's start lock so the supervisor never starts it at the same time,
+// and records the start. It reports whether it started one.
 func (r *Runtime) startService(ctx context.Context, pth paths, c containerd.Container, name string, health bool) (bool, error) {
-	started := false
-	err := pth.store().update(ctx, func(s *State) error {
-		ss := s.service(name)
-		ss.Container = c.ID()
-		st, _, err := taskState(ctx, c)
-		if err != nil {
-			return err
-		}
-		if st.Status == containerd.Running {
+	store := pth.store()
+	unlock, err := store.lockService(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	st, _, err := taskState(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	if st.Status == containerd.Running {
+		return false, store.update(ctx, func(s *State) error {
+			ss := s.service(name)
+			ss.Container = c.ID()
 			ss.UserStopped = false
 			ss.Status = StatusRunning
 			return nil
-		}
-		r.logf("%s: starting", name)
-		pid, err := r.startTask(ctx, c, pth.logPath(name))
-		if err != nil {
-			return err
-		}
-		started = true
+		})
+	}
+	r.logf("%s: starting", name)
+	pid, err := r.startTask(ctx, c, pth.logPath(name))
+	if err != nil {
+		return false, err
+	}
+	// Not cancellable: a started task must be on record.
+	return true, store.update(context.WithoutCancel(ctx), func(s *State) error {
+		ss := s.service(name)
+		ss.Container = c.ID()
 		ss.recordStart(pid, time.Now().UTC(), health, false, 0)
 		return nil
 	})
-	return started, err
 }
 
-// stopService stops a service for the user: the flag first, under the lock,
-// so the supervisor does not restart what exits; then the graceful stop.
+// stopService stops a service for the user: the flag first, under the
+// service's start lock, so the supervisor does not restart what exits and
+// a restart it has begun is over; then the graceful stop.
 func (r *Runtime) stopService(ctx context.Context, pth paths, name string, c containerd.Container, grace time.Duration) error {
-	if err := pth.store().update(ctx, func(s *State) error {
+	store := pth.store()
+	unlock, err := store.lockService(ctx, name)
+	if err != nil {
+		return err
+	}
+	err = store.update(ctx, func(s *State) error {
 		ss := s.service(name)
 		ss.UserStopped = true
 		return nil
-	}); err != nil {
+	})
+	unlock()
+	if err != nil {
 		return err
 	}
 	res, err := stopTask(ctx, c, grace)
 	if err != nil {
 		return err
 	}
-	return pth.store().update(ctx, func(s *State) error {
+	return store.update(ctx, func(s *State) error {
 		ss := s.service(name)
 		ss.Status = StatusStopped
 		ss.PID = 0

@@ -73,7 +73,10 @@ func Inception(c Config) (Stack, error) {
 			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
 			s.Secrets = append([]string{SecretDB, SecretWPAdmin, SecretWPUser}, redisSecrets...)
 			s.Mounts = []Mount{wordpressFiles}
-			s.DependsOn = map[string]Condition{"mariadb": ConditionHealthy}
+			// Started, not healthy: WordPress copies its files into the
+			// volume while MariaDB initialises, then waits for the
+			// database itself (wordpress-setup.php, every 100 ms).
+			s.DependsOn = map[string]Condition{"mariadb": ConditionStarted}
 			if on("redis") {
 				s.DependsOn["redis"] = ConditionStarted
 			}

@@ -53,9 +53,10 @@ function secret(string $name): string
     return $value;
 }
 
-/* Waits until the database accepts the site's credentials. MariaDB may still
- * be creating the user when WordPress starts, so every error is retried until
- * the deadline, and the last one is reported. */
+/* Waits until the database accepts the site's credentials. WordPress starts
+ * as soon as MariaDB has started, and MariaDB may still be initialising or
+ * creating the user, so every error is retried every 100 ms until the
+ * deadline, and the last one is reported. */
 function wait_for_database(int $timeout): void
 {
     $host = DB_HOST;
@@ -81,7 +82,7 @@ function wait_for_database(int $timeout): void
         if ($try === 1) {
             say("waiting for database $host:$port: $error");
         }
-        sleep(1);
+        usleep(100000);
     }
 }
 
