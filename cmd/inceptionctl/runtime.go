@@ -136,7 +136,9 @@ func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []ba
 		return build.Report{}, fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
 	}
 	defer bk.Close()
-	b, err := build.New(bk, opts...)
+	// The image store first: an image already built from the same graph,
+	// config and base is not solved again.
+	b, err := build.New(bk, append([]build.Option{build.WithImageStore(s.cd.ImageService())}, opts...)...)
 	if err != nil {
 		return build.Report{}, usagef("%w", err)
 	}

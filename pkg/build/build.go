@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -62,6 +63,7 @@ type config struct {
 	cacheTo      []Cache
 	cacheFrom    []Cache
 	noStore      bool
+	store        images.Store
 }
 
 // Option configures a Builder.
@@ -113,6 +115,9 @@ type ImageReport struct {
 	Ran      []string      `json:"ran"`      // names of the vertices that ran
 	Steps    []Step        `json:"steps,omitempty"`
 	Duration time.Duration `json:"duration"`
+	// UpToDate: the image already held what the target would build (see
+	// WithImageStore), so nothing was solved.
+	UpToDate bool `json:"up_to_date,omitempty"`
 }
 
 // Step is one counted vertex of a solve, in the order it started: whether
@@ -147,6 +152,7 @@ func CheckProgress(mode string) error {
 // updated by BuildKit when a solve succeeds.
 func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
 	start := time.Now()
+	storeCtx := ctx // the image store's calls keep the containerd namespace
 	ctx = withoutContainerdNamespace(ctx)
 	if len(targets) == 0 {
 		return Report{}, errors.New("nothing to build")
@@ -169,7 +175,7 @@ func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, t := range targets {
 		eg.Go(func() error {
-			r, err := b.buildOne(ectx, t, len(targets), merged, &fwd)
+			r, err := b.buildOne(ectx, storeCtx, t, len(targets), merged, &fwd)
 			reports[i] = r
 			return err
 		})
@@ -181,9 +187,23 @@ func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
 	return Report{Images: reports, Duration: time.Since(start)}, err
 }
 
-func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *client.SolveStatus, fwd *sync.WaitGroup) (ImageReport, error) {
+func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merged chan<- *client.SolveStatus, fwd *sync.WaitGroup) (ImageReport, error) {
 	rep := ImageReport{Service: t.Service, Ref: t.Ref}
 	start := time.Now()
+	key, err := b.buildKey(storeCtx, t)
+	if err != nil {
+		return rep, err
+	}
+	if img, ok, err := b.upToDate(storeCtx, t, key); err != nil {
+		return rep, err
+	} else if ok {
+		rep, st := skipped(t, img, start)
+		select {
+		case merged <- st:
+		case <-ctx.Done():
+		}
+		return rep, nil
+	}
 	opt, commit, err := b.solveOpt(t, n)
 	if err != nil {
 		return rep, err
@@ -241,7 +261,7 @@ func (b *Builder) buildOne(ctx context.Context, t Target, n int, merged chan<- *
 	if err := commit(true); err != nil {
 		return rep, err
 	}
-	return rep, nil
+	return rep, b.recordKey(storeCtx, t, key)
 }
 
 // solveOpt returns the solve options for t and a commit function that, on
