@@ -1,44 +1,57 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 type benchOptions struct {
-	repeats   int
-	quick     bool
-	format    string
-	chart     string
-	images    []string
-	scenarios []string
-	variants  []string
-	coldStack bool
-	progress  string
-	keep      bool
-	mirror    string
+	repeats     int
+	quick       bool
+	format      string
+	chart       string
+	images      []string
+	scenarios   []string
+	variants    []string
+	coldStack   bool
+	progress    string
+	keep        bool
+	mirror      string
+	loadTime    time.Duration
+	concurrency int
 }
 
 // newBenchCmd is `inceptionctl bench`: rebuild times of the project's
 // graphs, the same graphs as a linear chain, and the same images as
-// Dockerfiles, measured side by side on the engine.
+// Dockerfiles, measured side by side on the engine; then run-time figures
+// of the stack the images make.
 func newBenchCmd(g *globalOptions) *cobra.Command {
 	o := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure rebuild times: LLB graphs against a linear chain and the Dockerfile frontend",
-		Long: `Measures build times on the engine for each scenario and variant.
+		Short: "Measure rebuild times (LLB graphs, a linear chain, the Dockerfile frontend) and run-time figures",
+		Long: `Measures build times on the engine for each scenario and variant, and run-time
+figures of the stack.
 
-Scenarios: no-change (rebuild), config-change (one line appended to one config
+Build scenarios: no-change (rebuild), config-change (one line appended to one config
 file), package-change (one package added), site-change (one line appended to the
 static site), cold (build cache pruned; the base image stays in the image store).
 no-change and config-change run per image and for the whole stack, package-change
@@ -56,6 +69,26 @@ removed at the end. Run it on an engine of your own (--root, --run-dir): the col
 scenario prunes the engine's whole build cache, and each restore prunes every
 cache record made since its change was built, other users' included.
 
+Run-time scenarios, on a stack of the bench's own (` + bench.RuntimeStackName + `, network ` + bench.RuntimeSubnet + `,
+data and random secrets in a scratch directory under the engine's root, HTTPS
+and FTP on free ports of 127.0.0.1; taken down with its volumes at the end, also
+on Ctrl-C) from the <service>:bookworm images, which are built first as
+` + "`inceptionctl build`" + ` does: up (Up --wait to the home page answering 200 over
+HTTPS, first boot with empty volumes and second boot with the data kept), start
+(the stopped static service started: to its task running and to its health check
+passing), https (GET / through nginx: requests per second, p50 and p99 latency,
+--https-concurrency keep-alive connections for --https-duration, with the Redis
+object cache and with ENABLE_REDIS=0). Each: a warm-up, then --repeats runs; the
+two boots, and the two HTTPS variants, take turns run by run. An HTTPS run with
+more than 1% errors fails its figure: the report says so and the exit code is 1.
+The run-time figures are measured before the build scenarios, whose cold case
+empties the build cache.
+
+--scenarios takes names of both kinds, and build or runtime for all of one kind
+(default: all). --quick: nginx's no-change, config-change and package-change, 3
+runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
+boot.
+
 Output: a table (or --format json) on stdout, progress on stderr, --chart FILE.svg.
 The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.`,
 		Args:         cobra.NoArgs,
@@ -64,25 +97,39 @@ The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.
 			return runBench(cmd, g, o)
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, after one warm-up")
-	f.BoolVar(&o.quick, "quick", false, "nginx only, no-change/config-change/package-change, 3 repeats (under 3 minutes)")
+	o.addFlags(cmd.Flags())
+	return cmd
+}
+
+func (o *benchOptions) addFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, and per run-time figure, after one warm-up")
+	f.BoolVar(&o.quick, "quick", false, "nginx only, no-change/config-change/package-change, 3 repeats; run-time figures once (under 3 minutes)")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.chart, "chart", "", "also draw an SVG bar chart into this file")
-	f.StringSliceVar(&o.images, "images", nil, "images to measure (default: every service)")
-	f.StringSliceVar(&o.scenarios, "scenarios", nil, "scenarios: no-change, config-change, package-change, site-change, cold (default: all)")
-	f.StringSliceVar(&o.variants, "variants", nil, "variants: llb, linear, dockerfile (default: all)")
+	f.StringSliceVar(&o.images, "images", nil, "images to measure in the build scenarios (default: every service)")
+	f.StringSliceVar(&o.scenarios, "scenarios", nil, "build scenarios: no-change, config-change, package-change, site-change, cold; run-time scenarios: up, start, https; build or runtime for all of one kind (default: all)")
+	f.StringSliceVar(&o.variants, "variants", nil, "build variants: llb, linear, dockerfile (default: all)")
 	f.BoolVar(&o.coldStack, "cold-stack", false, "cold-build the whole stack instead of nginx alone (slow)")
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
-	return cmd
+	f.DurationVar(&o.loadTime, "https-duration", 10*time.Second, "length of each measured HTTPS load run")
+	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
+}
+
+// benchPlan is what one bench run measures: build cases and run-time
+// scenarios, each with their options. Either may be empty.
+type benchPlan struct {
+	cases   []bench.Case
+	opts    []bench.Option
+	runtime []bench.RuntimeScenario
+	rtOpts  []bench.Option
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	// Everything the user typed is checked before any daemon is started.
 	st := stack.Default()
-	cases, opts, err := o.plan(cmd, st)
+	p, err := o.plan(cmd, st)
 	if err != nil {
 		return err
 	}
@@ -94,21 +141,32 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
 		return err
 	}
-	bk, err := client.New(cmd.Context(), s.engine.BuildkitAddress())
-	if err != nil {
-		return fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
+	// The run-time figures first: the cold build scenario empties the
+	// build cache their images would be rebuilt from.
+	var rr *bench.RuntimeReport
+	if len(p.runtime) > 0 {
+		if rr, err = runRuntimeBench(ctx, cmd, s, st, o, p); err != nil {
+			return err
+		}
 	}
-	defer bk.Close()
-	imgs := make([]bench.Image, 0, len(st.Services))
-	for _, svc := range st.Services {
-		imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
+	rep := bench.NewReport()
+	if len(p.cases) > 0 {
+		bk, err := client.New(cmd.Context(), s.engine.BuildkitAddress())
+		if err != nil {
+			return fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
+		}
+		defer bk.Close()
+		imgs := make([]bench.Image, 0, len(st.Services))
+		for _, svc := range st.Services {
+			imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
+		}
+		// No containerd namespace on the context: the image store's client
+		// has its own, and BuildKit calls must not carry one.
+		if rep, err = bench.Run(cmd.Context(), bk, imgs, p.cases, append(p.opts, bench.WithImageStore(s.cd.ImageService()))...); err != nil {
+			return err
+		}
 	}
-	// No containerd namespace on the context: the image store's client
-	// has its own, and BuildKit calls must not carry one.
-	rep, err := bench.Run(cmd.Context(), bk, imgs, cases, append(opts, bench.WithImageStore(s.cd.ImageService()))...)
-	if err != nil {
-		return err
-	}
+	rep.Runtime = rr
 	rep.Command = strings.Join(os.Args, " ")
 	if o.chart != "" {
 		if err := writeChart(o.chart, rep); err != nil {
@@ -116,44 +174,197 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		}
 	}
 	if o.format == "json" {
-		return rep.WriteJSON(cmd.OutOrStdout())
+		err = rep.WriteJSON(cmd.OutOrStdout())
+	} else {
+		err = rep.WriteTable(cmd.OutOrStdout())
 	}
-	return rep.WriteTable(cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	if rr != nil {
+		if failed := rr.Failed(); len(failed) > 0 {
+			return fmt.Errorf("%w: %s", bench.ErrFigureFailed, strings.Join(failed, "; "))
+		}
+	}
+	return nil
+}
+
+// runRuntimeBench builds the stack's images as `inceptionctl build` does,
+// then measures the run-time figures on the bench's own stack, in a
+// scratch directory under the engine's root (on disk, like a user's data
+// dir) that is removed at the end.
+func runRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st stack.Stack, o *benchOptions, p benchPlan) (*bench.RuntimeReport, error) {
+	log := cmd.ErrOrStderr()
+	targets, err := stack.Targets(ctx, st.Services, runtime.DefaultTag)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "bench: building the images (%s:%s)\n", strings.Join(st.Names(), ","), runtime.DefaultTag)
+	if _, err := s.buildTargets(ctx, log, []base.Option{base.WithMirror(o.mirror)}, targets, build.WithProgress(log, o.progress)); err != nil {
+		return nil, err
+	}
+	// One bench stack per engine: a second bench would take the first's
+	// stack down as what a crashed run left.
+	unlock, err := lockBenchStack(filepath.Join(s.engine.Root(), "bench-runtime.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	dir, err := os.MkdirTemp(s.engine.Root(), "bench-runtime-")
+	if err != nil {
+		return nil, fmt.Errorf("bench stack directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
+	if err != nil {
+		return nil, err
+	}
+	progress := io.Discard
+	if o.progress != "quiet" {
+		progress = log
+	}
+	e := s.engine
+	rt, err := runtime.New(s.cd, append([]runtime.Option{
+		runtime.WithRoot(e.Root()),
+		runtime.WithRunDir(e.RunDir()),
+		runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
+		runtime.WithTag(runtime.DefaultTag),
+		runtime.WithProgress(progress),
+	}, rs.RuntimeOptions(bench.RuntimeSubnet)...)...)
+	if err != nil {
+		return nil, err
+	}
+	return bench.RunRuntime(ctx, rt, rs, p.runtime, p.rtOpts...)
+}
+
+// lockBenchStack takes the engine's bench lock, held until unlock (or the
+// process ends).
+func lockBenchStack(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("bench lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another inceptionctl bench measures run-time figures on this engine (%s is locked): wait for it, or use an engine of your own (--root, --run-dir)", path)
+		}
+		return nil, fmt.Errorf("bench lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // plan turns the flags into the cases and options of a run; every error is
 // a usage error.
-func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) ([]bench.Case, []bench.Option, error) {
+func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, error) {
+	var p benchPlan
 	if o.format != "table" && o.format != "json" {
-		return nil, nil, usagef("--format %q: use table or json", o.format)
+		return p, usagef("--format %q: use table or json", o.format)
 	}
 	if err := build.CheckProgress(o.progress); err != nil {
-		return nil, nil, usagef("--progress: %w", err)
+		return p, usagef("--progress: %w", err)
 	}
-	images, scenarios, repeats := o.images, o.scenarios, o.repeats
+	changed := cmd.Flags().Changed
+	images, scenarios, repeats, rtRepeats, loadTime := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime
+	var rtOpts []bench.Option
 	if o.quick {
 		q := bench.Quick()
 		if len(images) == 0 {
 			images = q.Images
 		}
 		if len(scenarios) == 0 {
-			scenarios = q.Scenarios
+			scenarios = append(slices.Clone(q.Scenarios), q.Runtime...)
 		}
-		if !cmd.Flags().Changed("repeats") {
-			repeats = q.Repeats
+		if !changed("repeats") {
+			repeats, rtRepeats = q.Repeats, q.RuntimeRepeats
 		}
+		if !changed("https-duration") {
+			loadTime = q.LoadDuration
+		}
+		rtOpts = append(rtOpts, bench.WithoutUpWarmup())
 	}
 	if repeats < 1 {
-		return nil, nil, usagef("--repeats %d: measure at least once", repeats)
+		return p, usagef("--repeats %d: measure at least once", repeats)
+	}
+	scs, rts, err := splitScenarios(scenarios)
+	if err != nil {
+		return p, err
+	}
+	if len(scs) == 0 {
+		for _, f := range []string{"images", "variants", "cold-stack", "keep-images"} {
+			if changed(f) {
+				return p, usagef("--%s applies to the build scenarios, and --scenarios has none", f)
+			}
+		}
+	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats); err != nil {
+		return p, err
+	}
+	if !slices.Contains(rts, bench.RuntimeHTTPS) {
+		for _, f := range []string{"https-duration", "https-concurrency"} {
+			if changed(f) {
+				return p, usagef("--%s applies to the https scenario, and --scenarios does not have it", f)
+			}
+		}
+	}
+	if len(rts) == 0 {
+		return p, nil
+	}
+	if loadTime <= 0 || loadTime > 10*time.Minute {
+		return p, usagef("--https-duration %v: give a duration from 1s to 10m", loadTime)
+	}
+	if o.concurrency < 1 || o.concurrency > 256 {
+		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
+	}
+	p.runtime = rts
+	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
+	names := make([]string, len(rts))
+	for i, sc := range rts {
+		names[i] = string(sc)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "bench: run time: %s x (warm-up + %d runs)\n", strings.Join(names, ", "), rtRepeats)
+	return p, nil
+}
+
+// splitScenarios sorts scenario names into build and run-time scenarios;
+// "build" and "runtime" stand for all of one kind, no name for all.
+func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, error) {
+	if len(names) == 0 {
+		return bench.Scenarios(), bench.RuntimeScenarios(), nil
 	}
 	var scs []bench.Scenario
-	for _, s := range scenarios {
-		sc, err := bench.ParseScenario(s)
-		if err != nil {
-			return nil, nil, usagef("--scenarios: %w", err)
+	var rts []bench.RuntimeScenario
+	for _, n := range names {
+		switch n {
+		case "build":
+			scs = append(scs, bench.Scenarios()...)
+			continue
+		case "runtime":
+			rts = append(rts, bench.RuntimeScenarios()...)
+			continue
 		}
-		scs = append(scs, sc)
+		if sc, err := bench.ParseScenario(n); err == nil {
+			scs = append(scs, sc)
+			continue
+		}
+		rt, err := bench.ParseRuntimeScenario(n)
+		if err != nil {
+			return nil, nil, usagef("--scenarios: %w %q: use no-change, config-change, package-change, site-change, cold, up, start, https, build or runtime",
+				bench.ErrUnknownScenario, n)
+		}
+		rts = append(rts, rt)
 	}
+	// In the order they run, each once.
+	var ordered []bench.RuntimeScenario
+	for _, sc := range bench.RuntimeScenarios() {
+		if slices.Contains(rts, sc) {
+			ordered = append(ordered, sc)
+		}
+	}
+	return scs, ordered, nil
+}
+
+// buildPlan is the build part of a plan.
+func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int) ([]bench.Case, []bench.Option, error) {
 	vs := bench.Variants()
 	if len(o.variants) > 0 {
 		vs = nil

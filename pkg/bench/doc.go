@@ -1,8 +1,11 @@
 // Package bench measures rebuild times of the stack's images on a BuildKit
-// engine, side by side in three variants of the same images: the project's
-// LLB graphs (config layers joined with Merge), the same graphs as a
-// linear chain (what a Dockerfile does), and the images converted to
-// Dockerfiles (pkg/dockerfile) built by BuildKit's Dockerfile frontend.
+// engine, and run-time figures of the stack they make.
+//
+// Rebuild times come side by side in three variants of the same images:
+// the project's LLB graphs (config layers joined with Merge), the same
+// graphs as a linear chain (what a Dockerfile does), and the images
+// converted to Dockerfiles (pkg/dockerfile) built by BuildKit's Dockerfile
+// frontend.
 //
 // A Plan lists the cases (scenario × scope: one image or the whole stack);
 // Run measures each case in every variant: a warm-up (none for cold, which
@@ -18,6 +21,17 @@
 // Every run keeps what pkg/build's Report says of each image: how many
 // vertices could be cached, which ran and for how long. The Report is a
 // table, JSON or an SVG chart.
+//
+// RunRuntime measures run-time figures the same way (a warm-up, N runs,
+// median/min/max) on a stack of the bench's own (NewRuntimeStack: the
+// Inception stack under another name, its data and secrets in a scratch
+// directory, HTTPS on a free port of 127.0.0.1), through pkg/runtime: Up
+// --wait to the home page answering 200 on first and second boot, the
+// start latency of one small service, and HTTPS requests per second on the
+// WordPress home page through nginx (RunLoad, a Go load generator on the
+// loopback interface) with the Redis object cache and without it. The
+// stack is always taken down at the end, volumes included. The run-time
+// figures go in the same Report (Report.Runtime).
 //
 // Usage:
 //

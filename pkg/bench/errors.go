@@ -27,4 +27,8 @@ var (
 	// ran vertices: the next measurement would not start from the same
 	// cache state.
 	ErrNotRestored = errors.New("cache state not restored")
+
+	// ErrFigureFailed is returned when a run-time figure could not be
+	// measured cleanly: an HTTPS run with more than MaxErrorRate errors.
+	ErrFigureFailed = errors.New("run-time figure failed")
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Variant is one way of building the same images.
@@ -236,15 +237,24 @@ type QuickPlan struct {
 	Images    []string
 	Scenarios []string
 	Repeats   int
+	// The run-time figures: scenarios, runs of each, the length of each
+	// HTTPS load run; no warm-up for up.
+	Runtime        []string
+	RuntimeRepeats int
+	LoadDuration   time.Duration
 }
 
 // Quick is the quick plan: nginx alone, no change, a config change and a
-// package added, three runs each: under three minutes on two cores once
+// package added, three runs each; then every run-time figure once, with
+// 3 s HTTPS runs and no warm-up boot: under three minutes on two cores once
 // the caches are warm.
 func Quick() QuickPlan {
 	return QuickPlan{
-		Images:    []string{"nginx"},
-		Scenarios: []string{string(ScenarioNoChange), string(ScenarioConfig), string(ScenarioPackage)},
-		Repeats:   3,
+		Images:         []string{"nginx"},
+		Scenarios:      []string{string(ScenarioNoChange), string(ScenarioConfig), string(ScenarioPackage)},
+		Repeats:        3,
+		Runtime:        []string{string(RuntimeUp), string(RuntimeStart), string(RuntimeHTTPS)},
+		RuntimeRepeats: 1,
+		LoadDuration:   3 * time.Second,
 	}
 }

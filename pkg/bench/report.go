@@ -24,9 +24,18 @@ type Report struct {
 	Repeats  int           `json:"repeats"`
 	Variants []Variant     `json:"variants"`
 	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"` // the whole run, warm-ups and restores included
+	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
 	Results  []Result      `json:"results"`
 	Targets  []TargetCheck `json:"targets"`
+	// Runtime holds the run-time figures (RunRuntime), when measured.
+	Runtime *RuntimeReport `json:"runtime,omitempty"`
+}
+
+// NewReport is an empty report of this machine, started now: what Run
+// fills with build figures, or what a caller that measures run-time
+// figures only puts them in.
+func NewReport() *Report {
+	return &Report{Machine: thisMachine(), Variants: []Variant{}, Started: time.Now().UTC(), Results: []Result{}, Targets: []TargetCheck{}}
 }
 
 // Machine says where the figures come from.
@@ -67,6 +76,9 @@ type ImageRun struct {
 	Vertices int          `json:"vertices"` // vertices that can be cached
 	Cached   int          `json:"cached"`
 	Ran      []build.Step `json:"ran"` // the vertices that ran, with their durations
+	// UpToDate: the image was not solved, its graph, config and base being
+	// those it was built from (build.WithImageStore).
+	UpToDate bool `json:"up_to_date,omitempty"`
 }
 
 func (r Measurement) summary() string {
@@ -191,8 +203,24 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 
 // WriteTable writes one row per case: for each variant the median, the
 // min-max band and the vertices that ran out of those counted, then the
-// target ratios, each PASS or MISS.
+// target ratios, each PASS or MISS; then the run-time figures, when
+// measured, in a section of their own.
 func (rep *Report) WriteTable(w io.Writer) error {
+	if len(rep.Results) > 0 || rep.Runtime == nil {
+		if err := rep.writeBuildTable(w); err != nil {
+			return err
+		}
+	}
+	if rep.Runtime != nil {
+		if len(rep.Results) > 0 {
+			fmt.Fprintln(w)
+		}
+		return rep.Runtime.writeTable(w)
+	}
+	return nil
+}
+
+func (rep *Report) writeBuildTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := []string{"SCENARIO", "SCOPE"}
 	for _, v := range rep.Variants {
@@ -215,7 +243,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmedian of %d runs after a warm-up (cold: none), variants alternated; s = seconds of wall time\n(build + export into the image store); ran = vertices that ran / vertices that can be cached\n(--format json: which, and how long)\n", rep.Repeats)
+	fmt.Fprintf(w, "\nmedian of %d runs after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
+		"(build + export into the image store); ran = vertices that ran / vertices that can be cached\n"+
+		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
+		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
+		"frontend has to read its context to know\n", rep.Repeats)
 	if len(rep.Targets) > 0 {
 		fmt.Fprintln(w)
 	}

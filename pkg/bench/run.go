@@ -31,10 +31,13 @@ type Engine interface {
 var _ Engine = (*client.Client)(nil)
 
 // ImageStore is the part of containerd's image store a benchmark uses: to
-// check that the base image survives a prune, and to remove the images it
-// stored. containerd's images.Store is one.
+// check that the base image survives a prune, to let the builds skip the
+// solve of an unchanged image as `inceptionctl build` does (see
+// build.WithImageStore), and to remove the images it stored. containerd's
+// images.Store is one.
 type ImageStore interface {
 	Get(ctx context.Context, name string) (images.Image, error)
+	Update(ctx context.Context, img images.Image, fieldpaths ...string) (images.Image, error)
 	Delete(ctx context.Context, name string, opts ...images.DeleteOpt) error
 }
 
@@ -54,6 +57,11 @@ type config struct {
 	keepImages   bool
 	llbOpts      []llbdefs.Option
 	baseRef      string
+	// run-time figures (RunRuntime)
+	loadDuration time.Duration
+	concurrency  int
+	noUpWarmup   bool
+	upTimeout    time.Duration
 }
 
 // WithRepeats measures every case n times after the warm-up (default 5).
@@ -98,9 +106,10 @@ func WithBaseRef(ref string) Option { return func(c *config) { c.baseRef = ref }
 // runner is one Run.
 type runner struct {
 	config
-	engine  Engine
-	builder *build.Builder
-	images  map[string]func(...llbdefs.Option) (llbdefs.Image, error)
+	engine      Engine
+	builder     *build.Builder // with the image store, when there is one
+	coldBuilder *build.Builder // without: the cold scenario measures solves
+	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
 }
 
 // Run measures every case in every variant: a warm-up (none for cold),
@@ -144,13 +153,23 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Op
 		defer os.RemoveAll(dir)
 		r.tmp = dir
 	}
+	// The builds run as `inceptionctl build` runs them: with the image
+	// store, an image whose graph, config and base are unchanged is not
+	// solved (the Dockerfile variant always is: its frontend reads the
+	// context). The cold scenario measures solves: it builds without.
 	b, err := build.New(eng, build.WithProgress(r.progressOut, r.progressMode))
 	if err != nil {
 		return nil, err
 	}
-	r.builder = b
+	r.builder, r.coldBuilder = b, b
+	if r.store != nil {
+		if r.builder, err = build.New(eng, build.WithProgress(r.progressOut, r.progressMode), build.WithImageStore(r.store)); err != nil {
+			return nil, err
+		}
+	}
 
-	rep := &Report{Machine: thisMachine(), Repeats: r.repeats, Variants: r.variants, Started: time.Now().UTC()}
+	rep := NewReport()
+	rep.Repeats, rep.Variants = r.repeats, r.variants
 	if !r.keepImages && r.store != nil {
 		defer r.removeImages(context.WithoutCancel(ctx), cases)
 	}
@@ -319,15 +338,19 @@ func (r *runner) build(ctx context.Context, cs Case, v Variant, changed bool) (M
 	if err != nil {
 		return Measurement{}, err
 	}
+	b := r.builder
+	if cs.Scenario == ScenarioCold {
+		b = r.coldBuilder
+	}
 	start := time.Now()
-	rep, err := r.builder.Build(ctx, targets)
+	rep, err := b.Build(ctx, targets)
 	wall := time.Since(start)
 	if err != nil {
 		return Measurement{}, err
 	}
 	run := Measurement{Seconds: wall.Seconds()}
 	for _, ir := range rep.Images {
-		img := ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, Ran: []build.Step{}}
+		img := ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, UpToDate: ir.UpToDate, Ran: []build.Step{}}
 		for _, s := range ir.Steps {
 			if !s.Cached {
 				img.Ran = append(img.Ran, s)

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -63,7 +62,7 @@ type config struct {
 	cacheTo      []Cache
 	cacheFrom    []Cache
 	noStore      bool
-	store        images.Store
+	store        ImageStore
 }
 
 // Option configures a Builder.

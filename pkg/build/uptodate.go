@@ -32,7 +32,16 @@ const LabelBuildKey = "org.inceptionctl.build-key"
 //
 // This is how `inceptionctl build` with nothing changed returns without a
 // solve: a Dockerfile build has to send its context to find out.
-func WithImageStore(s images.Store) Option { return func(c *config) { c.store = s } }
+func WithImageStore(s ImageStore) Option { return func(c *config) { c.store = s } }
+
+// ImageStore is the part of containerd's image store Build uses with
+// WithImageStore; images.Store is one.
+type ImageStore interface {
+	Get(ctx context.Context, name string) (images.Image, error)
+	Update(ctx context.Context, img images.Image, fieldpaths ...string) (images.Image, error)
+}
+
+var _ ImageStore = images.Store(nil)
 
 // buildKey is the key of t, or "" when t cannot be skipped (a frontend, a
 // local or remote source other than an image, an image source not in store).

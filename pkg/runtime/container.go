@@ -178,13 +178,27 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 	)
 }
 
+// unpack unpacks the service's image into the snapshotter unless it is.
+// One at a time: up creates containers in parallel, and two images that
+// share layers (wordpress and adminer) unpacked at once race on the shared
+// parent snapshots ("parent snapshot ... does not exist").
+func (r *Runtime) unpack(ctx context.Context, p *servicePlan) error {
+	r.unpackMu.Lock()
+	defer r.unpackMu.Unlock()
+	if ok, err := p.image.IsUnpacked(ctx, r.cfg.snapshotter); err == nil && ok {
+		return nil
+	}
+	if err := p.image.Unpack(ctx, r.cfg.snapshotter); err != nil {
+		return fmt.Errorf("unpack %s: %w", p.ref, err)
+	}
+	return nil
+}
+
 // createContainer creates the service's container and its snapshot. A
 // snapshot left by an earlier, failed create (same key) is removed first.
 func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *servicePlan) (containerd.Container, error) {
-	if ok, err := p.image.IsUnpacked(ctx, r.cfg.snapshotter); err != nil || !ok {
-		if err := p.image.Unpack(ctx, r.cfg.snapshotter); err != nil {
-			return nil, fmt.Errorf("unpack %s: %w", p.ref, err)
-		}
+	if err := r.unpack(ctx, p); err != nil {
+		return nil, err
 	}
 	if err := r.cd.SnapshotService(r.cfg.snapshotter).Remove(ctx, p.id); err != nil && !errdefs.IsNotFound(err) {
 		return nil, fmt.Errorf("remove stale snapshot %s: %w", p.id, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
@@ -31,6 +32,8 @@ const (
 type Runtime struct {
 	cd  *containerd.Client
 	cfg config
+
+	unpackMu sync.Mutex // see unpack
 }
 
 type config struct {

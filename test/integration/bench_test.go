@@ -100,7 +100,11 @@ func TestBenchQuick(t *testing.T) {
 				}
 				if sc == bench.ScenarioNoChange {
 					assert.Empty(t, img.Ran, "%s run %d: nothing to rebuild", name, i+1)
+					// Through the image store, as inceptionctl build: the
+					// project's graphs are not even solved, the Dockerfile is.
+					assert.Equal(t, v != bench.VariantDockerfile, img.UpToDate, "%s run %d: solve skipped", name, i+1)
 				} else {
+					assert.False(t, img.UpToDate, "%s run %d: a changed image is solved", name, i+1)
 					assert.NotEmpty(t, img.Ran, "%s run %d: the change is rebuilt every run (the previous run's cache was pruned)", name, i+1)
 				}
 			}

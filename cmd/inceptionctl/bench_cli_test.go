@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// TestBenchUsageErrors: bench refuses bad flags with a usage error (exit
+// 2) before any daemon is contacted.
+func TestBenchUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown scenario", []string{"bench", "--scenarios", "warm"}, `unknown scenario "warm": use no-change, `},
+		{"zero repeats", []string{"bench", "--repeats", "0"}, "measure at least once"},
+		{"bad format", []string{"bench", "--format", "xml"}, "use table or json"},
+		{"unknown variant", []string{"bench", "--variants", "kaniko"}, "unknown variant"},
+		{"images without build scenarios", []string{"bench", "--scenarios", "up,https", "--images", "nginx"}, "--images applies to the build scenarios"},
+		{"variants without build scenarios", []string{"bench", "--scenarios", "runtime", "--variants", "llb"}, "--variants applies to the build scenarios"},
+		{"https flags without https", []string{"bench", "--scenarios", "build", "--https-duration", "5s"}, "--https-duration applies to the https scenario"},
+		{"https concurrency without https", []string{"bench", "--scenarios", "up", "--https-concurrency", "4"}, "--https-concurrency applies"},
+		{"zero duration", []string{"bench", "--scenarios", "https", "--https-duration", "0s"}, "give a duration from 1s to 10m"},
+		{"no connections", []string{"bench", "--https-concurrency", "0"}, "give 1 to 256 connections"},
+		{"quick, unknown scenario", []string{"bench", "--quick", "--scenarios", "cold,boot"}, `unknown scenario "boot"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--root", dir, "--run-dir", dir}, tc.args...)
+			_, _, err := run(context.Background(), args...)
+			require.Error(t, err)
+			var ue *usageError
+			assert.True(t, errors.As(err, &ue), "want a usage error (exit 2), got %T: %v", err, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "a refused command must leave nothing behind")
+}
+
+func TestSplitScenarios(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    []string
+		build []bench.Scenario
+		rt    []bench.RuntimeScenario
+	}{
+		{"default: everything", nil, bench.Scenarios(), bench.RuntimeScenarios()},
+		{"build only", []string{"build"}, bench.Scenarios(), nil},
+		{"runtime only", []string{"runtime"}, nil, bench.RuntimeScenarios()},
+		{"mixed, in run order, once each", []string{"https", "cold", "up", "https"},
+			[]bench.Scenario{bench.ScenarioCold}, []bench.RuntimeScenario{bench.RuntimeUp, bench.RuntimeHTTPS}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, r, err := splitScenarios(tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.build, b)
+			assert.Equal(t, tc.rt, r)
+		})
+	}
+}
+
+// TestBenchPlan: what the flags ask for, daemon-free.
+func TestBenchPlan(t *testing.T) {
+	plan := func(t *testing.T, args ...string) benchPlan {
+		t.Helper()
+		o := &benchOptions{}
+		cmd := &cobra.Command{}
+		cmd.SetErr(io.Discard)
+		o.addFlags(cmd.Flags())
+		require.NoError(t, cmd.ParseFlags(args))
+		p, err := o.plan(cmd, stack.Default())
+		require.NoError(t, err)
+		return p
+	}
+	p := plan(t)
+	assert.NotEmpty(t, p.cases, "build figures by default")
+	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "and run-time figures")
+	assert.NotEmpty(t, p.rtOpts)
+
+	p = plan(t, "--quick")
+	assert.Len(t, p.cases, 3, "quick: nginx's three build cases")
+	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "quick: every run-time figure, reduced")
+
+	p = plan(t, "--scenarios", "start")
+	assert.Empty(t, p.cases)
+	assert.Equal(t, []bench.RuntimeScenario{bench.RuntimeStart}, p.runtime)
+
+	p = plan(t, "--scenarios", "no-change", "--images", "nginx")
+	assert.Len(t, p.cases, 1)
+	assert.Empty(t, p.runtime)
+	assert.Empty(t, p.rtOpts)
+}
+
+// TestBenchLock: one run-time bench per engine; the lock goes with the
+// run.
+func TestBenchLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench-runtime.lock")
+	unlock, err := lockBenchStack(path)
+	require.NoError(t, err)
+	_, err = lockBenchStack(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "another inceptionctl bench measures run-time figures on this engine")
+	unlock()
+	unlock, err = lockBenchStack(path)
+	require.NoError(t, err)
+	unlock()
+}

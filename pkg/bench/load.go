@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Load is one bounded run of the HTTPS load generator: Concurrency
+// workers, each with its own keep-alive connection, GET URL back to back
+// for Duration. Connections go to Addr whatever URL's host says, so the
+// request carries the site's name (SNI and Host) while only the loopback
+// address is ever dialled.
+type Load struct {
+	// URL is the page requested, e.g. https://benchrt.42.fr:43121/.
+	URL string
+	// Addr is the loopback host:port every connection goes to.
+	Addr string
+	// Concurrency is the number of workers, each with one request in
+	// flight at a time (default 8).
+	Concurrency int
+	// Duration bounds the run: no request starts after it (default 10 s).
+	Duration time.Duration
+	// Timeout bounds one request, body included (default 10 s): a run
+	// ends at most Timeout after Duration.
+	Timeout time.Duration
+	// TLS is the client's TLS configuration (default: the site's name in
+	// SNI, no certificate check: the stack's certificate is self-signed).
+	TLS *tls.Config
+}
+
+// LoadResult is what one Load measured. A response is a success when its
+// status is 200 and its body was read to the end; anything else (another
+// status, a redirect, a transport error, a timeout) is an error. Requests
+// cut by the caller's context are counted as neither.
+type LoadResult struct {
+	Requests    int     `json:"requests"` // successes
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"` // from the first request to the last answer
+	RPS         float64 `json:"rps"`     // successes per second
+	P50ms       float64 `json:"p50_ms"`  // latency of successes, nearest rank
+	P99ms       float64 `json:"p99_ms"`
+	Bytes       int64   `json:"bytes"`                 // response bodies of successes
+	FirstError  string  `json:"first_error,omitempty"` // what the first error was
+	Concurrency int     `json:"concurrency"`
+}
+
+// MaxErrorRate is the share of errors above which a load run is a failed
+// figure.
+const MaxErrorRate = 0.01
+
+// ErrorRate is the share of requests that were errors.
+func (r LoadResult) ErrorRate() float64 {
+	if n := r.Requests + r.Errors; n > 0 {
+		return float64(r.Errors) / float64(n)
+	}
+	return 0
+}
+
+// Failed says why the run cannot stand as a figure: no success at all, or
+// more than MaxErrorRate errors. Empty when it can.
+func (r LoadResult) Failed() string {
+	switch {
+	case r.Requests == 0 && r.Errors == 0:
+		return "no request completed"
+	case r.Requests == 0 || r.ErrorRate() > MaxErrorRate:
+		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*MaxErrorRate)
+		if r.FirstError != "" {
+			msg += "; first: " + r.FirstError
+		}
+		return msg
+	}
+	return ""
+}
+
+// ErrNotLoopback is returned for a load address that is not on the
+// loopback interface: the load generator never leaves the host.
+var ErrNotLoopback = errors.New("not a loopback address")
+
+// check fills in the defaults and validates the run.
+func (l *Load) check() error {
+	if l.Concurrency == 0 {
+		l.Concurrency = 8
+	}
+	if l.Duration == 0 {
+		l.Duration = 10 * time.Second
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 10 * time.Second
+	}
+	switch {
+	case l.Concurrency < 1:
+		return fmt.Errorf("load concurrency %d: use at least 1", l.Concurrency)
+	case l.Duration < 0 || l.Timeout < 0:
+		return fmt.Errorf("load duration %v, timeout %v: give positive durations", l.Duration, l.Timeout)
+	}
+	u, err := url.Parse(l.URL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("load URL %q: give an https:// URL", l.URL)
+	}
+	host, _, err := net.SplitHostPort(l.Addr)
+	if err != nil {
+		return fmt.Errorf("load address %q: give 127.0.0.1:PORT: %w", l.Addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: load address %q: give 127.0.0.1:PORT", ErrNotLoopback, l.Addr)
+	}
+	if l.TLS == nil {
+		l.TLS = &tls.Config{
+			ServerName: u.Hostname(),
+			MinVersion: tls.VersionTLS12,
+			// The stack's certificate is self-signed, made by nginx at its
+			// first start: there is nothing to verify it against, and the
+			// connection never leaves the loopback interface.
+			InsecureSkipVerify: true, //nolint:gosec // self-signed, loopback only
+		}
+	}
+	return nil
+}
+
+// client is the HTTP client of a load run: keep-alive, at most one idle
+// connection per worker, every connection to l.Addr, no redirects
+// followed. HTTP/1.1, as wrk speaks it: a custom dialer and TLS config
+// leave HTTP/2 off.
+func (l *Load) client() *http.Client {
+	d := &net.Dialer{Timeout: l.Timeout}
+	return &http.Client{
+		Timeout: l.Timeout,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, l.Addr)
+			},
+			TLSClientConfig:     l.TLS,
+			MaxIdleConns:        l.Concurrency,
+			MaxIdleConnsPerHost: l.Concurrency,
+			MaxConnsPerHost:     l.Concurrency,
+			IdleConnTimeout:     l.Timeout,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// RunLoad runs l and returns what it measured. It returns an error only
+// when l is invalid or ctx ends before the run is over; errors of the
+// requests themselves are counted in the result (see LoadResult.Failed).
+//
+//	res, err := bench.RunLoad(ctx, bench.Load{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
+func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
+	if err := l.check(); err != nil {
+		return LoadResult{}, err
+	}
+	c := l.client()
+	defer c.CloseIdleConnections()
+
+	type worker struct {
+		ok, errs   int
+		bytes      int64
+		latencies  []time.Duration
+		firstError string
+		firstAt    time.Time
+	}
+	workers := make([]worker, l.Concurrency)
+	start := time.Now()
+	deadline := start.Add(l.Duration)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &workers[i]
+		wg.Go(func() {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				t0 := time.Now()
+				n, err := get(ctx, c, l.URL)
+				if ctx.Err() != nil {
+					return // cut short by the caller: neither success nor error
+				}
+				if err != nil {
+					w.errs++
+					if w.firstError == "" {
+						w.firstError, w.firstAt = err.Error(), t0
+					}
+					continue
+				}
+				w.ok++
+				w.bytes += n
+				w.latencies = append(w.latencies, time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return LoadResult{}, fmt.Errorf("load run: %w", err)
+	}
+
+	res := LoadResult{Seconds: elapsed.Seconds(), Concurrency: l.Concurrency}
+	var lat []time.Duration
+	var firstAt time.Time
+	for _, w := range workers {
+		res.Requests += w.ok
+		res.Errors += w.errs
+		res.Bytes += w.bytes
+		lat = append(lat, w.latencies...)
+		if w.firstError != "" && (firstAt.IsZero() || w.firstAt.Before(firstAt)) {
+			res.FirstError, firstAt = w.firstError, w.firstAt
+		}
+	}
+	if elapsed > 0 {
+		res.RPS = float64(res.Requests) / elapsed.Seconds()
+	}
+	slices.Sort(lat)
+	res.P50ms = ms(percentile(lat, 50))
+	res.P99ms = ms(percentile(lat, 99))
+	return res, nil
+}
+
+// get requests u once and reads the whole body. A status other than 200
+// is an error.
+func get(ctx context.Context, c *http.Client, u string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("status %s", resp.Status)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read body: %w", err)
+	}
+	return n, nil
+}
+
+// getBody requests u once and returns the body of a 200.
+func getBody(ctx context.Context, c *http.Client, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<22))
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %s", resp.Status)
+	}
+	return string(body), err
+}
+
+// percentile is the nearest-rank p-th percentile of sorted; 0 when empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

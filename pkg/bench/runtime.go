@@ -1,0 +1,680 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// RuntimeScenario is one group of run-time figures, measured on a stack of
+// the bench's own (RuntimeStack) with images already built.
+type RuntimeScenario string
+
+// The run-time scenarios, in the order they run.
+const (
+	// RuntimeUp is Up --wait to the home page answering 200 over HTTPS:
+	// first boot (empty volumes: MariaDB initialises, WordPress installs
+	// itself) and second boot (Down keeping the volumes, then Up).
+	RuntimeUp RuntimeScenario = "up"
+	// RuntimeStart is one small service (StartService) stopped, then
+	// started by Runtime.Start: until Start returns (its task runs) and
+	// until its health check passes.
+	RuntimeStart RuntimeScenario = "start"
+	// RuntimeHTTPS is requests per second on the WordPress home page
+	// through nginx, with the Redis object cache and without it.
+	RuntimeHTTPS RuntimeScenario = "https"
+)
+
+// RuntimeScenarios lists every run-time scenario in the order they run.
+func RuntimeScenarios() []RuntimeScenario {
+	return []RuntimeScenario{RuntimeUp, RuntimeStart, RuntimeHTTPS}
+}
+
+// ParseRuntimeScenario parses a run-time scenario name.
+func ParseRuntimeScenario(s string) (RuntimeScenario, error) {
+	sc := RuntimeScenario(s)
+	if !slices.Contains(RuntimeScenarios(), sc) {
+		return "", fmt.Errorf("%w %q: use up, start or https", ErrUnknownScenario, s)
+	}
+	return sc, nil
+}
+
+// The figures each run-time scenario reports.
+const (
+	FigureFirstBoot  = "first-boot"  // up, empty volumes
+	FigureSecondBoot = "second-boot" // up, data kept
+	FigureRunning    = "running"     // start: Start returned, the task runs
+	FigureHealthy    = "healthy"     // start: the health check passed
+	FigureRedisCache = "redis-cache" // https, the Redis object cache on
+	FigureNoCache    = "no-cache"    // https, ENABLE_REDIS=0
+)
+
+// StartService is the service the start scenario stops and starts: small,
+// with a health check and nothing that waits on its health.
+const StartService = "static"
+
+// Defaults of the stack the run-time figures run, chosen to meet nothing
+// else on the host: the default stack is "inception" on 10.89.0.0/24, the
+// integration tests' stacks are on 10.89.101-120.0/24 and 10.89.131.0/24.
+// Container ids, the bridge (inc-<name>) and runc's state are named after
+// the stack, and runc's state is shared by every engine on the host: two
+// benches at once need engines of their own and this name unused.
+const (
+	RuntimeStackName = "benchrt"
+	RuntimeSubnet    = "10.89.130.0/24"
+)
+
+// upTimeout bounds one Up --wait, and the wait for the home page after it.
+const upTimeout = 5 * time.Minute
+
+// StackRuntime is the part of pkg/runtime's Runtime the run-time figures
+// drive.
+type StackRuntime interface {
+	Up(ctx context.Context, st stack.Stack, o runtime.UpOptions) error
+	Down(ctx context.Context, st stack.Stack, o runtime.DownOptions) error
+	Stop(ctx context.Context, stackName string, names []string) error
+	Start(ctx context.Context, stackName string, names []string) error
+	PS(ctx context.Context, stackName string) ([]runtime.ServiceReport, error)
+}
+
+var _ StackRuntime = (*runtime.Runtime)(nil)
+
+// RuntimeStack is the Inception stack the run-time figures run: every
+// service, under a name of its own, its volumes and secrets in a scratch
+// directory, HTTPS and FTP published on free ports of 127.0.0.1 only.
+// Nothing of the user's stack is read or touched.
+type RuntimeStack struct {
+	// Stack is the stack as a .env with the defaults makes it: the
+	// Redis object cache on.
+	Stack stack.Stack
+	// NoCache is the same stack with ENABLE_REDIS=0: no redis service,
+	// WordPress without object cache.
+	NoCache stack.Stack
+	// Config is Stack's configuration: data and secrets dirs, ports.
+	Config stack.Config
+}
+
+var stackNameRe = regexp.MustCompile(`^[a-z][a-z0-9]{0,10}$`)
+
+// NewRuntimeStack makes the bench's stack called name in dir: the
+// configuration, with data and secrets under dir (dir/data, dir/secrets),
+// and the secrets themselves (random, never printed). The caller removes
+// dir.
+//
+//	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
+func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
+	// The name is the login, the domain's first label and part of the
+	// bridge's name (inc-<name>, at most 15 characters).
+	if !stackNameRe.MatchString(name) {
+		return nil, fmt.Errorf("bench stack name %q: use 1 to 11 lower-case letters and digits, a letter first", name)
+	}
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("bench stack directory %q: give an absolute path", dir)
+	}
+	https, err := freePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	ftp, err := freePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	pasv, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{
+		"LOGIN":            name,
+		"DATA_DIR":         filepath.Join(dir, "data"),
+		"SECRETS_DIR":      filepath.Join(dir, "secrets"),
+		"HOST_IP":          "127.0.0.1",
+		"HTTPS_PORT":       strconv.Itoa(https[0]),
+		"FTP_PORT":         strconv.Itoa(ftp[0]),
+		"FTP_PASV_MIN":     strconv.Itoa(pasv[0]),
+		"FTP_PASV_MAX":     strconv.Itoa(pasv[len(pasv)-1]),
+		"FTP_PASV_ADDRESS": "127.0.0.1",
+		"WP_TITLE":         "inceptionctl bench",
+	}
+	cfg, err := stack.NewConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	env["ENABLE_REDIS"] = "0"
+	noCacheCfg, err := stack.NewConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cfg.EnsureSecrets(); err != nil {
+		return nil, err
+	}
+	st, err := stack.Inception(cfg)
+	if err != nil {
+		return nil, err
+	}
+	noCache, err := stack.Inception(noCacheCfg)
+	if err != nil {
+		return nil, err
+	}
+	st.Name, noCache.Name = name, name
+	return &RuntimeStack{Stack: st, NoCache: noCache, Config: cfg}, nil
+}
+
+// URL is the home page: https://<name>.42.fr:<port>/.
+func (s *RuntimeStack) URL() string { return s.Config.SiteURL() + "/" }
+
+// Addr is where the home page answers: 127.0.0.1:<port>.
+func (s *RuntimeStack) Addr() string {
+	return net.JoinHostPort(s.Config.HostIP, strconv.Itoa(s.Config.HTTPSPort))
+}
+
+// RuntimeOptions are the runtime options the stack needs: its data and
+// secrets dirs, 127.0.0.1 for published ports, and subnet for its
+// network. Add the engine's (root, run dir, containerd, tag).
+func (s *RuntimeStack) RuntimeOptions(subnet string) []runtime.Option {
+	return []runtime.Option{
+		runtime.WithDataDir(s.Config.DataDir),
+		runtime.WithSecretsDir(s.Config.SecretsDir),
+		runtime.WithHostIP(s.Config.HostIP),
+		runtime.WithNetworkSubnet(subnet),
+	}
+}
+
+// freePorts returns n consecutive TCP ports free on 127.0.0.1 now.
+func freePorts(n int) ([]int, error) {
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		first := l.Addr().(*net.TCPAddr).Port
+		ls := []net.Listener{l}
+		ok := first+n-1 <= 65535
+		for p := first + 1; ok && p < first+n; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, l)
+		}
+		for _, l := range ls {
+			l.Close()
+		}
+		if ok {
+			ports := make([]int, n)
+			for i := range ports {
+				ports[i] = first + i
+			}
+			return ports, nil
+		}
+	}
+	return nil, fmt.Errorf("no %d consecutive free ports on 127.0.0.1", n)
+}
+
+// WithLoad sets the HTTPS load of every measured run of RunRuntime: d
+// long, with concurrency workers (default 10 s, 8).
+func WithLoad(d time.Duration, concurrency int) Option {
+	return func(c *config) { c.loadDuration, c.concurrency = d, concurrency }
+}
+
+// WithoutUpWarmup leaves out RunRuntime's warm-up of the up scenario (an
+// untimed first and second boot): quicker, at the price of a first
+// measured boot that may unpack images changed since the last one.
+func WithoutUpWarmup() Option { return func(c *config) { c.noUpWarmup = true } }
+
+// warmupLoad is the longest warm-up load run: enough for php-fpm's opcache
+// and the object cache to fill.
+const warmupLoad = 3 * time.Second
+
+// RuntimeReport is what RunRuntime measured.
+type RuntimeReport struct {
+	Stack        string          `json:"stack"`
+	Services     []string        `json:"services"`
+	Repeats      int             `json:"repeats"`
+	UpWarmup     bool            `json:"up_warmup"`
+	Concurrency  int             `json:"concurrency"`
+	LoadSeconds  float64         `json:"load_s"` // duration of each measured load run
+	StartService string          `json:"start_service"`
+	Started      time.Time       `json:"started"`
+	Seconds      float64         `json:"seconds"` // the whole run, warm-ups and teardown included
+	Results      []RuntimeResult `json:"results"`
+}
+
+// RuntimeResult is one run-time figure: every measured run and their
+// statistics. Unit is "s" for times, "req/s" for the HTTPS figures.
+type RuntimeResult struct {
+	Scenario RuntimeScenario `json:"scenario"`
+	Figure   string          `json:"figure"`
+	Unit     string          `json:"unit"`
+	Runs     []RuntimeRun    `json:"runs"`
+	Median   float64         `json:"median"`
+	Min      float64         `json:"min"`
+	Max      float64         `json:"max"`
+	// UpSeconds is the median time Up --wait took (up figures).
+	UpSeconds float64 `json:"up_s,omitempty"`
+	// The HTTPS figures: medians of the runs' latency percentiles, and
+	// the requests and errors of every run together.
+	P50ms    float64 `json:"p50_ms,omitempty"`
+	P99ms    float64 `json:"p99_ms,omitempty"`
+	Requests int     `json:"requests,omitempty"`
+	Errors   int     `json:"errors,omitempty"`
+	// Failed says which run could not stand as a figure, and why.
+	Failed string `json:"failed,omitempty"`
+}
+
+// Name is "scenario/figure", e.g. "https/redis-cache".
+func (r RuntimeResult) Name() string { return string(r.Scenario) + "/" + r.Figure }
+
+// RuntimeRun is one measured run: a time in seconds or a rate.
+type RuntimeRun struct {
+	Value     float64     `json:"value"`
+	UpSeconds float64     `json:"up_s,omitempty"` // up: when Up --wait returned
+	Load      *LoadResult `json:"load,omitempty"` // https
+	Failed    string      `json:"failed,omitempty"`
+}
+
+// Failed lists the figures that failed.
+func (rr *RuntimeReport) Failed() []string {
+	var out []string
+	for _, r := range rr.Results {
+		if r.Failed != "" {
+			out = append(out, r.Name()+": "+r.Failed)
+		}
+	}
+	return out
+}
+
+func (r *RuntimeResult) summarise() {
+	if len(r.Runs) == 0 {
+		return
+	}
+	var vals, ups, p50, p99 []float64
+	for i, run := range r.Runs {
+		vals = append(vals, run.Value)
+		if run.UpSeconds > 0 {
+			ups = append(ups, run.UpSeconds)
+		}
+		if run.Load != nil {
+			p50 = append(p50, run.Load.P50ms)
+			p99 = append(p99, run.Load.P99ms)
+			r.Requests += run.Load.Requests
+			r.Errors += run.Load.Errors
+		}
+		if run.Failed != "" && r.Failed == "" {
+			r.Failed = fmt.Sprintf("run %d: %s", i+1, run.Failed)
+		}
+	}
+	r.Median, r.Min, r.Max = median(vals), slices.Min(vals), slices.Max(vals)
+	if len(ups) > 0 {
+		r.UpSeconds = median(ups)
+	}
+	if len(p50) > 0 {
+		r.P50ms, r.P99ms = median(p50), median(p99)
+	}
+}
+
+// rtRunner is one RunRuntime.
+type rtRunner struct {
+	config
+	rt   StackRuntime
+	s    *RuntimeStack
+	home *http.Client
+}
+
+// RunRuntime measures the run-time scenarios on the bench's stack s, whose
+// images must be in the engine's image store (built with the runtime's
+// tag), each the same way as the build figures: a warm-up, then the
+// repeats. The stack is taken down first (a run that crashed may have left
+// it) and at the end, volumes included, even when ctx is cancelled.
+//
+//	rep, err := bench.RunRuntime(ctx, rt, rs, nil, bench.WithRepeats(5))
+//
+// Scenarios run in the order of RuntimeScenarios (all when scenarios is
+// empty); those after up boot the stack untimed when up is not asked for.
+// The two figures of up and of https alternate run by run, as the build
+// variants do.
+func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (rep *RuntimeReport, err error) {
+	c := config{repeats: 5, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
+	for _, o := range opts {
+		o(&c)
+	}
+	switch {
+	case rt == nil:
+		return nil, errors.New("no runtime: open one with runtime.New")
+	case s == nil:
+		return nil, errors.New("no stack: make one with bench.NewRuntimeStack")
+	case c.repeats < 1:
+		return nil, fmt.Errorf("repeats %d: measure at least once", c.repeats)
+	case c.loadDuration <= 0:
+		return nil, fmt.Errorf("load duration %v: give a positive duration such as 10s", c.loadDuration)
+	case c.concurrency < 1:
+		return nil, fmt.Errorf("load concurrency %d: use at least 1", c.concurrency)
+	}
+	if len(scenarios) == 0 {
+		scenarios = RuntimeScenarios()
+	}
+	for _, sc := range scenarios {
+		if _, err := ParseRuntimeScenario(string(sc)); err != nil {
+			return nil, err
+		}
+	}
+	if !slices.Contains(s.Stack.Names(), StartService) {
+		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, StartService)
+	}
+	r := &rtRunner{config: c, rt: rt, s: s}
+	probe := Load{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
+	if err := probe.check(); err != nil {
+		return nil, err
+	}
+	r.home = probe.client()
+	defer r.home.CloseIdleConnections()
+
+	rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, UpWarmup: !c.noUpWarmup,
+		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: StartService,
+		Started: time.Now().UTC(), Results: []RuntimeResult{}}
+	// A run that crashed may have left the stack; what it left is ours.
+	if err := rt.Down(ctx, s.Stack, runtime.DownOptions{Volumes: true}); err != nil {
+		return rep, fmt.Errorf("take down what a previous run left of %s: %w", s.Stack.Name, err)
+	}
+	defer func() {
+		// Cleanup survives Ctrl-C: the stack and its volumes must go.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+		defer cancel()
+		r.logf("%s: down, volumes removed", s.Stack.Name)
+		if derr := rt.Down(cctx, s.Stack, runtime.DownOptions{Volumes: true}); derr != nil {
+			err = errors.Join(err, fmt.Errorf("take down %s: %w", s.Stack.Name, derr))
+		}
+		rep.Seconds = time.Since(rep.Started).Seconds()
+	}()
+
+	booted := false
+	for _, sc := range RuntimeScenarios() {
+		if !slices.Contains(scenarios, sc) {
+			continue
+		}
+		var results []RuntimeResult
+		var err error
+		switch sc {
+		case RuntimeUp:
+			results, err = r.measureUp(ctx)
+		case RuntimeStart:
+			if !booted {
+				err = r.bootUntimed(ctx, s.Stack)
+			}
+			if err == nil {
+				results, err = r.measureStart(ctx)
+			}
+		case RuntimeHTTPS:
+			if !booted {
+				err = r.bootUntimed(ctx, s.Stack)
+			}
+			if err == nil {
+				results, err = r.measureHTTPS(ctx)
+			}
+		}
+		rep.Results = append(rep.Results, results...)
+		if err != nil {
+			return rep, fmt.Errorf("%s: %w", sc, err)
+		}
+		booted = true
+	}
+	return rep, nil
+}
+
+// measureUp times first boots (Down removing the volumes before) and
+// second boots (Down keeping them), one after the other, so that drift of
+// the machine hits both alike. The warm-up is one untimed round.
+func (r *rtRunner) measureUp(ctx context.Context) ([]RuntimeResult, error) {
+	results := []RuntimeResult{
+		{Scenario: RuntimeUp, Figure: FigureFirstBoot, Unit: "s"},
+		{Scenario: RuntimeUp, Figure: FigureSecondBoot, Unit: "s"},
+	}
+	st := r.s.Stack
+	first := 0 // round 0 is the warm-up
+	if r.noUpWarmup {
+		first = 1
+	}
+	for n := first; n <= r.repeats; n++ {
+		for k := range results {
+			if err := r.rt.Down(ctx, st, runtime.DownOptions{Volumes: k == 0}); err != nil {
+				return results[:0], fmt.Errorf("down: %w", err)
+			}
+			run, err := r.boot(ctx, st)
+			if err != nil {
+				return results[:0], fmt.Errorf("%s: %w", results[k].Figure, err)
+			}
+			label := "warm-up"
+			if n > 0 {
+				results[k].Runs = append(results[k].Runs, run)
+				label = fmt.Sprintf("run %d/%d", n, r.repeats)
+			}
+			r.logf("%-22s %-9s %7.2fs (Up --wait %.2fs)", results[k].Name(), label, run.Value, run.UpSeconds)
+		}
+	}
+	for k := range results {
+		results[k].summarise()
+	}
+	return results, nil
+}
+
+// boot times Up --wait, then the home page until it answers 200.
+func (r *rtRunner) boot(ctx context.Context, st stack.Stack) (RuntimeRun, error) {
+	start := time.Now()
+	if err := r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: r.upTimeout}); err != nil {
+		return RuntimeRun{}, err
+	}
+	up := time.Since(start)
+	if err := r.waitHome(ctx); err != nil {
+		return RuntimeRun{}, err
+	}
+	return RuntimeRun{Value: time.Since(start).Seconds(), UpSeconds: up.Seconds()}, nil
+}
+
+func (r *rtRunner) bootUntimed(ctx context.Context, st stack.Stack) error {
+	run, err := r.boot(ctx, st)
+	if err != nil {
+		return fmt.Errorf("boot %s: %w", st.Name, err)
+	}
+	r.logf("%-22s %7.2fs (untimed)", "boot", run.Value)
+	return nil
+}
+
+// waitHome polls the home page until it answers 200 with WordPress's
+// page (the site's title in it). Every other answer (a 502 while php-fpm
+// starts, a refused connection) means: not yet.
+func (r *rtRunner) waitHome(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.upTimeout)
+	defer cancel()
+	title := r.s.Config.Env["WP_TITLE"]
+	var last error
+	for {
+		body, err := getBody(ctx, r.home, r.s.URL())
+		if err == nil && !strings.Contains(body, title) {
+			err = fmt.Errorf("200 without the site's title %q", title)
+		}
+		if err == nil {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the home page %s did not answer 200: %w (last: %w)", r.s.URL(), ctx.Err(), last)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// measureStart stops StartService, then times Runtime.Start until it
+// returns (its task runs) and until ps says it is healthy. The health
+// check's start interval (200 ms for the project's images) bounds how
+// soon that can be.
+func (r *rtRunner) measureStart(ctx context.Context) ([]RuntimeResult, error) {
+	running := RuntimeResult{Scenario: RuntimeStart, Figure: FigureRunning, Unit: "s"}
+	healthy := RuntimeResult{Scenario: RuntimeStart, Figure: FigureHealthy, Unit: "s"}
+	for i := range r.repeats + 1 {
+		ran, ok, err := r.startOnce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		label := "warm-up"
+		if i > 0 {
+			running.Runs = append(running.Runs, RuntimeRun{Value: ran.Seconds()})
+			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds()})
+			label = fmt.Sprintf("run %d/%d", i, r.repeats)
+		}
+		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+StartService, label, ran.Seconds(), ok.Seconds())
+	}
+	running.summarise()
+	healthy.summarise()
+	return []RuntimeResult{running, healthy}, nil
+}
+
+// startOnce stops StartService (untimed) and starts it again.
+func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duration, err error) {
+	name := r.s.Stack.Name
+	if err := r.rt.Stop(ctx, name, []string{StartService}); err != nil {
+		return 0, 0, fmt.Errorf("stop %s: %w", StartService, err)
+	}
+	start := time.Now()
+	if err := r.rt.Start(ctx, name, []string{StartService}); err != nil {
+		return 0, 0, fmt.Errorf("start %s: %w", StartService, err)
+	}
+	running = time.Since(start)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		reps, err := r.rt.PS(wctx, name)
+		if err != nil {
+			return 0, 0, fmt.Errorf("ps: %w", err)
+		}
+		i := slices.IndexFunc(reps, func(s runtime.ServiceReport) bool { return s.Service == StartService })
+		switch {
+		case i < 0:
+			return 0, 0, fmt.Errorf("%s: %w", StartService, runtime.ErrNotCreated)
+		case reps[i].Health == runtime.HealthHealthy:
+			return running, time.Since(start), nil
+		case reps[i].Health == runtime.HealthUnhealthy || reps[i].State == runtime.StatusExited:
+			return 0, 0, fmt.Errorf("%w: %s is %s (%s) after start", runtime.ErrServiceFailed, StartService, reps[i].State, reps[i].Health)
+		}
+		select {
+		case <-wctx.Done():
+			return 0, 0, fmt.Errorf("%s not healthy after start: %w", StartService, wctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// measureHTTPS loads the home page with the object cache and without
+// (ENABLE_REDIS=0, switched as a user would: edit .env, up, which
+// recreates WordPress without it; redis is stopped). The variants' order
+// is rotated round by round, as the build variants' are, so that each
+// round switches once: cached, plain | plain, cached | cached, plain...
+// Every switch gives php-fpm a new container, whose first requests
+// compile and cache: a short untimed load follows each switch.
+func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
+	results := []RuntimeResult{
+		{Scenario: RuntimeHTTPS, Figure: FigureRedisCache, Unit: "req/s"},
+		{Scenario: RuntimeHTTPS, Figure: FigureNoCache, Unit: "req/s"},
+	}
+	l := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	cur := 0 // the stack runs with the object cache
+	for n := range r.repeats + 1 {
+		for j := range results {
+			k := (n + j) % len(results)
+			if k != cur || n == 0 {
+				if k != cur {
+					if err := r.switchCache(ctx, k == 0); err != nil {
+						return results[:0], err
+					}
+					cur = k
+				}
+				l.Duration = min(r.loadDuration, warmupLoad)
+				lr, err := RunLoad(ctx, l)
+				if err != nil {
+					return results[:0], err
+				}
+				r.logf("%-22s %-9s %s", results[k].Name(), "warm-up", lr.summary())
+			}
+			if n == 0 {
+				continue
+			}
+			l.Duration = r.loadDuration
+			lr, err := RunLoad(ctx, l)
+			if err != nil {
+				return results[:0], err
+			}
+			results[k].Runs = append(results[k].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed()})
+			r.logf("%-22s run %d/%d   %s", results[k].Name(), n, r.repeats, lr.summary())
+		}
+	}
+	for k := range results {
+		results[k].summarise()
+	}
+	return results, nil
+}
+
+// switchCache brings the stack to the object cache on or off, and waits
+// for the home page.
+func (r *rtRunner) switchCache(ctx context.Context, on bool) error {
+	start := time.Now()
+	st, what := r.s.Stack, "ENABLE_REDIS=1"
+	if !on {
+		st, what = r.s.NoCache, "ENABLE_REDIS=0"
+	}
+	if err := r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: r.upTimeout}); err != nil {
+		return fmt.Errorf("up with %s: %w", what, err)
+	}
+	if !on {
+		if err := r.rt.Stop(ctx, st.Name, []string{"redis"}); err != nil {
+			return fmt.Errorf("stop redis: %w", err)
+		}
+	}
+	if err := r.waitHome(ctx); err != nil {
+		return err
+	}
+	r.logf("%-22s %7.2fs (untimed: WordPress recreated)", what, time.Since(start).Seconds())
+	return nil
+}
+
+func (r LoadResult) summary() string {
+	s := fmt.Sprintf("%7.1f req/s  p50 %.0f ms  p99 %.0f ms  %d ok, %d errors", r.RPS, r.P50ms, r.P99ms, r.Requests, r.Errors)
+	if f := r.Failed(); f != "" {
+		s += "  FAILED: " + f
+	}
+	return s
+}
+
+func (r *rtRunner) logf(format string, args ...any) {
+	fmt.Fprintf(r.log, format+"\n", args...)
+}
+
+// figureLabel says what a figure measures, for tables and charts.
+func figureLabel(r RuntimeResult, startService string) string {
+	switch r.Figure {
+	case FigureFirstBoot:
+		return "up to home page 200, first boot (empty volumes)"
+	case FigureSecondBoot:
+		return "up to home page 200, second boot (data kept)"
+	case FigureRunning:
+		return "start " + startService + ": task running"
+	case FigureHealthy:
+		return "start " + startService + ": health check passed"
+	case FigureRedisCache:
+		return "home page, Redis object cache"
+	case FigureNoCache:
+		return "home page, no object cache (ENABLE_REDIS=0)"
+	}
+	return strings.ReplaceAll(r.Figure, "-", " ")
+}

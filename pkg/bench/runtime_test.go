@@ -1,0 +1,476 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// fakeRuntime plays a stack for RunRuntime: it records every call, and
+// the test site answers as the stack's nginx would.
+type fakeRuntime struct {
+	mu      sync.Mutex
+	calls   []string
+	noCache bool // the stack runs without redis
+	static  runtime.HealthStatus
+	ps      int // ps calls since static started
+	upErr   func(n int) error
+	ups     int
+	downCtx []error // ctx.Err() of each Down
+}
+
+var _ StackRuntime = (*fakeRuntime)(nil)
+
+func (f *fakeRuntime) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeRuntime) Up(ctx context.Context, st stack.Stack, o runtime.UpOptions) error {
+	f.mu.Lock()
+	f.ups++
+	n := f.ups
+	f.noCache = !slices.Contains(st.Names(), "redis")
+	f.static = runtime.HealthHealthy
+	f.mu.Unlock()
+	f.record("up %s services=%d wait=%v", st.Name, len(st.Services), o.Wait)
+	if f.upErr != nil {
+		if err := f.upErr(n); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (f *fakeRuntime) Down(ctx context.Context, st stack.Stack, o runtime.DownOptions) error {
+	f.mu.Lock()
+	f.downCtx = append(f.downCtx, ctx.Err())
+	f.mu.Unlock()
+	f.record("down %s volumes=%v", st.Name, o.Volumes)
+	return nil
+}
+
+func (f *fakeRuntime) Stop(_ context.Context, name string, names []string) error {
+	f.record("stop %s %s", name, strings.Join(names, ","))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if slices.Contains(names, StartService) {
+		f.static = runtime.HealthNone
+	}
+	return nil
+}
+
+func (f *fakeRuntime) Start(_ context.Context, name string, names []string) error {
+	f.record("start %s %s", name, strings.Join(names, ","))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.static, f.ps = runtime.HealthStarting, 0
+	return nil
+}
+
+// PS says static is healthy on the third look after a start.
+func (f *fakeRuntime) PS(context.Context, string) ([]runtime.ServiceReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ps++
+	if f.static == runtime.HealthStarting && f.ps >= 3 {
+		f.static = runtime.HealthHealthy
+	}
+	return []runtime.ServiceReport{
+		{Service: "nginx", State: runtime.StatusRunning, Health: runtime.HealthHealthy},
+		{Service: StartService, State: runtime.StatusRunning, Health: f.static},
+	}, nil
+}
+
+// fakeStack is the bench's stack with its HTTPS port on a test site that
+// answers the home page, or 502 without the object cache when noCache502.
+func fakeStack(t *testing.T, f *fakeRuntime, noCache502 bool) *RuntimeStack {
+	t.Helper()
+	rs, err := NewRuntimeStack("benchfake", t.TempDir())
+	require.NoError(t, err)
+	s := newSite(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		bad := noCache502 && f.noCache
+		f.mu.Unlock()
+		if bad {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write([]byte(homePage))
+	})
+	l := s.load(1, 0)
+	rs.Config.HTTPSPort = mustPort(t, l.Addr)
+	return rs
+}
+
+func mustPort(t *testing.T, addr string) int {
+	t.Helper()
+	var port int
+	_, err := fmt.Sscanf(addr[strings.LastIndexByte(addr, ':')+1:], "%d", &port)
+	require.NoError(t, err)
+	return port
+}
+
+func TestRunRuntime(t *testing.T) {
+	f := &fakeRuntime{}
+	rs := fakeStack(t, f, false)
+	var log bytes.Buffer
+	rep, err := RunRuntime(t.Context(), f, rs, nil, WithRepeats(2), WithLoad(150*time.Millisecond, 2), WithLog(&log))
+	require.NoError(t, err)
+
+	up7, up6 := "up benchfake services=7 wait=true", "up benchfake services=6 wait=true"
+	downV, downKeep := "down benchfake volumes=true", "down benchfake volumes=false"
+	assert.Equal(t, []string{
+		downV,                     // what a crashed run left
+		downV, up7, downKeep, up7, // warm-up round: first and second boot
+		downV, up7, downKeep, up7,
+		downV, up7, downKeep, up7,
+		"stop benchfake static", "start benchfake static", // warm-up
+		"stop benchfake static", "start benchfake static",
+		"stop benchfake static", "start benchfake static",
+		up6, "stop benchfake redis", // round 0: cached, then ENABLE_REDIS=0
+		up7,                         // round 1: no cache, then cached
+		up6, "stop benchfake redis", // round 2: cached, then no cache
+		downV, // the end
+	}, f.calls)
+	for i, err := range f.downCtx {
+		assert.NoError(t, err, "down %d", i)
+	}
+
+	var names []string
+	for _, r := range rep.Results {
+		names = append(names, r.Name())
+		require.Len(t, r.Runs, 2, r.Name())
+		assert.Empty(t, r.Failed, r.Name())
+		assert.Positive(t, r.Min, r.Name())
+		assert.LessOrEqual(t, r.Min, r.Median, r.Name())
+		assert.LessOrEqual(t, r.Median, r.Max, r.Name())
+	}
+	assert.Equal(t, []string{"up/first-boot", "up/second-boot", "start/running", "start/healthy", "https/redis-cache", "https/no-cache"}, names)
+	for _, r := range rep.Results[:2] {
+		assert.Positive(t, r.UpSeconds)
+		assert.LessOrEqual(t, r.UpSeconds, r.Median)
+	}
+	assert.Less(t, rep.Results[2].Median, rep.Results[3].Median, "running before healthy")
+	for _, r := range rep.Results[4:] {
+		assert.Equal(t, "req/s", r.Unit)
+		assert.Positive(t, r.Requests)
+		assert.Zero(t, r.Errors)
+		assert.Positive(t, r.P50ms)
+		for _, run := range r.Runs {
+			require.NotNil(t, run.Load)
+			assert.InDelta(t, run.Load.RPS, run.Value, 1e-9)
+			assert.Equal(t, 2, run.Load.Concurrency)
+		}
+	}
+	assert.Empty(t, rep.Failed())
+	assert.Equal(t, "benchfake", rep.Stack)
+	assert.Equal(t, 2, rep.Repeats)
+	assert.True(t, rep.UpWarmup)
+	assert.InDelta(t, 0.15, rep.LoadSeconds, 1e-9)
+	assert.Positive(t, rep.Seconds)
+	assert.Contains(t, log.String(), "up/first-boot          warm-up")
+	assert.Contains(t, log.String(), "https/no-cache         run 2/2")
+}
+
+func TestRunRuntimeSelected(t *testing.T) {
+	f := &fakeRuntime{}
+	rs := fakeStack(t, f, false)
+	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeStart}, WithRepeats(1))
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"down benchfake volumes=true",
+		"up benchfake services=7 wait=true",               // booted untimed: start needs a stack
+		"stop benchfake static", "start benchfake static", // warm-up
+		"stop benchfake static", "start benchfake static",
+		"down benchfake volumes=true",
+	}, f.calls)
+	require.Len(t, rep.Results, 2)
+
+	f = &fakeRuntime{}
+	rs = fakeStack(t, f, false)
+	rep, err = RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp}, WithRepeats(2), WithoutUpWarmup())
+	require.NoError(t, err)
+	assert.Len(t, rep.Results[0].Runs, 2)
+	assert.False(t, rep.UpWarmup)
+	assert.Equal(t, 4, f.ups, "two first boots, no warm-up, two second boots")
+}
+
+// withUpTimeout shortens the waits for Up and the home page.
+func withUpTimeout(d time.Duration) Option { return func(c *config) { c.upTimeout = d } }
+
+func TestRunRuntimeFailedFigure(t *testing.T) {
+	f := &fakeRuntime{}
+	rs := fakeStack(t, f, true)
+	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeHTTPS}, WithRepeats(1), WithLoad(100*time.Millisecond, 1), withUpTimeout(time.Second))
+	require.Error(t, err, "without redis the fake site answers 502 only: the home page never answers")
+	assert.Contains(t, err.Error(), "status 502")
+	assert.Equal(t, "down benchfake volumes=true", f.calls[len(f.calls)-1], "taken down all the same")
+	assert.Empty(t, rep.Results, "no figure was complete")
+
+	// The home page answers, the load gets errors: a failed figure, not an
+	// aborted run.
+	f = &fakeRuntime{}
+	rs = fakeStack(t, f, false)
+	s := newSite(t, func(n int64, w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		noCache := f.noCache
+		f.mu.Unlock()
+		if noCache && n%5 == 0 {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write([]byte(homePage))
+	})
+	rs.Config.HTTPSPort = mustPort(t, s.srv.Listener.Addr().String())
+	rep, err = RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeHTTPS}, WithRepeats(2), WithLoad(150*time.Millisecond, 2))
+	require.NoError(t, err, "a 502 while waiting for the home page is only: not yet")
+	require.Len(t, rep.Results, 2)
+	assert.Empty(t, rep.Results[0].Failed)
+	assert.Contains(t, rep.Results[1].Failed, "run 1: ")
+	assert.Contains(t, rep.Results[1].Failed, "status 502 Bad Gateway")
+	assert.Positive(t, rep.Results[1].Errors)
+	require.Len(t, rep.Failed(), 1)
+	assert.True(t, strings.HasPrefix(rep.Failed()[0], "https/no-cache: run 1: "))
+}
+
+func TestRunRuntimeCleanup(t *testing.T) {
+	t.Run("up fails", func(t *testing.T) {
+		f := &fakeRuntime{upErr: func(n int) error {
+			if n == 3 { // the first measured first boot
+				return runtime.ErrServiceFailed
+			}
+			return nil
+		}}
+		rs := fakeStack(t, f, false)
+		_, err := RunRuntime(t.Context(), f, rs, nil, WithRepeats(1))
+		require.ErrorIs(t, err, runtime.ErrServiceFailed)
+		assert.Contains(t, err.Error(), "up: first-boot")
+		assert.Equal(t, "down benchfake volumes=true", f.calls[len(f.calls)-1])
+	})
+	t.Run("ctrl-c", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		f := &fakeRuntime{upErr: func(int) error {
+			cancel()
+			return nil
+		}}
+		rs := fakeStack(t, f, false)
+		_, err := RunRuntime(ctx, f, rs, nil, WithRepeats(1))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, "down benchfake volumes=true", f.calls[len(f.calls)-1])
+		require.NotEmpty(t, f.downCtx)
+		assert.NoError(t, f.downCtx[len(f.downCtx)-1], "the final down runs on a context that was not cancelled")
+	})
+	t.Run("bad options", func(t *testing.T) {
+		f := &fakeRuntime{}
+		rs := fakeStack(t, f, false)
+		for _, o := range []Option{WithRepeats(0), WithLoad(0, 8), WithLoad(time.Second, 0)} {
+			_, err := RunRuntime(t.Context(), f, rs, nil, o)
+			require.Error(t, err)
+		}
+		_, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{"warm"})
+		require.ErrorIs(t, err, ErrUnknownScenario)
+		assert.Empty(t, f.calls, "refused before the runtime is asked anything")
+	})
+}
+
+func TestNewRuntimeStack(t *testing.T) {
+	dir := t.TempDir()
+	rs, err := NewRuntimeStack("benchrt", dir)
+	require.NoError(t, err)
+	assert.Equal(t, "benchrt", rs.Stack.Name)
+	assert.Equal(t, "benchrt", rs.NoCache.Name)
+	assert.Equal(t, stack.Default().Names(), rs.Stack.Names(), "every service")
+	assert.NotContains(t, rs.NoCache.Names(), "redis")
+	for _, svc := range rs.NoCache.Services {
+		if svc.Name == "wordpress" {
+			assert.Empty(t, svc.Env["WP_REDIS_HOST"], "WordPress without object cache")
+			assert.NotContains(t, svc.DependsOn, "redis")
+		}
+	}
+	assert.Equal(t, filepath.Join(dir, "data"), rs.Config.DataDir)
+	assert.Equal(t, filepath.Join(dir, "secrets"), rs.Config.SecretsDir)
+	assert.Equal(t, "benchrt.42.fr", rs.Config.Domain)
+	assert.Equal(t, fmt.Sprintf("https://benchrt.42.fr:%d/", rs.Config.HTTPSPort), rs.URL())
+	assert.Equal(t, fmt.Sprintf("127.0.0.1:%d", rs.Config.HTTPSPort), rs.Addr())
+	assert.Greater(t, rs.Config.HTTPSPort, 1023, "a free high port, not 443")
+	assert.Equal(t, 2, rs.Config.PasvMax-rs.Config.PasvMin)
+	for _, svc := range rs.Stack.Services {
+		for _, p := range svc.Ports {
+			assert.Equal(t, "127.0.0.1", p.HostIP, "%s publishes on loopback only", svc.Name)
+		}
+	}
+	for _, name := range []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP} {
+		fi, err := os.Stat(filepath.Join(dir, "secrets", name))
+		require.NoError(t, err, name)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)
+	}
+	assert.Len(t, rs.RuntimeOptions(RuntimeSubnet), 4)
+
+	for _, bad := range []string{"", "Bench", "1bench", "bench-rt", "averylongname"} {
+		_, err := NewRuntimeStack(bad, dir)
+		assert.Error(t, err, bad)
+	}
+	_, err = NewRuntimeStack("benchrt", "relative")
+	assert.Error(t, err)
+}
+
+func testRuntimeReport() *RuntimeReport {
+	rr := &RuntimeReport{Stack: "benchrt", Services: []string{"nginx", "wordpress"}, Repeats: 3, UpWarmup: true,
+		Concurrency: 8, LoadSeconds: 10, StartService: StartService}
+	secsResult := func(sc RuntimeScenario, fig string, vals ...float64) RuntimeResult {
+		r := RuntimeResult{Scenario: sc, Figure: fig, Unit: "s"}
+		for _, v := range vals {
+			r.Runs = append(r.Runs, RuntimeRun{Value: v, UpSeconds: v - 1})
+		}
+		r.summarise()
+		return r
+	}
+	loadResult := func(fig string, errs int, rps ...float64) RuntimeResult {
+		r := RuntimeResult{Scenario: RuntimeHTTPS, Figure: fig, Unit: "req/s"}
+		for _, v := range rps {
+			lr := LoadResult{Requests: int(v * 10), Errors: errs, RPS: v, P50ms: 80, P99ms: 200, FirstError: "status 502 Bad Gateway"}
+			r.Runs = append(r.Runs, RuntimeRun{Value: v, Load: &lr, Failed: lr.Failed()})
+		}
+		r.summarise()
+		return r
+	}
+	rr.Results = []RuntimeResult{
+		secsResult(RuntimeUp, FigureFirstBoot, 13, 12, 15),
+		secsResult(RuntimeUp, FigureSecondBoot, 5, 5.5, 6),
+		secsResult(RuntimeStart, FigureRunning, 0.1, 0.12, 0.11),
+		secsResult(RuntimeStart, FigureHealthy, 0.4, 0.45, 0.5),
+		loadResult(FigureRedisCache, 0, 90, 95, 100),
+		loadResult(FigureNoCache, 100, 60, 70, 80),
+	}
+	return rr
+}
+
+func TestRuntimeSummary(t *testing.T) {
+	rr := testRuntimeReport()
+	up := rr.Results[0]
+	assert.InDelta(t, 13, up.Median, 1e-9)
+	assert.InDelta(t, 12, up.Min, 1e-9)
+	assert.InDelta(t, 15, up.Max, 1e-9)
+	assert.InDelta(t, 12, up.UpSeconds, 1e-9)
+	cached := rr.Results[4]
+	assert.InDelta(t, 95, cached.Median, 1e-9)
+	assert.Equal(t, 2850, cached.Requests)
+	assert.InDelta(t, 80, cached.P50ms, 1e-9)
+	assert.Empty(t, cached.Failed)
+	plain := rr.Results[5]
+	assert.Equal(t, 300, plain.Errors)
+	assert.Contains(t, plain.Failed, "run 1: 100 errors in 700 requests")
+	assert.Equal(t, []string{"https/no-cache: " + plain.Failed}, rr.Failed())
+}
+
+func TestRuntimeOutputs(t *testing.T) {
+	t.Run("with build figures", func(t *testing.T) {
+		rep := testReport()
+		rep.Runtime = testRuntimeReport()
+		var table bytes.Buffer
+		require.NoError(t, rep.WriteTable(&table))
+		out := table.String()
+		assert.Contains(t, out, "LLB s [min-max] ran", "the build table first")
+		assert.Contains(t, out, "RUN TIME: stack benchrt (nginx, wordpress), images built; median of 3 runs after a warm-up")
+		assert.Contains(t, out, "up to home page 200, first boot (empty volumes)  13.0 [12.0-15.0] s")
+		assert.Contains(t, out, "Up --wait returned after 12.0s")
+		assert.Contains(t, out, "start static: task running")
+		assert.Contains(t, out, "0.11 [0.10-0.12] s")
+		assert.Contains(t, out, "95.0 [90.0-100.0] req/s")
+		assert.Contains(t, out, "p50 80 ms, p99 200 ms; 0 errors in 2850 requests")
+		assert.Contains(t, out, "FAILED: run 1: 100 errors in 700 requests (14.3% > 1%); first: status 502 Bad Gateway")
+		assert.Contains(t, out, "FAILED figures:\n  https/no-cache: run 1:")
+		assert.Contains(t, out, "8 connections for 10s per run")
+
+		var js bytes.Buffer
+		require.NoError(t, rep.WriteJSON(&js))
+		var back Report
+		require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+		require.NotNil(t, back.Runtime)
+		assert.Equal(t, rep.Runtime.Results, back.Runtime.Results)
+		assert.Len(t, back.Results, len(rep.Results))
+
+		rects := svgRects(t, rep)
+		// background + legend + one bar per build result + one per figure
+		assert.Equal(t, 1+len(rep.Variants)+len(rep.Results)+len(rep.Runtime.Results), rects)
+	})
+	t.Run("run-time figures only", func(t *testing.T) {
+		rep := NewReport()
+		rep.Runtime = testRuntimeReport()
+		var table bytes.Buffer
+		require.NoError(t, rep.WriteTable(&table))
+		assert.NotContains(t, table.String(), "LLB", "no empty build table")
+		assert.NotContains(t, table.String(), "target ")
+		assert.True(t, strings.HasPrefix(table.String(), "RUN TIME: "))
+		assert.Equal(t, 1+len(rep.Runtime.Results), svgRects(t, rep))
+		var js bytes.Buffer
+		require.NoError(t, rep.WriteJSON(&js))
+		assert.Contains(t, js.String(), `"runtime": {`)
+		assert.Contains(t, js.String(), `"figure": "no-cache"`)
+	})
+	t.Run("build figures only", func(t *testing.T) {
+		var js bytes.Buffer
+		require.NoError(t, testReport().WriteJSON(&js))
+		assert.NotContains(t, js.String(), `"runtime"`)
+	})
+}
+
+// svgRects checks that the chart is well-formed XML and counts its rects.
+func svgRects(t *testing.T, rep *Report) int {
+	t.Helper()
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg))
+	dec := xml.NewDecoder(&svg)
+	rects := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err, "well-formed SVG")
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
+			rects++
+		}
+	}
+	return rects
+}
+
+func TestParseRuntimeScenario(t *testing.T) {
+	for _, sc := range RuntimeScenarios() {
+		got, err := ParseRuntimeScenario(string(sc))
+		require.NoError(t, err)
+		assert.Equal(t, sc, got)
+	}
+	_, err := ParseRuntimeScenario("no-change")
+	require.ErrorIs(t, err, ErrUnknownScenario, "a build scenario is not a run-time one")
+	for _, s := range Scenarios() {
+		assert.NotContains(t, RuntimeScenarios(), RuntimeScenario(s), "no name is both")
+	}
+	q := Quick()
+	for _, s := range q.Runtime {
+		_, err := ParseRuntimeScenario(s)
+		require.NoError(t, err)
+	}
+	assert.Positive(t, q.RuntimeRepeats)
+	assert.Positive(t, q.LoadDuration)
+}
