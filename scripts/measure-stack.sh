@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# measure-stack.sh: the Inception stack's start-up and recovery times, as the
+# README's "Measured" table reports them (issue 5). Runs bin/inceptionctl
+# against the engine it finds (INCEPTION_ROOT / INCEPTION_RUN_DIR, default the
+# embedded one), with a stack configured in a scratch directory: HTTPS on
+# 127.0.0.1:${HTTPS_PORT:-8443}, FTP on 127.0.0.1 high ports, data and secrets
+# in the scratch directory. The images must be built (`make build`). The
+# stack is taken down with its volumes at the end.
+#
+#   first boot   `up -d` with empty volumes to the home page answering 200
+#   second boot  `up -d` after a `down` that kept the volumes, same end
+#   kill         kill -9 of mariadbd on the host to the home page answering
+#                200 again (mariadb having run 11 s: a restart without
+#                back-off)
+#
+# Usage: scripts/measure-stack.sh [RUNS]   (default 3 boots of each kind, 5 kills)
+set -euo pipefail
+
+runs=${1:-3}
+kills=$((runs + 2))
+bin=$(cd "$(dirname "$0")/.." && pwd)/bin/inceptionctl
+port=${HTTPS_PORT:-8443}
+work=$(mktemp -d /tmp/inception-measure.XXXXXX)
+domain=measure.42.fr
+
+cat >"$work/.env" <<EOF
+LOGIN=measure
+DOMAIN_NAME=$domain
+DATA_DIR=$work/data
+SECRETS_DIR=$work/secrets
+HOST_IP=127.0.0.1
+HTTPS_PORT=$port
+FTP_PORT=22121
+FTP_PASV_MIN=22200
+FTP_PASV_MAX=22202
+EOF
+
+ctl() { "$bin" "$@" --env-file "$work/.env"; }
+cleanup() {
+    ctl down --volumes >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+answers() {
+    [ "$(curl -sk -o /dev/null -m 2 -w '%{http_code}' --resolve "$domain:$port:127.0.0.1" "https://$domain:$port/")" = 200 ]
+}
+wait_site() {
+    until answers; do sleep 0.02; done
+}
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f s (%.2f-%.2f, %d runs)\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR], NR}'; }
+
+# boot KIND: down (with the volumes for a first boot), then time up -d to 200.
+boot() {
+    if [ "$1" = first ]; then ctl down --volumes >/dev/null 2>&1 || true; else ctl down >/dev/null 2>&1; fi
+    local t0
+    t0=$(now)
+    ctl up -d --progress quiet >"$work/up.log" 2>&1 &
+    local up=$!
+    wait_site
+    echo "$(now) - $t0" | bc
+    wait "$up" || { cat "$work/up.log" >&2; return 1; }
+}
+
+# mariadbd_pid: this stack's mariadbd (its cgroup names the container, so
+# other stacks' on the host are left alone).
+mariadbd_pid() {
+    local p
+    for p in $(pgrep -x mariadbd); do
+        if grep -q '/inception-mariadb$' "/proc/$p/cgroup" 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "no mariadbd of the stack is running" >&2
+    return 1
+}
+
+first=() second=() killed=()
+ctl up -d --progress quiet >/dev/null 2>&1 # secrets, and a stack to take down
+for ((i = 0; i < runs; i++)); do first+=("$(boot first)"); done
+for ((i = 0; i < runs; i++)); do second+=("$(boot second)"); done
+for ((i = 0; i < kills; i++)); do
+    sleep 11
+    pid=$(mariadbd_pid)
+    t0=$(now)
+    kill -9 "$pid"
+    sleep 0.05
+    wait_site
+    killed+=("$(echo "$(now) - $t0" | bc)")
+done
+
+echo "first boot to 200:   $(printf '%s\n' "${first[@]}" | median)"
+echo "second boot to 200:  $(printf '%s\n' "${second[@]}" | median)"
+echo "kill -9 mariadbd to 200: $(printf '%s\n' "${killed[@]}" | median)"
