@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -20,11 +17,7 @@ import (
 // 2) before any daemon is contacted.
 func TestBenchUsageErrors(t *testing.T) {
 	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"unknown scenario", []string{"bench", "--scenarios", "warm"}, `unknown scenario "warm": use no-change, `},
 		{"zero repeats", []string{"bench", "--repeats", "0"}, "measure at least once"},
 		{"bad format", []string{"bench", "--format", "xml"}, "use table or json"},
@@ -37,19 +30,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"no connections", []string{"bench", "--https-concurrency", "0"}, "give 1 to 256 connections"},
 		{"quick, unknown scenario", []string{"bench", "--quick", "--scenarios", "cold,boot"}, `unknown scenario "boot"`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--root", dir, "--run-dir", dir}, tc.args...)
-			_, _, err := run(context.Background(), args...)
-			require.Error(t, err)
-			var ue *usageError
-			assert.True(t, errors.As(err, &ue), "want a usage error (exit 2), got %T: %v", err, err)
-			assert.Contains(t, err.Error(), tc.want)
-		})
-	}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Empty(t, entries, "a refused command must leave nothing behind")
+	checkUsageErrors(t, dir, tests)
 }
 
 func TestSplitScenarios(t *testing.T) {

@@ -33,26 +33,19 @@ func run(ctx context.Context, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-func TestUsageErrors(t *testing.T) {
-	// Every one of these must be refused before any daemon is contacted:
-	// the run dir points nowhere a daemon could be.
-	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown service", []string{"build", "nosuch"}, `unknown service "nosuch": the stack has `},
-		{"two unknown services", []string{"build", "nginx", "a", "b"}, `unknown service "a", "b"`},
-		{"bad progress", []string{"build", "--progress", "fancy"}, "use auto, tty, plain, rawjson or quiet"},
-		{"bad output type", []string{"build", "-o", "type=zip,dest=x"}, "use oci or docker"},
-		{"output without dest", []string{"build", "-o", "type=oci"}, "add dest=FILE"},
-		{"bad cache", []string{"build", "--cache-to", "type=local"}, "needs dest=DIR"},
-		{"latest tag", []string{"build", "--tag", "latest"}, "other than latest"},
-		{"bad format", []string{"build", "--format", "xml"}, "use table or json"},
-		{"extra argument", []string{"engine", "stop", "now"}, "unknown command"},
-		{"unknown flag", []string{"build", "--nope"}, "unknown flag"},
-	}
+// usageCase is a command line that must be refused with a usage error
+// whose message contains want.
+type usageCase struct {
+	name string
+	args []string
+	want string
+}
+
+// checkUsageErrors runs each case with the engine's root and run dir in
+// dir, and checks that it is refused with a usage error (exit 2) and that
+// nothing was made in dir: refused before any daemon is contacted.
+func checkUsageErrors(t *testing.T, dir string, tests []usageCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--root", dir, "--run-dir", dir}, tc.args...)
@@ -66,6 +59,25 @@ func TestUsageErrors(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "a refused command must leave nothing behind")
+}
+
+func TestUsageErrors(t *testing.T) {
+	// Every one of these must be refused before any daemon is contacted:
+	// the run dir points nowhere a daemon could be.
+	dir := t.TempDir()
+	tests := []usageCase{
+		{"unknown service", []string{"build", "nosuch"}, `unknown service "nosuch": the stack has `},
+		{"two unknown services", []string{"build", "nginx", "a", "b"}, `unknown service "a", "b"`},
+		{"bad progress", []string{"build", "--progress", "fancy"}, "use auto, tty, plain, rawjson or quiet"},
+		{"bad output type", []string{"build", "-o", "type=zip,dest=x"}, "use oci or docker"},
+		{"output without dest", []string{"build", "-o", "type=oci"}, "add dest=FILE"},
+		{"bad cache", []string{"build", "--cache-to", "type=local"}, "needs dest=DIR"},
+		{"latest tag", []string{"build", "--tag", "latest"}, "other than latest"},
+		{"bad format", []string{"build", "--format", "xml"}, "use table or json"},
+		{"extra argument", []string{"engine", "stop", "now"}, "unknown command"},
+		{"unknown flag", []string{"build", "--nope"}, "unknown flag"},
+	}
+	checkUsageErrors(t, dir, tests)
 }
 
 // TestUnreachableBuildkit: an external buildkitd that does not answer is

@@ -1,24 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestRuntimeUsageErrors: the runtime commands refuse bad input with a
 // usage error (exit 2) before any daemon is contacted.
 func TestRuntimeUsageErrors(t *testing.T) {
 	dir := t.TempDir()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []usageCase{
 		{"up unknown service", []string{"up", "-d", "nosuch"}, `unknown service "nosuch"`},
 		{"up negative wait", []string{"up", "--wait-timeout", "-1s"}, "negative"},
 		{"up latest tag", []string{"up", "--tag", "latest"}, "other than latest"},
@@ -35,17 +25,5 @@ func TestRuntimeUsageErrors(t *testing.T) {
 		{"supervise without stack", []string{"supervise"}, "--stack is required"},
 		{"logger without path", []string{"logger"}, "accepts 1 arg(s)"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--root", dir, "--run-dir", dir}, tc.args...)
-			_, _, err := run(context.Background(), args...)
-			require.Error(t, err)
-			var ue *usageError
-			assert.True(t, errors.As(err, &ue), "want a usage error (exit 2), got %T: %v", err, err)
-			assert.Contains(t, err.Error(), tc.want)
-		})
-	}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Empty(t, entries, "a refused command must leave nothing behind")
+	checkUsageErrors(t, dir, tests)
 }

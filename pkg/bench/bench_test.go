@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -362,22 +360,8 @@ func TestOutputs(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 	assert.Len(t, back.Results, len(rep.Results))
 
-	var svg bytes.Buffer
-	require.NoError(t, rep.WriteSVG(&svg))
-	dec := xml.NewDecoder(&svg)
-	rects := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err, "well-formed SVG")
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
-			rects++
-		}
-	}
 	// background + legend + one bar per result
-	assert.Equal(t, 1+len(rep.Variants)+len(rep.Results), rects)
+	assert.Equal(t, 1+len(rep.Variants)+len(rep.Results), svgRects(t, rep))
 }
 
 func BenchmarkLinearize(b *testing.B) {

@@ -507,7 +507,11 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		last = err
+		// A request cut by the deadline says nothing about the site: the
+		// answer before it does.
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("the home page %s did not answer 200: %w (last: %w)", r.s.URL(), ctx.Err(), last)
