@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/images"
-	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
@@ -232,7 +230,7 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 	case ScenarioNoChange:
 		return r.build(ctx, cs, v, false)
 	case ScenarioCold:
-		if err := r.engine.Prune(buildkitContext(ctx), nil, client.PruneAll); err != nil {
+		if err := r.engine.Prune(build.WithoutContainerdNamespace(ctx), nil, client.PruneAll); err != nil {
 			return Measurement{}, fmt.Errorf("prune the build cache: %w", err)
 		}
 		if _, err := r.store.Get(ctx, r.baseRef); err != nil {
@@ -264,7 +262,7 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 // pruned yet: the records are listed again after each prune, until none
 // made since is left.
 func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Time) error {
-	bctx := buildkitContext(ctx)
+	bctx := build.WithoutContainerdNamespace(ctx)
 	deadline := time.Now().Add(restoreTimeout)
 	for {
 		ids, err := r.createdSince(bctx, since)
@@ -377,19 +375,6 @@ func (r *runner) removeImages(ctx context.Context, cases []Case) {
 			}
 		}
 	}
-}
-
-// buildkitContext drops the containerd namespace header a caller's context
-// may carry: buildkitd's containerd worker would take it for its own (see
-// pkg/build, which does the same for builds).
-func buildkitContext(ctx context.Context) context.Context {
-	md, ok := metadata.FromOutgoingContext(ctx)
-	if !ok || len(md.Get(namespaces.GRPCHeader)) == 0 {
-		return ctx
-	}
-	md = md.Copy()
-	md.Delete(namespaces.GRPCHeader)
-	return metadata.NewOutgoingContext(ctx, md)
 }
 
 func (r *runner) logf(format string, args ...any) {

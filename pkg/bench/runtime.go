@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -123,15 +124,15 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("bench stack directory %q: give an absolute path", dir)
 	}
-	https, err := freePorts(1)
+	https, err := freeport.Range(1)
 	if err != nil {
 		return nil, err
 	}
-	ftp, err := freePorts(1)
+	ftp, err := freeport.Range(1)
 	if err != nil {
 		return nil, err
 	}
-	pasv, err := freePorts(3)
+	pasv, err := freeport.Range(3)
 	if err != nil {
 		return nil, err
 	}
@@ -189,38 +190,6 @@ func (s *RuntimeStack) RuntimeOptions(subnet string) []runtime.Option {
 		runtime.WithHostIP(s.Config.HostIP),
 		runtime.WithNetworkSubnet(subnet),
 	}
-}
-
-// freePorts returns n consecutive TCP ports free on 127.0.0.1 now.
-func freePorts(n int) ([]int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		first := l.Addr().(*net.TCPAddr).Port
-		ls := []net.Listener{l}
-		ok := first+n-1 <= 65535
-		for p := first + 1; ok && p < first+n; p++ {
-			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-			if err != nil {
-				ok = false
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			ports := make([]int, n)
-			for i := range ports {
-				ports[i] = first + i
-			}
-			return ports, nil
-		}
-	}
-	return nil, fmt.Errorf("no %d consecutive free ports on 127.0.0.1", n)
 }
 
 // WithLoad sets the HTTPS load of every measured run of RunRuntime: d

@@ -152,7 +152,7 @@ func CheckProgress(mode string) error {
 func (b *Builder) Build(ctx context.Context, targets []Target) (Report, error) {
 	start := time.Now()
 	storeCtx := ctx // the image store's calls keep the containerd namespace
-	ctx = withoutContainerdNamespace(ctx)
+	ctx = WithoutContainerdNamespace(ctx)
 	if len(targets) == 0 {
 		return Report{}, errors.New("nothing to build")
 	}
@@ -320,13 +320,13 @@ func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, 
 	return opt, commit, nil
 }
 
-// withoutContainerdNamespace drops the containerd namespace header that
+// WithoutContainerdNamespace drops the containerd namespace header that
 // namespaces.WithNamespace puts on outgoing gRPC calls. Sent to buildkitd,
 // the header reaches its containerd worker as incoming metadata; containerd's
 // client then believes the namespace is set and sends none, and containerd
 // answers "namespace is required" when the image is named. Callers that
 // share one context between containerd and BuildKit hit this easily.
-func withoutContainerdNamespace(ctx context.Context) context.Context {
+func WithoutContainerdNamespace(ctx context.Context) context.Context {
 	md, ok := metadata.FromOutgoingContext(ctx)
 	if !ok || len(md.Get(namespaces.GRPCHeader)) == 0 {
 		return ctx

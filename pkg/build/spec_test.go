@@ -80,7 +80,7 @@ func TestWithoutContainerdNamespace(t *testing.T) {
 	md, _ := metadata.FromOutgoingContext(ctx)
 	require.NotEmpty(t, md.Get(namespaces.GRPCHeader), "precondition: the header is set")
 
-	stripped := withoutContainerdNamespace(metadata.AppendToOutgoingContext(ctx, "other", "kept"))
+	stripped := WithoutContainerdNamespace(metadata.AppendToOutgoingContext(ctx, "other", "kept"))
 	md, _ = metadata.FromOutgoingContext(stripped)
 	assert.Empty(t, md.Get(namespaces.GRPCHeader))
 	assert.Equal(t, []string{"kept"}, md.Get("other"))

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/pkg/runtime"
 )
 
@@ -93,34 +94,9 @@ func startVsftpd(ctx context.Context, t *testing.T, e *env, ref string, secrets 
 // on.
 func freePortRange(t *testing.T, n int) []int {
 	t.Helper()
-	for range 50 {
-		start := freePort(t)
-		if start+n > 65535 {
-			continue
-		}
-		var ls []net.Listener
-		ok := true
-		for p := start; p < start+n; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			ports := make([]int, n)
-			for i := range ports {
-				ports[i] = start + i
-			}
-			return ports
-		}
-	}
-	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
-	return nil
+	ports, err := freeport.Range(n)
+	require.NoError(t, err)
+	return ports
 }
 
 // ftpClient is the smallest FTP client the tests need: commands and replies
