@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,8 @@ import (
 
 type benchOptions struct {
 	repeats     int
+	minTime     time.Duration
+	maxRepeats  int
 	quick       bool
 	format      string
 	chart       string
@@ -37,6 +40,8 @@ type benchOptions struct {
 	mirror      string
 	loadTime    time.Duration
 	concurrency int
+	exportJSON  string
+	baseline    string
 }
 
 // newBenchCmd is `inceptionctl bench`: rebuild times of the project's
@@ -61,10 +66,15 @@ the package in the package list), dockerfile (` + "`inceptionctl dockerfile`" + 
 BuildKit's Dockerfile frontend on the same engine).
 
 Every case: a warm-up (none for cold, which prunes before every run), then
---repeats runs with the variants' order rotated run by run. Changes are made in
-scratch copies of the embedded files; after each changed build the cache records
-it made are pruned and the original is rebuilt from the cache, so every run
-starts from the same state. Images go to <service>:bench-<variant> and are
+rounds of runs with the variants' order rotated round by round: --repeats runs of
+each, and more of a figure whose runs add up to less than --min-time, up to
+--max-repeats (as hyperfine does; short figures are cheap to measure often, and
+with 5 runs alone the median of a second run falls outside the first run's
+min-max band 1 time in 6 by chance; with 15, 1 in 450). Changes are made in
+scratch copies of the embedded files: a changed line is numbered run by run, so
+that no run finds it in the cache; an added package is the same every run, and
+after each of its builds the cache records it made are pruned and the original
+is rebuilt from the cache, so every run starts from the same state. Images go to <service>:bench-<variant> and are
 removed at the end. Run it on an engine of your own (--root, --run-dir): the cold
 scenario prunes the engine's whole build cache, and each restore prunes every
 cache record made since its change was built, other users' included.
@@ -78,8 +88,9 @@ HTTPS, first boot with empty volumes and second boot with the data kept), start
 (the stopped static service started: to its task running and to its health check
 passing), https (GET / through nginx: requests per second, p50 and p99 latency,
 --https-concurrency keep-alive connections for --https-duration, with the Redis
-object cache and with ENABLE_REDIS=0). Each: a warm-up, then --repeats runs; the
-two boots, and the two HTTPS variants, take turns run by run. An HTTPS run with
+object cache and with ENABLE_REDIS=0). Each: a warm-up, then runs as the build
+figures have them (--repeats, --min-time, --max-repeats); the two boots, and the
+two HTTPS variants, take turns run by run. An HTTPS run with
 more than 1% errors fails its figure: the report says so and the exit code is 1.
 The run-time figures are measured before the build scenarios, whose cold case
 empties the build cache.
@@ -87,10 +98,20 @@ empties the build cache.
 --scenarios takes names of both kinds, and build or runtime for all of one kind
 (default: all). --quick: nginx's no-change, config-change and package-change, 3
 runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
-boot.
+boot; no --min-time.
 
 Output: a table (or --format json) on stdout, progress on stderr, --chart FILE.svg.
-The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.`,
+The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.
+
+--export-json FILE also writes the report as --format json does into FILE (under
+a temporary name, renamed when complete). --baseline FILE checks the run against
+an earlier one, FILE being its --format json or --export-json output: a figure
+both runs have is reproduced when its median is inside the earlier run's
+min-max band, the three numbers compared as the table prints them. The table
+ends with the count and each figure outside (json: comparison); figures the
+earlier run lacks, and failed figures, are listed, not judged. Like the targets,
+the comparison sets no exit code. Both files are checked before anything is
+measured.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -102,7 +123,9 @@ The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.
 }
 
 func (o *benchOptions) addFlags(f *pflag.FlagSet) {
-	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, and per run-time figure, after one warm-up")
+	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, and per run-time figure, after one warm-up (at least: see --min-time)")
+	f.DurationVar(&o.minTime, "min-time", 40*time.Second, "measure a figure again while its runs add up to less than this, up to --max-repeats runs (0: exactly --repeats)")
+	f.IntVar(&o.maxRepeats, "max-repeats", 15, "most runs of a figure that --min-time adds to")
 	f.BoolVar(&o.quick, "quick", false, "nginx only, no-change/config-change/package-change, 3 repeats; run-time figures once (under 3 minutes)")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.chart, "chart", "", "also draw an SVG bar chart into this file")
@@ -113,8 +136,10 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
-	f.DurationVar(&o.loadTime, "https-duration", 10*time.Second, "length of each measured HTTPS load run")
+	f.DurationVar(&o.loadTime, "https-duration", 5*time.Second, "length of each measured HTTPS load run")
 	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
+	f.StringVar(&o.exportJSON, "export-json", "", "also write the report as JSON (as --format json) into this file, atomically; its directory must exist")
+	f.StringVar(&o.baseline, "baseline", "", "JSON report of an earlier run (--format json or --export-json): count the medians inside its min-max bands, as printed, and list those outside; sets no exit code")
 }
 
 // benchPlan is what one bench run measures: build cases and run-time
@@ -130,6 +155,10 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	// Everything the user typed is checked before any daemon is started.
 	st := stack.Default()
 	p, err := o.plan(cmd, st)
+	if err != nil {
+		return err
+	}
+	baseline, err := o.checkFiles()
 	if err != nil {
 		return err
 	}
@@ -168,6 +197,9 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	}
 	rep.Runtime = rr
 	rep.Command = strings.Join(os.Args, " ")
+	if baseline != nil {
+		rep.Comparison = rep.Compare(baseline, o.baseline)
+	}
 	if o.chart != "" {
 		if err := writeChart(o.chart, rep); err != nil {
 			return err
@@ -177,6 +209,11 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		err = rep.WriteJSON(cmd.OutOrStdout())
 	} else {
 		err = rep.WriteTable(cmd.OutOrStdout())
+	}
+	if o.exportJSON != "" {
+		if xerr := rep.WriteJSONFile(o.exportJSON); xerr != nil {
+			err = errors.Join(err, fmt.Errorf("--export-json: %w", xerr))
+		}
 	}
 	if err != nil {
 		return err
@@ -265,7 +302,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--progress: %w", err)
 	}
 	changed := cmd.Flags().Changed
-	images, scenarios, repeats, rtRepeats, loadTime := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime
+	images, scenarios, repeats, rtRepeats, loadTime, minTime := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime
 	var rtOpts []bench.Option
 	if o.quick {
 		q := bench.Quick()
@@ -281,11 +318,26 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		if !changed("https-duration") {
 			loadTime = q.LoadDuration
 		}
+		if !changed("min-time") {
+			minTime = 0
+		}
 		rtOpts = append(rtOpts, bench.WithoutUpWarmup())
 	}
 	if repeats < 1 {
 		return p, usagef("--repeats %d: measure at least once", repeats)
 	}
+	if minTime < 0 {
+		return p, usagef("--min-time %v: give 0 (exactly --repeats runs) or a positive duration such as 40s", minTime)
+	}
+	maxRepeats := o.maxRepeats
+	if !changed("max-repeats") {
+		maxRepeats = max(maxRepeats, repeats)
+	}
+	if minTime > 0 && maxRepeats < repeats {
+		return p, usagef("--max-repeats %d is fewer than --repeats %d: give at least as many, or --min-time 0", maxRepeats, repeats)
+	}
+	runs := bench.WithMinTime(minTime, maxRepeats)
+	label := func(n int) string { return bench.RunsLabel(n, maxRepeats, minTime.Seconds()) }
 	scs, rts, err := splitScenarios(scenarios)
 	if err != nil {
 		return p, err
@@ -296,9 +348,10 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 				return p, usagef("--%s applies to the build scenarios, and --scenarios has none", f)
 			}
 		}
-	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats); err != nil {
+	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats, label(repeats)); err != nil {
 		return p, err
 	}
+	p.opts = append(p.opts, runs)
 	if !slices.Contains(rts, bench.RuntimeHTTPS) {
 		for _, f := range []string{"https-duration", "https-concurrency"} {
 			if changed(f) {
@@ -316,12 +369,12 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
-	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
+	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
 	names := make([]string, len(rts))
 	for i, sc := range rts {
 		names[i] = string(sc)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "bench: run time: %s x (warm-up + %d runs)\n", strings.Join(names, ", "), rtRepeats)
+	fmt.Fprintf(cmd.ErrOrStderr(), "bench: run time: %s x (warm-up + %s)\n", strings.Join(names, ", "), label(rtRepeats))
 	return p, nil
 }
 
@@ -364,7 +417,7 @@ func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, 
 }
 
 // buildPlan is the build part of a plan.
-func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int) ([]bench.Case, []bench.Option, error) {
+func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.Option, error) {
 	vs := bench.Variants()
 	if len(o.variants) > 0 {
 		vs = nil
@@ -380,7 +433,7 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 	if err != nil {
 		return nil, nil, usagef("%w", err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d cases x %d variants x (warm-up + %d runs)\n", len(cases), len(vs), repeats)
+	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d cases x %d variants x (warm-up + %s)\n", len(cases), len(vs), runs)
 	opts := []bench.Option{
 		bench.WithRepeats(repeats), bench.WithVariants(vs...), bench.WithLog(cmd.ErrOrStderr()),
 		bench.WithProgress(cmd.ErrOrStderr(), o.progress),
@@ -401,4 +454,48 @@ func writeChart(path string, rep *bench.Report) error {
 		return fmt.Errorf("chart %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// checkFiles checks the files the flags name before anything is measured:
+// that --export-json can be written, and that --baseline is a report,
+// which it returns (nil without --baseline).
+func (o *benchOptions) checkFiles() (*bench.Report, error) {
+	if o.exportJSON != "" {
+		if err := checkWritable(o.exportJSON); err != nil {
+			return nil, usagef("--export-json %s: %w", o.exportJSON, err)
+		}
+	}
+	if o.baseline == "" {
+		return nil, nil
+	}
+	rep, err := bench.ReadReport(o.baseline)
+	if err != nil {
+		return nil, usagef("--baseline: %w; give the JSON of an earlier run (inceptionctl bench --format json > FILE, or --export-json FILE)", err)
+	}
+	return rep, nil
+}
+
+// checkWritable says why a file cannot be written at path: not a
+// directory, in a directory that exists and takes a new file (tried with
+// a temporary file, removed at once).
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("is a directory: give a file name")
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("directory %s does not exist: create it first, or give a file in an existing directory", dir)
+	case err != nil:
+		return fmt.Errorf("%w: give a file in a directory you can write", err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory: give a file in an existing directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".inceptionctl-bench-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s (%w): give a file in a directory you can write", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

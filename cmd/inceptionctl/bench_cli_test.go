@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -20,6 +21,8 @@ func TestBenchUsageErrors(t *testing.T) {
 	tests := []usageCase{
 		{"unknown scenario", []string{"bench", "--scenarios", "warm"}, `unknown scenario "warm": use no-change, `},
 		{"zero repeats", []string{"bench", "--repeats", "0"}, "measure at least once"},
+		{"negative minimum time", []string{"bench", "--min-time", "-1s"}, "--min-time -1s: give 0 (exactly --repeats runs) or a positive duration such as 40s"},
+		{"maximum below the repeats", []string{"bench", "--repeats", "5", "--max-repeats", "3"}, "--max-repeats 3 is fewer than --repeats 5: give at least as many, or --min-time 0"},
 		{"bad format", []string{"bench", "--format", "xml"}, "use table or json"},
 		{"unknown variant", []string{"bench", "--variants", "kaniko"}, "unknown variant"},
 		{"images without build scenarios", []string{"bench", "--scenarios", "up,https", "--images", "nginx"}, "--images applies to the build scenarios"},
@@ -31,6 +34,60 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"quick, unknown scenario", []string{"bench", "--quick", "--scenarios", "cold,boot"}, `unknown scenario "boot"`},
 	}
 	checkUsageErrors(t, dir, tests)
+}
+
+// TestBenchFileUsageErrors: a --baseline that is not a report, and an
+// --export-json that cannot be written, are refused before anything is
+// measured, saying what to give instead.
+func TestBenchFileUsageErrors(t *testing.T) {
+	files := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(files, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+		return p
+	}
+	const give = "; give the JSON of an earlier run (inceptionctl bench --format json > FILE, or --export-json FILE)"
+	missing := filepath.Join(files, "missing.json")
+	table := write("table.txt", "SCENARIO  SCOPE\n")
+	empty := write("empty.json", `{"results": []}`)
+	good := write("good.json", `{"results": [{"scenario": "no-change", "scope": "nginx", "variant": "llb"}]}`)
+	noDir := filepath.Join(files, "nodir", "bench.json")
+	tests := []usageCase{
+		{"missing baseline", []string{"bench", "--baseline", missing}, "--baseline: open " + missing + ": no such file or directory" + give},
+		{"baseline not JSON", []string{"bench", "--baseline", table}, "--baseline: " + table + ": not an inceptionctl bench report: invalid character 'S'"},
+		{"baseline without figures", []string{"bench", "--baseline", empty}, "not an inceptionctl bench report: no build figures (results) and no run-time figures (runtime)" + give},
+		{"export into a missing directory", []string{"bench", "--export-json", noDir},
+			"--export-json " + noDir + ": directory " + filepath.Dir(noDir) + " does not exist: create it first, or give a file in an existing directory"},
+		{"export onto a directory", []string{"bench", "--export-json", files}, "--export-json " + files + ": is a directory: give a file name"},
+		{"good baseline, bad export", []string{"bench", "--baseline", good, "--export-json", noDir}, "does not exist: create it first"},
+	}
+	checkUsageErrors(t, t.TempDir(), tests)
+	entries, err := os.ReadDir(files)
+	require.NoError(t, err)
+	assert.Len(t, entries, 3, "the write check leaves nothing behind")
+}
+
+// TestBenchCheckFiles: a readable baseline is returned to compare with, a
+// writable --export-json passes, and neither flag means nothing to read.
+func TestBenchCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	rep := bench.NewReport()
+	rep.Results = []bench.Result{{Case: bench.Case{Scenario: bench.ScenarioNoChange, Scope: "nginx"}, Variant: bench.VariantLLB, Median: 0.1}}
+	path := filepath.Join(dir, "first.json")
+	require.NoError(t, rep.WriteJSONFile(path))
+
+	o := &benchOptions{baseline: path, exportJSON: filepath.Join(dir, "second.json")}
+	base, err := o.checkFiles()
+	require.NoError(t, err)
+	require.NotNil(t, base)
+	assert.Equal(t, rep.Results, base.Results)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "checking --export-json writes nothing")
+
+	base, err = (&benchOptions{}).checkFiles()
+	require.NoError(t, err)
+	assert.Nil(t, base)
 }
 
 func TestSplitScenarios(t *testing.T) {

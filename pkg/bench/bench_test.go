@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -199,6 +200,7 @@ func TestChangedImages(t *testing.T) {
 	base := names(orig)
 
 	t.Run("config", func(t *testing.T) {
+		r.seq = 7
 		img, err := r.image("nginx", VariantLLB, ScenarioConfig, true)
 		require.NoError(t, err)
 		got := names(img)
@@ -208,7 +210,7 @@ func TestChangedImages(t *testing.T) {
 		for _, a := range layer.Actions {
 			if mk := a.GetMkfile(); mk != nil && strings.HasSuffix(mk.Path, "/inception.conf") {
 				found = true
-				assert.True(t, strings.HasSuffix(string(mk.Data), "# inceptionctl bench: config change\n"))
+				assert.True(t, strings.HasSuffix(string(mk.Data), "# inceptionctl bench: config change 7\n"), "the change is numbered")
 			}
 		}
 		assert.True(t, found)
@@ -221,6 +223,12 @@ func TestChangedImages(t *testing.T) {
 		dt, err := io.ReadAll(f)
 		require.NoError(t, err)
 		assert.NotContains(t, string(dt), "inceptionctl bench")
+
+		// The next change is another: new to the cache.
+		r.seq = 8
+		next, err := r.image("nginx", VariantLLB, ScenarioConfig, true)
+		require.NoError(t, err)
+		assert.NotEqual(t, got["nginx: config and entrypoint"].op.String(), names(next)["nginx: config and entrypoint"].op.String())
 	})
 	t.Run("package", func(t *testing.T) {
 		img, err := r.image("nginx", VariantLLB, ScenarioPackage, true)
@@ -243,9 +251,18 @@ func TestChangedImages(t *testing.T) {
 	t.Run("site", func(t *testing.T) {
 		_, err := r.image("nginx", VariantLLB, ScenarioSite, true)
 		require.Error(t, err, "nginx has no site")
+		r.seq = 3
 		img, err := r.image("static", VariantLLB, ScenarioSite, true)
 		require.NoError(t, err)
 		got := names(img)
+		var found bool
+		for _, a := range got["static: site"].op.GetFile().GetActions() {
+			if mk := a.GetMkfile(); mk != nil && strings.HasSuffix(mk.Path, "/index.html") {
+				found = true
+				assert.True(t, strings.HasSuffix(string(mk.Data), "<!-- inceptionctl bench: site change 3 -->\n"), "numbered inside the comment")
+			}
+		}
+		assert.True(t, found, "the site layer writes index.html")
 		assert.NotEqual(t, names(must(t, llbdefs.Static))["static: site"].op.String(), got["static: site"].op.String())
 	})
 }
@@ -282,9 +299,18 @@ func TestTargets(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(r.tmp, "contexts", "nginx-*"))
 	require.NoError(t, err)
 	require.Len(t, dirs, 1)
-	dt, err := os.ReadFile(filepath.Join(dirs[0], "config-and-entrypoint/etc/nginx/conf.d/inception.conf"))
+	conf := filepath.Join(dirs[0], "config-and-entrypoint/etc/nginx/conf.d/inception.conf")
+	dt, err := os.ReadFile(conf)
 	require.NoError(t, err)
 	assert.Contains(t, string(dt), "inceptionctl bench: config change")
+	// The changed file is dated now, the others keep the graph's time: a
+	// context is sent by differences of size and time.
+	st, err := os.Stat(conf)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), st.ModTime(), time.Minute)
+	st, err = os.Stat(filepath.Join(dirs[0], "config-and-entrypoint/etc/nginx/inception/server.conf.template"))
+	require.NoError(t, err)
+	assert.Equal(t, 2000, st.ModTime().UTC().Year(), "an unchanged file keeps the graph's fixed time")
 	_, err = r.targets(t.Context(), c, VariantDockerfile, false)
 	require.NoError(t, err)
 	dirs, err = filepath.Glob(filepath.Join(r.tmp, "contexts", "nginx-*"))
@@ -372,4 +398,48 @@ func BenchmarkLinearize(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestWants(t *testing.T) {
+	c := config{repeats: 5, minTime: 2 * time.Second, maxRepeats: 15}
+	for _, tc := range []struct {
+		runs  int
+		spent float64
+		want  bool
+	}{
+		{0, 0, true},
+		{4, 100, true}, // the repeats come first
+		{5, 1.99, true},
+		{5, 2, false},
+		{14, 0.5, true},
+		{15, 0.5, false}, // at most the maximum
+	} {
+		assert.Equal(t, tc.want, c.wants(tc.runs, tc.spent), "%d runs, %.2fs", tc.runs, tc.spent)
+	}
+	exact := config{repeats: 5}
+	assert.True(t, exact.wants(4, 0))
+	assert.False(t, exact.wants(5, 0), "no minimum time: exactly the repeats")
+
+	for _, tc := range []struct {
+		c    config
+		want string
+	}{
+		{config{repeats: 0}, "measure at least once"},
+		{config{repeats: 5, minTime: -time.Second}, "give zero or a positive duration"},
+		{config{repeats: 5, minTime: time.Second, maxRepeats: 3}, "at most 3 runs is fewer than the 5 repeats"},
+	} {
+		assert.ErrorContains(t, tc.c.checkRepeats(), tc.want)
+	}
+	assert.NoError(t, (&config{repeats: 5, minTime: time.Second, maxRepeats: 5}).checkRepeats())
+
+	assert.Equal(t, "5 runs", RunsLabel(5, 0, 0))
+	assert.Equal(t, "5 runs", RunsLabel(5, 5, 40))
+	assert.Equal(t, "5 to 15 runs (more while they add up to less than 40s)", RunsLabel(5, 15, 40))
+	assert.Equal(t, "5-15", runsRange(5, 15, 40))
+	assert.Equal(t, "3", runsRange(3, 15, 0))
+}
+
+func TestNumberedChange(t *testing.T) {
+	assert.Equal(t, "# x 4", fileChange{"f", "# x"}.numbered(4))
+	assert.Equal(t, "<!-- x 4 -->", fileChange{"f", "<!-- x -->"}.numbered(4))
 }

@@ -204,6 +204,15 @@ type fileChange struct {
 	line string
 }
 
+// numbered is the line with n in it, before a closing comment marker:
+// a change made n-th is new to the build cache.
+func (ch fileChange) numbered(n int) string {
+	if l, ok := strings.CutSuffix(ch.line, " -->"); ok {
+		return fmt.Sprintf("%s %d -->", l, n)
+	}
+	return fmt.Sprintf("%s %d", ch.line, n)
+}
+
 // configChange is the config file each image's config-change scenario
 // changes: a comment, in the file's own syntax, that changes no behaviour.
 func configChange(image string) (fileChange, bool) {

@@ -19,16 +19,22 @@ import (
 
 // Report is what a Run measured.
 type Report struct {
-	Command  string        `json:"command,omitempty"` // the command line, set by the caller
-	Machine  Machine       `json:"machine"`
-	Repeats  int           `json:"repeats"`
-	Variants []Variant     `json:"variants"`
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
-	Results  []Result      `json:"results"`
-	Targets  []TargetCheck `json:"targets"`
+	Command string  `json:"command,omitempty"` // the command line, set by the caller
+	Machine Machine `json:"machine"`
+	Repeats int     `json:"repeats"`
+	// A figure whose runs add up to less than MinSeconds is measured
+	// again, up to MaxRepeats runs (WithMinTime).
+	MinSeconds float64       `json:"min_time_s,omitempty"`
+	MaxRepeats int           `json:"max_repeats,omitempty"`
+	Variants   []Variant     `json:"variants"`
+	Started    time.Time     `json:"started"`
+	Seconds    float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
+	Results    []Result      `json:"results"`
+	Targets    []TargetCheck `json:"targets"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
+	// Comparison checks the figures against an earlier run's (Compare).
+	Comparison *Comparison `json:"comparison,omitempty"`
 }
 
 // NewReport is an empty report of this machine, started now: what Run
@@ -204,7 +210,8 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes one row per case: for each variant the median, the
 // min-max band and the vertices that ran out of those counted, then the
 // target ratios, each PASS or MISS; then the run-time figures, when
-// measured, in a section of their own.
+// measured, in a section of their own; then the comparison with an
+// earlier run, when made.
 func (rep *Report) WriteTable(w io.Writer) error {
 	if len(rep.Results) > 0 || rep.Runtime == nil {
 		if err := rep.writeBuildTable(w); err != nil {
@@ -215,9 +222,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		if len(rep.Results) > 0 {
 			fmt.Fprintln(w)
 		}
-		return rep.Runtime.writeTable(w)
+		if err := rep.Runtime.writeTable(w); err != nil {
+			return err
+		}
 	}
-	return nil
+	return rep.writeComparison(w)
 }
 
 func (rep *Report) writeBuildTable(w io.Writer) error {
@@ -243,11 +252,11 @@ func (rep *Report) writeBuildTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmedian of %d runs after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
+	fmt.Fprintf(w, "\nmedian of %s after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
 		"(build + export into the image store); ran = vertices that ran / vertices that can be cached\n"+
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
-		"frontend has to read its context to know\n", rep.Repeats)
+		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds))
 	if len(rep.Targets) > 0 {
 		fmt.Fprintln(w)
 	}

@@ -46,6 +46,8 @@ type Option func(*config)
 
 type config struct {
 	repeats      int
+	minTime      time.Duration
+	maxRepeats   int
 	variants     []Variant
 	log          io.Writer
 	progressOut  io.Writer
@@ -64,6 +66,42 @@ type config struct {
 
 // WithRepeats measures every case n times after the warm-up (default 5).
 func WithRepeats(n int) Option { return func(c *config) { c.repeats = n } }
+
+// WithMinTime measures a figure more than the repeats when its runs are
+// short: runs are added, round by round, until the figure's measured time
+// reaches d, up to max runs in all (default: no minimum, exactly the
+// repeats). Like hyperfine's minimum benchmarking time: a short figure is
+// cheap to measure often, and with 5 runs the median of a second run falls
+// outside the first run's min-max band 1 time in 6 by chance alone (with
+// 9, 1 in 34; with 15, 1 in 450).
+func WithMinTime(d time.Duration, max int) Option {
+	return func(c *config) { c.minTime, c.maxRepeats = d, max }
+}
+
+// wants says whether a figure with runs measured runs, spent seconds in
+// all, is measured again.
+func (c *config) wants(runs int, spent float64) bool {
+	switch {
+	case runs < c.repeats:
+		return true
+	case runs >= c.maxRepeats:
+		return false
+	}
+	return spent < c.minTime.Seconds()
+}
+
+// checkRepeats checks the repeats and the minimum time.
+func (c *config) checkRepeats() error {
+	switch {
+	case c.repeats < 1:
+		return fmt.Errorf("repeats %d: measure at least once", c.repeats)
+	case c.minTime < 0:
+		return fmt.Errorf("minimum time %v: give zero or a positive duration", c.minTime)
+	case c.minTime > 0 && c.maxRepeats < c.repeats:
+		return fmt.Errorf("at most %d runs is fewer than the %d repeats: give a maximum of at least the repeats", c.maxRepeats, c.repeats)
+	}
+	return nil
+}
 
 // WithVariants measures only vs (default: all, in the order of Variants).
 func WithVariants(vs ...Variant) Option {
@@ -108,6 +146,7 @@ type runner struct {
 	builder     *build.Builder // with the image store, when there is one
 	coldBuilder *build.Builder // without: the cold scenario measures solves
 	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
+	seq         int // numbers the file changes: each is new to the cache
 }
 
 // Run measures every case in every variant: a warm-up (none for cold),
@@ -127,19 +166,22 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Op
 	switch {
 	case eng == nil:
 		return nil, errors.New("no BuildKit client: start the engine with `inceptionctl engine start`")
-	case c.repeats < 1:
-		return nil, fmt.Errorf("repeats %d: measure at least once", c.repeats)
 	case len(c.variants) == 0:
 		return nil, fmt.Errorf("%w: no variant", ErrEmptyPlan)
 	case len(cases) == 0:
 		return nil, fmt.Errorf("%w: no case", ErrEmptyPlan)
+	}
+	if err := c.checkRepeats(); err != nil {
+		return nil, err
 	}
 	for _, cs := range cases {
 		if cs.Scenario == ScenarioCold && c.store == nil {
 			return nil, errors.New("the cold scenario needs the image store to check the base image (bench.WithImageStore)")
 		}
 	}
-	r := &runner{config: c, engine: eng, images: map[string]func(...llbdefs.Option) (llbdefs.Image, error){}}
+	// Changes are numbered from the clock: new to a cache that an
+	// earlier run, cut short, left its changes in.
+	r := &runner{config: c, engine: eng, images: map[string]func(...llbdefs.Option) (llbdefs.Image, error){}, seq: int(time.Now().UnixNano())}
 	for _, img := range imgs {
 		r.images[img.Name] = img.Build
 	}
@@ -168,6 +210,9 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Op
 
 	rep := NewReport()
 	rep.Repeats, rep.Variants = r.repeats, r.variants
+	if r.minTime > 0 && r.maxRepeats > r.repeats {
+		rep.MinSeconds, rep.MaxRepeats = r.minTime.Seconds(), r.maxRepeats
+	}
 	if !r.keepImages && r.store != nil {
 		defer r.removeImages(context.WithoutCancel(ctx), cases)
 	}
@@ -183,12 +228,17 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Op
 	return rep, nil
 }
 
-// measureCase warms up every variant, then measures them in turn.
+// measureCase warms up every variant, then measures them in rounds.
 //
 // The warm-up builds the original images (the state every run of the case
 // starts from) and measures once, untimed. The cold scenario has none:
 // each of its runs prunes the cache first, which leaves nothing for a
 // warm-up to prepare, and a cold build is the most expensive of all.
+//
+// Each round measures every variant that wants another run (the repeats,
+// then more while its runs are short of the minimum time), in an order
+// rotated round by round. The records of a file change's builds are
+// pruned at the end of the case.
 func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 	results := make([]Result, len(r.variants))
 	for i, v := range r.variants {
@@ -199,22 +249,42 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 		if _, err := r.build(ctx, cs, v, false); err != nil {
 			return nil, fmt.Errorf("%s: warm-up: %w", v, err)
 		}
+	}
+	// What the originals' builds made stays; what the changes make goes.
+	since := time.Now()
+	for _, v := range r.variants {
+		if cs.Scenario == ScenarioCold {
+			break
+		}
 		run, err := r.measure(ctx, cs, v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: warm-up: %w", v, err)
 		}
 		r.logf("%-28s %-10s warm-up %s", cs.Name(), v, run.summary())
 	}
-	for n := range r.repeats {
+	for n := 0; ; n++ {
+		measured := false
 		for j := range r.variants {
 			k := (n + j) % len(r.variants)
+			if !r.wants(len(results[k].Runs), results[k].spent()) {
+				continue
+			}
 			v := r.variants[k]
 			run, err := r.measure(ctx, cs, v)
 			if err != nil {
-				return nil, fmt.Errorf("%s: run %d: %w", v, n+1, err)
+				return nil, fmt.Errorf("%s: run %d: %w", v, len(results[k].Runs)+1, err)
 			}
-			r.logf("%-28s %-10s run %d/%d %s", cs.Name(), v, n+1, r.repeats, run.summary())
 			results[k].Runs = append(results[k].Runs, run)
+			measured = true
+			r.logf("%-28s %-10s run %-7d %s", cs.Name(), v, len(results[k].Runs), run.summary())
+		}
+		if !measured {
+			break
+		}
+	}
+	if cs.Scenario == ScenarioConfig || cs.Scenario == ScenarioSite {
+		if err := r.pruneSince(ctx, since); err != nil {
+			return nil, err
 		}
 	}
 	for i := range results {
@@ -224,7 +294,12 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 }
 
 // measure makes the case's change, times the build, and undoes the
-// change.
+// change. A file change is made unique, run by run (the line appended
+// ends with a number), so that the cache never has it: each run re-runs
+// what the change touches, as a user's edit does, with nothing to undo but
+// cache records, pruned at the end of the case. An added package is always
+// the same: its build's records are pruned and the original rebuilt after
+// each run.
 func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, error) {
 	switch cs.Scenario {
 	case ScenarioNoChange:
@@ -238,13 +313,16 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 		}
 		return r.build(ctx, cs, v, false)
 	}
+	r.seq++
 	since := time.Now()
 	run, err := r.build(ctx, cs, v, true)
 	if err != nil {
 		return Measurement{}, err
 	}
-	if err := r.restore(ctx, cs, v, since); err != nil {
-		return Measurement{}, err
+	if cs.Scenario == ScenarioPackage {
+		if err := r.restore(ctx, cs, v, since); err != nil {
+			return Measurement{}, err
+		}
 	}
 	for _, img := range run.Images {
 		if img.Image == cs.Changed && len(img.Ran) == 0 {
@@ -255,42 +333,10 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 }
 
 // restore prunes the cache records made since the changed build started
-// (cache mounts and build contexts aside: they are state every run shares)
 // and rebuilds the original images, which must come from the cache.
-//
-// A record the solver still holds for a moment after the build cannot be
-// pruned yet: the records are listed again after each prune, until none
-// made since is left.
 func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Time) error {
-	bctx := build.WithoutContainerdNamespace(ctx)
-	deadline := time.Now().Add(restoreTimeout)
-	for {
-		ids, err := r.createdSince(bctx, since)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: %d cache records of the changed build are still in use after %s", ErrNotRestored, len(ids), restoreTimeout)
-		}
-		filters := make([]string, len(ids))
-		for i, id := range ids {
-			filters[i] = "id==" + id
-		}
-		// PruneAll: the records are held by the image just exported,
-		// which only stops a prune that is not asked for everything.
-		if err := r.engine.Prune(bctx, nil, client.WithFilter(filters), client.PruneAll); err != nil {
-			return fmt.Errorf("prune the changed build's cache: %w", err)
-		}
-		if left, err := r.createdSince(bctx, since); err != nil || len(left) == 0 {
-			if err != nil {
-				return err
-			}
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := r.pruneSince(ctx, since); err != nil {
+		return err
 	}
 	run, err := r.build(ctx, cs, v, false)
 	if err != nil {
@@ -306,6 +352,39 @@ func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Tim
 		}
 	}
 	return nil
+}
+
+// pruneSince prunes the build cache records made since t (cache mounts
+// and build contexts aside: they are state every run shares).
+//
+// A record the solver still holds for a moment after the build cannot be
+// pruned yet: the records are listed again after each prune, until none
+// made since is left.
+func (r *runner) pruneSince(ctx context.Context, since time.Time) error {
+	bctx := build.WithoutContainerdNamespace(ctx)
+	deadline := time.Now().Add(restoreTimeout)
+	for {
+		ids, err := r.createdSince(bctx, since)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %d cache records of the changed build are still in use after %s", ErrNotRestored, len(ids), restoreTimeout)
+		}
+		filters := make([]string, len(ids))
+		for i, id := range ids {
+			filters[i] = "id==" + id
+		}
+		// PruneAll: the records are held by the image just exported,
+		// which only stops a prune that is not asked for everything.
+		if err := r.engine.Prune(bctx, nil, client.WithFilter(filters), client.PruneAll); err != nil {
+			return fmt.Errorf("prune the changed build's cache: %w", err)
+		}
+		if left, err := r.createdSince(bctx, since); err != nil || len(left) == 0 {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // restoreTimeout bounds the wait for the changed build's records to be
@@ -379,4 +458,30 @@ func (r *runner) removeImages(ctx context.Context, cases []Case) {
 
 func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, format+"\n", args...)
+}
+
+// spent is the measured time of the result's runs.
+func (res *Result) spent() float64 {
+	var s float64
+	for _, r := range res.Runs {
+		s += r.Seconds
+	}
+	return s
+}
+
+// RunsLabel says how many runs a figure has: "5 runs", or "5 to 15 runs
+// (more while they add up to less than 40s)".
+func RunsLabel(repeats, max int, minSeconds float64) string {
+	if minSeconds <= 0 || max <= repeats {
+		return fmt.Sprintf("%d runs", repeats)
+	}
+	return fmt.Sprintf("%d to %d runs (more while they add up to less than %s)", repeats, max, time.Duration(minSeconds*float64(time.Second)))
+}
+
+// runsRange is "5", or "5-15" when short figures get more runs.
+func runsRange(repeats, max int, minSeconds float64) string {
+	if minSeconds <= 0 || max <= repeats {
+		return fmt.Sprint(repeats)
+	}
+	return fmt.Sprintf("%d-%d", repeats, max)
 }

@@ -212,6 +212,8 @@ type RuntimeReport struct {
 	Stack        string          `json:"stack"`
 	Services     []string        `json:"services"`
 	Repeats      int             `json:"repeats"`
+	MinSeconds   float64         `json:"min_time_s,omitempty"` // see Report
+	MaxRepeats   int             `json:"max_repeats,omitempty"`
 	UpWarmup     bool            `json:"up_warmup"`
 	Concurrency  int             `json:"concurrency"`
 	LoadSeconds  float64         `json:"load_s"` // duration of each measured load run
@@ -241,6 +243,19 @@ type RuntimeResult struct {
 	Errors   int     `json:"errors,omitempty"`
 	// Failed says which run could not stand as a figure, and why.
 	Failed string `json:"failed,omitempty"`
+}
+
+// spent is the measured time of the figure's runs: their values for a
+// time, load each for a rate.
+func (r RuntimeResult) spent(load time.Duration) float64 {
+	if r.Unit == "s" {
+		var s float64
+		for _, run := range r.Runs {
+			s += run.Value
+		}
+		return s
+	}
+	return float64(len(r.Runs)) * load.Seconds()
 }
 
 // Name is "scenario/figure", e.g. "https/redis-cache".
@@ -324,12 +339,13 @@ func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios
 		return nil, errors.New("no runtime: open one with runtime.New")
 	case s == nil:
 		return nil, errors.New("no stack: make one with bench.NewRuntimeStack")
-	case c.repeats < 1:
-		return nil, fmt.Errorf("repeats %d: measure at least once", c.repeats)
 	case c.loadDuration <= 0:
 		return nil, fmt.Errorf("load duration %v: give a positive duration such as 10s", c.loadDuration)
 	case c.concurrency < 1:
 		return nil, fmt.Errorf("load concurrency %d: use at least 1", c.concurrency)
+	}
+	if err := c.checkRepeats(); err != nil {
+		return nil, err
 	}
 	if len(scenarios) == 0 {
 		scenarios = RuntimeScenarios()
@@ -353,6 +369,9 @@ func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios
 	rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, UpWarmup: !c.noUpWarmup,
 		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: StartService,
 		Started: time.Now().UTC(), Results: []RuntimeResult{}}
+	if c.minTime > 0 && c.maxRepeats > c.repeats {
+		rep.MinSeconds, rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
+	}
 	// A run that crashed may have left the stack; what it left is ours.
 	if err := rt.Down(ctx, s.Stack, runtime.DownOptions{Volumes: true}); err != nil {
 		return rep, fmt.Errorf("take down what a previous run left of %s: %w", s.Stack.Name, err)
@@ -411,31 +430,48 @@ func (r *rtRunner) measureUp(ctx context.Context) ([]RuntimeResult, error) {
 		{Scenario: RuntimeUp, Figure: FigureSecondBoot, Unit: "s"},
 	}
 	st := r.s.Stack
-	first := 0 // round 0 is the warm-up
-	if r.noUpWarmup {
-		first = 1
-	}
-	for n := first; n <= r.repeats; n++ {
+	if !r.noUpWarmup {
 		for k := range results {
-			if err := r.rt.Down(ctx, st, runtime.DownOptions{Volumes: k == 0}); err != nil {
-				return results[:0], fmt.Errorf("down: %w", err)
-			}
-			run, err := r.boot(ctx, st)
+			run, err := r.bootAfterDown(ctx, st, k == 0)
 			if err != nil {
 				return results[:0], fmt.Errorf("%s: %w", results[k].Figure, err)
 			}
-			label := "warm-up"
-			if n > 0 {
-				results[k].Runs = append(results[k].Runs, run)
-				label = fmt.Sprintf("run %d/%d", n, r.repeats)
+			r.logf("%-22s %-9s %7.2fs (Up --wait %.2fs)", results[k].Name(), "warm-up", run.Value, run.UpSeconds)
+		}
+	}
+	for r.round(results) {
+		for k := range results {
+			if !r.wants(len(results[k].Runs), results[k].spent(r.loadDuration)) {
+				continue
 			}
-			r.logf("%-22s %-9s %7.2fs (Up --wait %.2fs)", results[k].Name(), label, run.Value, run.UpSeconds)
+			run, err := r.bootAfterDown(ctx, st, k == 0)
+			if err != nil {
+				return results[:0], fmt.Errorf("%s: %w", results[k].Figure, err)
+			}
+			results[k].Runs = append(results[k].Runs, run)
+			r.logf("%-22s run %-5d %7.2fs (Up --wait %.2fs)", results[k].Name(), len(results[k].Runs), run.Value, run.UpSeconds)
 		}
 	}
 	for k := range results {
 		results[k].summarise()
 	}
 	return results, nil
+}
+
+// bootAfterDown takes the stack down, its volumes too when empty, and
+// times a boot.
+func (r *rtRunner) bootAfterDown(ctx context.Context, st stack.Stack, empty bool) (RuntimeRun, error) {
+	if err := r.rt.Down(ctx, st, runtime.DownOptions{Volumes: empty}); err != nil {
+		return RuntimeRun{}, fmt.Errorf("down: %w", err)
+	}
+	return r.boot(ctx, st)
+}
+
+// round says whether any of results wants another run.
+func (r *rtRunner) round(results []RuntimeResult) bool {
+	return slices.ContainsFunc(results, func(res RuntimeResult) bool {
+		return r.wants(len(res.Runs), res.spent(r.loadDuration))
+	})
 }
 
 // boot times Up --wait, then the home page until it answers 200.
@@ -496,7 +532,8 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 func (r *rtRunner) measureStart(ctx context.Context) ([]RuntimeResult, error) {
 	running := RuntimeResult{Scenario: RuntimeStart, Figure: FigureRunning, Unit: "s"}
 	healthy := RuntimeResult{Scenario: RuntimeStart, Figure: FigureHealthy, Unit: "s"}
-	for i := range r.repeats + 1 {
+	// Both figures come from each run: the longer one decides.
+	for i := 0; i == 0 || r.round([]RuntimeResult{healthy}); i++ {
 		ran, ok, err := r.startOnce(ctx)
 		if err != nil {
 			return nil, err
@@ -505,7 +542,7 @@ func (r *rtRunner) measureStart(ctx context.Context) ([]RuntimeResult, error) {
 		if i > 0 {
 			running.Runs = append(running.Runs, RuntimeRun{Value: ran.Seconds()})
 			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds()})
-			label = fmt.Sprintf("run %d/%d", i, r.repeats)
+			label = fmt.Sprintf("run %d", i)
 		}
 		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+StartService, label, ran.Seconds(), ok.Seconds())
 	}
@@ -563,9 +600,12 @@ func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
 	}
 	l := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
 	cur := 0 // the stack runs with the object cache
-	for n := range r.repeats + 1 {
+	for n := 0; n == 0 || r.round(results); n++ {
 		for j := range results {
 			k := (n + j) % len(results)
+			if n > 0 && !r.wants(len(results[k].Runs), results[k].spent(r.loadDuration)) {
+				continue
+			}
 			if k != cur || n == 0 {
 				if k != cur {
 					if err := r.switchCache(ctx, k == 0); err != nil {
@@ -589,7 +629,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
 				return results[:0], err
 			}
 			results[k].Runs = append(results[k].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed()})
-			r.logf("%-22s run %d/%d   %s", results[k].Name(), n, r.repeats, lr.summary())
+			r.logf("%-22s run %-5d %s", results[k].Name(), len(results[k].Runs), lr.summary())
 		}
 	}
 	for k := range results {

@@ -50,7 +50,7 @@ func (rr *RuntimeReport) writeTable(w io.Writer) error {
 	if !rr.UpWarmup {
 		warm = "after a warm-up (none for up)"
 	}
-	fmt.Fprintf(w, "RUN TIME: stack %s (%s), images built; median of %d runs %s\n\n", rr.Stack, strings.Join(rr.Services, ", "), rr.Repeats, warm)
+	fmt.Fprintf(w, "RUN TIME: stack %s (%s), images built; median of %s %s\n\n", rr.Stack, strings.Join(rr.Services, ", "), RunsLabel(rr.Repeats, rr.MaxRepeats, rr.MinSeconds), warm)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tFIGURE\tMEDIAN [MIN-MAX]\tDETAIL")
 	for _, r := range rr.Results {
@@ -115,8 +115,8 @@ const runtimeHeader = 44
 // scenario, one bar per figure with its min-max whisker. Every group has
 // its own scale (seconds for up and start, requests per second for https).
 func (rr *RuntimeReport) writeSVG(b *strings.Builder, y int, m Machine) {
-	fmt.Fprintf(b, `<text x="12" y="%d" font-size="16" font-weight="bold">inceptionctl bench: run time of stack %s, median of %d runs</text>`+"\n",
-		y+18, html.EscapeString(rr.Stack), rr.Repeats)
+	fmt.Fprintf(b, `<text x="12" y="%d" font-size="16" font-weight="bold">inceptionctl bench: run time of stack %s, median of %s runs</text>`+"\n",
+		y+18, html.EscapeString(rr.Stack), runsRange(rr.Repeats, rr.MaxRepeats, rr.MinSeconds))
 	fmt.Fprintf(b, `<text x="12" y="%d" fill="#555555">%d CPUs, %.0f GiB. up and start in seconds (shorter is better), https in requests per second over %d connections (longer is better).</text>`+"\n",
 		y+36, m.CPUs, m.MemoryGiB, rr.Concurrency)
 	y += runtimeHeader

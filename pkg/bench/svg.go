@@ -74,7 +74,7 @@ func (rep *Report) WriteSVG(w io.Writer) error {
 
 // writeBuildSVG draws the build figures and returns where they end.
 func (rep *Report) writeBuildSVG(b *strings.Builder, rows [][]Result, perGroup int) int {
-	fmt.Fprintf(b, `<text x="12" y="24" font-size="16" font-weight="bold">inceptionctl bench: rebuild time, median of %d runs (seconds)</text>`+"\n", rep.Repeats)
+	fmt.Fprintf(b, `<text x="12" y="24" font-size="16" font-weight="bold">inceptionctl bench: rebuild time, median of %s runs (seconds)</text>`+"\n", runsRange(rep.Repeats, rep.MaxRepeats, rep.MinSeconds))
 	fmt.Fprintf(b, `<text x="12" y="44" fill="#555555">%d CPUs, %.0f GiB. Whiskers: min to max (cut at the edge). Each case has its own scale: compare bars within a case.</text>`+"\n",
 		rep.Machine.CPUs, rep.Machine.MemoryGiB)
 	x := 12

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/tonistiigi/fsutil"
 
@@ -68,6 +70,9 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 			if err != nil {
 				return nil, fmt.Errorf("%s as a Dockerfile: %w", name, err)
 			}
+			if changed && name == c.Changed {
+				r.touchChanged(res, c.Scenario, name)
+			}
 			dir, err := r.contextDir(name, res)
 			if err != nil {
 				return nil, err
@@ -99,20 +104,15 @@ func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbde
 	if !changed {
 		return build(opts...)
 	}
-	var ch fileChange
-	switch sc {
-	case ScenarioPackage:
+	if sc == ScenarioPackage {
 		if v == VariantLLB {
 			opts = append(opts, llbdefs.WithExtraPackageStep(AddedPackage))
 		} else {
 			opts = append(opts, llbdefs.WithExtraPackages(AddedPackage))
 		}
 		return build(opts...)
-	case ScenarioConfig:
-		ch, ok = configChange(name)
-	case ScenarioSite:
-		ch, ok = siteChange(name)
 	}
+	ch, ok := r.change(name, sc)
 	if !ok {
 		return llbdefs.Image{}, fmt.Errorf("%s: no %s for this image", name, sc)
 	}
@@ -121,6 +121,39 @@ func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbde
 		return llbdefs.Image{}, err
 	}
 	return llbdefs.FromFiles(name, os.DirFS(dir), opts...)
+}
+
+// change is the file change of scenario sc in image name, numbered
+// with the current run.
+func (r *runner) change(name string, sc Scenario) (fileChange, bool) {
+	var ch fileChange
+	var ok bool
+	switch sc {
+	case ScenarioConfig:
+		ch, ok = configChange(name)
+	case ScenarioSite:
+		ch, ok = siteChange(name)
+	}
+	ch.line = ch.numbered(r.seq)
+	return ch, ok
+}
+
+// touchChanged dates the changed file of a Dockerfile build context now,
+// as an editor does. The context's files carry the graph's fixed time,
+// and BuildKit sends a build context by differences of size and time:
+// a change that keeps the size (the runs' numbers have as many digits)
+// would not be sent, and the build would copy the previous run's file.
+func (r *runner) touchChanged(res *dockerfile.Result, sc Scenario, name string) {
+	ch, ok := r.change(name, sc)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	for i, f := range res.Context {
+		if bytes.Contains(f.Data, []byte(ch.line)) {
+			res.Context[i].ModTime = now
+		}
+	}
 }
 
 // changedFiles copies the image's files into the scratch directory, once,
