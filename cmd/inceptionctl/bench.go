@@ -124,7 +124,7 @@ measured.`,
 
 func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, and per run-time figure, after one warm-up (at least: see --min-time)")
-	f.DurationVar(&o.minTime, "min-time", 40*time.Second, "measure a figure again while its runs add up to less than this, up to --max-repeats runs (0: exactly --repeats)")
+	f.DurationVar(&o.minTime, "min-time", 30*time.Second, "measure a figure again while its runs add up to less than this, up to --max-repeats runs (0: exactly --repeats)")
 	f.IntVar(&o.maxRepeats, "max-repeats", 15, "most runs of a figure that --min-time adds to")
 	f.BoolVar(&o.quick, "quick", false, "nginx only, no-change/config-change/package-change, 3 repeats; run-time figures once (under 3 minutes)")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
@@ -136,7 +136,7 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
-	f.DurationVar(&o.loadTime, "https-duration", 5*time.Second, "length of each measured HTTPS load run")
+	f.DurationVar(&o.loadTime, "https-duration", 4*time.Second, "length of each measured HTTPS load run")
 	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
 	f.StringVar(&o.exportJSON, "export-json", "", "also write the report as JSON (as --format json) into this file, atomically; its directory must exist")
 	f.StringVar(&o.baseline, "baseline", "", "JSON report of an earlier run (--format json or --export-json): count the medians inside its min-max bands, as printed, and list those outside; sets no exit code")
@@ -327,7 +327,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--repeats %d: measure at least once", repeats)
 	}
 	if minTime < 0 {
-		return p, usagef("--min-time %v: give 0 (exactly --repeats runs) or a positive duration such as 40s", minTime)
+		return p, usagef("--min-time %v: give 0 (exactly --repeats runs) or a positive duration such as 30s", minTime)
 	}
 	maxRepeats := o.maxRepeats
 	if !changed("max-repeats") {

@@ -21,7 +21,7 @@ func TestBenchUsageErrors(t *testing.T) {
 	tests := []usageCase{
 		{"unknown scenario", []string{"bench", "--scenarios", "warm"}, `unknown scenario "warm": use no-change, `},
 		{"zero repeats", []string{"bench", "--repeats", "0"}, "measure at least once"},
-		{"negative minimum time", []string{"bench", "--min-time", "-1s"}, "--min-time -1s: give 0 (exactly --repeats runs) or a positive duration such as 40s"},
+		{"negative minimum time", []string{"bench", "--min-time", "-1s"}, "--min-time -1s: give 0 (exactly --repeats runs) or a positive duration such as 30s"},
 		{"maximum below the repeats", []string{"bench", "--repeats", "5", "--max-repeats", "3"}, "--max-repeats 3 is fewer than --repeats 5: give at least as many, or --min-time 0"},
 		{"bad format", []string{"bench", "--format", "xml"}, "use table or json"},
 		{"unknown variant", []string{"bench", "--variants", "kaniko"}, "unknown variant"},

@@ -470,7 +470,7 @@ func (res *Result) spent() float64 {
 }
 
 // RunsLabel says how many runs a figure has: "5 runs", or "5 to 15 runs
-// (more while they add up to less than 40s)".
+// (more while they add up to less than 30s)".
 func RunsLabel(repeats, max int, minSeconds float64) string {
 	if minSeconds <= 0 || max <= repeats {
 		return fmt.Sprintf("%d runs", repeats)

@@ -205,7 +205,7 @@ func WithoutUpWarmup() Option { return func(c *config) { c.noUpWarmup = true } }
 
 // warmupLoad is the longest warm-up load run: enough for php-fpm's opcache
 // and the object cache to fill.
-const warmupLoad = 3 * time.Second
+const warmupLoad = 2 * time.Second
 
 // RuntimeReport is what RunRuntime measured.
 type RuntimeReport struct {
