@@ -58,7 +58,10 @@ figures of the stack.
 
 Build scenarios: no-change (rebuild), config-change (one line appended to one config
 file), package-change (one package added), site-change (one line appended to the
-static site), cold (build cache pruned; the base image stays in the image store).
+static site), cold (build cache pruned; the base image stays in the image store,
+and so do the cache mounts with the package lists and .deb files apt downloaded:
+every package is installed again, from what the Debian mirror gave before, so
+that the mirror's speed, which drifts from run to run, is no part of the figure).
 no-change and config-change run per image and for the whole stack, package-change
 on nginx, site-change on static and in the stack, cold on nginx (--cold-stack: the
 stack). Variants: llb (the project's graphs), linear (Merge replaced by copies,

@@ -50,8 +50,9 @@ const (
 	ScenarioPackage Scenario = "package-change"
 	// ScenarioSite appends one line to the static site's index.html.
 	ScenarioSite Scenario = "site-change"
-	// ScenarioCold builds with the build cache pruned (everything but the
-	// base image, which lives in the image store).
+	// ScenarioCold builds with the build cache pruned: everything but the
+	// base image, which lives in the image store, and the cache mounts
+	// with the packages apt downloaded.
 	ScenarioCold Scenario = "cold"
 )
 

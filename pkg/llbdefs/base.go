@@ -92,7 +92,7 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 	// should carry them). Here /var/cache/apt is a cache mount, not part of
 	// the layer, so keeping them makes a package change re-install from the
 	// cache instead of downloading everything again.
-	const script = `apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
+	script := aptScript()
 	policy := llb.Scratch().File(
 		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
 			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),
@@ -108,6 +108,25 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 		// is in no layer.
 		llb.AddMount("/usr/sbin/policy-rc.d", policy, llb.SourcePath("/policy-rc.d"), llb.Readonly),
 	}
+}
+
+// The apt-get exec's package lists: fetched by the last apt-get update
+// at the time of the stamp, both on cache mounts.
+const (
+	aptLists     = "/var/lib/apt/lists"
+	aptListStamp = "/var/cache/apt/inception-lists-updated"
+)
+
+// aptScript installs "$@". Lists fetched less than an hour ago are used as
+// they are: a rebuild that re-runs the install (a package added) does not
+// wait on the mirror, and its time does not vary with it. An install that
+// fails with them (a version gone from the mirror since) is tried again
+// after apt-get update.
+func aptScript() string {
+	const install = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
+	update := `apt-get update && touch ` + aptListStamp
+	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
+		update + `; fi && ` + install + ` || { ` + update + ` && ` + install + `; }`
 }
 
 // runOptions groups several run options into one.

@@ -24,7 +24,7 @@ import (
 
 // Installer command lines, as an install exec's joined arguments hold them.
 const (
-	aptInstall = "apt-get update && apt-get install -y --no-install-recommends"
+	aptInstall = "apt-get install -y --no-install-recommends"
 	apkInstall = "apk add --no-cache"
 )
 

@@ -10,7 +10,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-nginx,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=inception-apt-lists-nginx,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "nginx", "openssl", "tini", "curl"]
+    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }", "apt-install", "nginx", "openssl", "tini", "curl"]
 # nginx: drop default site, logs to stdout/stderr
 RUN rm -rf /etc/nginx/sites-enabled/default && rm -rf /var/log/nginx/access.log && ln -s /dev/stdout /var/log/nginx/access.log && rm -rf /var/log/nginx/error.log && ln -s /dev/stderr /var/log/nginx/error.log
 # nginx: add config layer

@@ -10,7 +10,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-static,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=inception-apt-lists-static,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "golang-go", "tini"]
+    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }", "apt-install", "golang-go", "tini"]
 
 FROM install-packages AS go-build-static-server
 # static: go build static-server

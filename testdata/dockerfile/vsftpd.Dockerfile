@@ -10,7 +10,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-vsftpd,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=inception-apt-lists-vsftpd,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
+    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
 # vsftpd: add config layer
 COPY config-and-scripts/ /
 ENV FTP_PASV_MIN=21100 \
