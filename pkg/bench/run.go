@@ -243,24 +243,13 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 	results := make([]Result, len(r.variants))
 	for i, v := range r.variants {
 		results[i] = Result{Case: cs, Variant: v}
-		if cs.Scenario == ScenarioCold {
-			continue
-		}
-		if _, err := r.build(ctx, cs, v, false); err != nil {
-			return nil, fmt.Errorf("%s: warm-up: %w", v, err)
-		}
 	}
-	// What the originals' builds made stays; what the changes make goes.
 	since := time.Now()
-	for _, v := range r.variants {
-		if cs.Scenario == ScenarioCold {
-			break
+	if cs.Scenario != ScenarioCold {
+		var err error
+		if since, err = r.warmUp(ctx, cs); err != nil {
+			return nil, err
 		}
-		run, err := r.measure(ctx, cs, v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: warm-up: %w", v, err)
-		}
-		r.logf("%-28s %-10s warm-up %s", cs.Name(), v, run.summary())
 	}
 	for n := 0; ; n++ {
 		measured := false
@@ -291,6 +280,26 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 		results[i].summarise()
 	}
 	return results, nil
+}
+
+// warmUp builds the case's original images in every variant, then
+// measures each variant once, untimed. It returns when the originals were
+// built: what they made stays, what the changes make goes.
+func (r *runner) warmUp(ctx context.Context, cs Case) (time.Time, error) {
+	for _, v := range r.variants {
+		if _, err := r.build(ctx, cs, v, false); err != nil {
+			return time.Time{}, fmt.Errorf("%s: warm-up: %w", v, err)
+		}
+	}
+	since := time.Now()
+	for _, v := range r.variants {
+		run, err := r.measure(ctx, cs, v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s: warm-up: %w", v, err)
+		}
+		r.logf("%-28s %-10s warm-up %s", cs.Name(), v, run.summary())
+	}
+	return since, nil
 }
 
 // measure makes the case's change, times the build, and undoes the
@@ -371,11 +380,8 @@ func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Tim
 func (r *runner) pruneSince(ctx context.Context, since time.Time) error {
 	bctx := build.WithoutContainerdNamespace(ctx)
 	deadline := time.Now().Add(restoreTimeout)
-	for {
-		ids, err := r.createdSince(bctx, since)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
+	ids, err := r.createdSince(bctx, since)
+	for len(ids) > 0 && err == nil {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%w: %d cache records of the changed build are still in use after %s", ErrNotRestored, len(ids), restoreTimeout)
 		}
@@ -388,11 +394,11 @@ func (r *runner) pruneSince(ctx context.Context, since time.Time) error {
 		if err := r.engine.Prune(bctx, nil, client.WithFilter(filters), client.PruneAll); err != nil {
 			return fmt.Errorf("prune the changed build's cache: %w", err)
 		}
-		if left, err := r.createdSince(bctx, since); err != nil || len(left) == 0 {
-			return err
+		if ids, err = r.createdSince(bctx, since); err == nil && len(ids) > 0 {
+			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	return err
 }
 
 // restoreTimeout bounds the wait for the changed build's records to be
