@@ -28,6 +28,7 @@ type benchOptions struct {
 	repeats     int
 	minTime     time.Duration
 	maxRepeats  int
+	passes      int
 	quick       bool
 	format      string
 	chart       string
@@ -73,7 +74,15 @@ rounds of runs with the variants' order rotated round by round: --repeats runs o
 each, and more of a figure whose runs add up to less than --min-time, up to
 --max-repeats (as hyperfine does; short figures are cheap to measure often, and
 with 5 runs alone the median of a second run falls outside the first run's
-min-max band 1 time in 6 by chance; with 15, 1 in 450). Changes are made in
+min-max band 1 time in 6 by chance; with 15, 1 in 450). The runs are spread
+over --passes passes of the whole bench (default 2; --quick 1): each pass measures
+the run-time figures, then the build figures, each after its warm-up, and gives
+each figure its share of the runs (pass 1 of 2: 3 of 5 repeats, half the minimum
+time, 8 of 15 at most). A figure's runs then lie minutes apart, and its min-max
+band shows how the machine's speed moved over the whole bench, not over the half
+minute its runs take in a row: a shared machine's speed wanders by 5-10 % over
+tens of minutes, more than one figure's spread in a row. The cold case comes first
+in pass 1 and last in the others, so the build cache is filled again once. Changes are made in
 scratch copies of the embedded files: a changed line is numbered run by run, so
 that no run finds it in the cache; an added package is the same every run, and
 after each of its builds the cache records it made are pruned and the original
@@ -92,16 +101,18 @@ HTTPS, first boot with empty volumes and second boot with the data kept), start
 passing), https (GET / through nginx: requests per second, p50 and p99 latency,
 --https-concurrency keep-alive connections for --https-duration, with the Redis
 object cache and with ENABLE_REDIS=0). Each: a warm-up, then runs as the build
-figures have them (--repeats, --min-time, --max-repeats); the two boots, and the
-two HTTPS variants, take turns run by run. An HTTPS run with
+figures have them (--repeats, --min-time, --max-repeats, --passes; the stack is
+taken down at the end of each pass); the two boots, and the two HTTPS variants,
+take turns run by run. An HTTPS run with
 more than 1% errors fails its figure: the report says so and the exit code is 1.
-The run-time figures are measured before the build scenarios, whose cold case
-empties the build cache.
+In each pass the run-time figures come before the build scenarios; their images
+are built before the first pass, ahead of the cold case, which empties the build
+cache.
 
 --scenarios takes names of both kinds, and build or runtime for all of one kind
 (default: all). --quick: nginx's no-change, config-change and package-change, 3
 runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
-boot; no --min-time.
+boot; no --min-time, one pass.
 
 Output: a table (or --format json) on stdout, progress on stderr, --chart FILE.svg.
 The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.
@@ -129,6 +140,7 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.repeats, "repeats", 5, "measured runs per case and variant, and per run-time figure, after one warm-up (at least: see --min-time)")
 	f.DurationVar(&o.minTime, "min-time", 30*time.Second, "measure a figure again while its runs add up to less than this, up to --max-repeats runs (0: exactly --repeats)")
 	f.IntVar(&o.maxRepeats, "max-repeats", 15, "most runs of a figure that --min-time adds to")
+	f.IntVar(&o.passes, "passes", 2, "spread every figure's runs over this many passes of the whole bench, each with its warm-ups (at most --repeats)")
 	f.BoolVar(&o.quick, "quick", false, "nginx only, no-change/config-change/package-change, 3 repeats; run-time figures once (under 3 minutes)")
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.chart, "chart", "", "also draw an SVG bar chart into this file")
@@ -152,6 +164,7 @@ type benchPlan struct {
 	opts    []bench.Option
 	runtime []bench.RuntimeScenario
 	rtOpts  []bench.Option
+	passes  int
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -173,19 +186,22 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
 		return err
 	}
-	// The run-time figures first: the cold build scenario empties the
-	// build cache their images would be rebuilt from.
-	var rr *bench.RuntimeReport
+	// Each pass measures the run-time figures, then the build figures:
+	// the run-time images are built first, before a cold build case
+	// empties the build cache they would be rebuilt from.
+	var rtb *bench.RuntimeBench
 	if len(p.runtime) > 0 {
-		if rr, err = runRuntimeBench(ctx, cmd, s, st, o, p); err != nil {
+		var done func()
+		if rtb, done, err = openRuntimeBench(ctx, cmd, s, st, o, p); err != nil {
 			return err
 		}
+		defer done()
 	}
-	rep := bench.NewReport()
+	var bb *bench.BuildBench
 	if len(p.cases) > 0 {
 		bk, err := client.New(cmd.Context(), s.engine.BuildkitAddress())
 		if err != nil {
-			return fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
+			return errors.Join(err, closeRuntimeBench(ctx, rtb))
 		}
 		defer bk.Close()
 		imgs := make([]bench.Image, 0, len(st.Services))
@@ -194,9 +210,36 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		}
 		// No containerd namespace on the context: the image store's client
 		// has its own, and BuildKit calls must not carry one.
-		if rep, err = bench.Run(cmd.Context(), bk, imgs, p.cases, append(p.opts, bench.WithImageStore(s.cd.ImageService()))...); err != nil {
-			return err
+		if bb, err = bench.NewBuildBench(cmd.Context(), bk, imgs, p.cases, append(p.opts, bench.WithImageStore(s.cd.ImageService()))...); err != nil {
+			return errors.Join(err, closeRuntimeBench(ctx, rtb))
 		}
+	}
+	var perr error
+	for k := 1; k <= p.passes && perr == nil; k++ {
+		if p.passes > 1 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "bench: pass %d of %d\n", k, p.passes)
+		}
+		if rtb != nil {
+			perr = rtb.Pass(ctx, k)
+		}
+		if bb != nil && perr == nil {
+			if perr = bb.Pass(cmd.Context(), k); perr != nil {
+				perr = fmt.Errorf("build figures: %w", perr)
+			}
+		}
+	}
+	rep := bench.NewReport()
+	if bb != nil {
+		rep = bb.Close(cmd.Context())
+	}
+	var rr *bench.RuntimeReport
+	if rtb != nil {
+		var cerr error
+		rr, cerr = rtb.Close(ctx)
+		perr = errors.Join(perr, cerr)
+	}
+	if perr != nil {
+		return perr
 	}
 	rep.Runtime = rr
 	rep.Command = strings.Join(os.Args, " ")
@@ -229,35 +272,44 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	return nil
 }
 
-// runRuntimeBench builds the stack's images as `inceptionctl build` does,
-// then measures the run-time figures on the bench's own stack, in a
+// openRuntimeBench builds the stack's images as `inceptionctl build`
+// does, and opens the run-time bench on the bench's own stack, in a
 // scratch directory under the engine's root (on disk, like a user's data
-// dir) that is removed at the end.
-func runRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st stack.Stack, o *benchOptions, p benchPlan) (*bench.RuntimeReport, error) {
+// dir). done, after the bench's Close, removes the directory and lets
+// another bench have the engine's stack.
+func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st stack.Stack, o *benchOptions, p benchPlan) (_ *bench.RuntimeBench, done func(), err error) {
 	log := cmd.ErrOrStderr()
 	targets, err := stack.Targets(ctx, st.Services, runtime.DefaultTag)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(log, "bench: building the images (%s:%s)\n", strings.Join(st.Names(), ","), runtime.DefaultTag)
 	if _, err := s.buildTargets(ctx, log, []base.Option{base.WithMirror(o.mirror)}, targets, build.WithProgress(log, o.progress)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// One bench stack per engine: a second bench would take the first's
 	// stack down as what a crashed run left.
 	unlock, err := lockBenchStack(filepath.Join(s.engine.Root(), "bench-runtime.lock"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer unlock()
 	dir, err := os.MkdirTemp(s.engine.Root(), "bench-runtime-")
 	if err != nil {
-		return nil, fmt.Errorf("bench stack directory: %w", err)
+		unlock()
+		return nil, nil, fmt.Errorf("bench stack directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	done = func() {
+		os.RemoveAll(dir)
+		unlock()
+	}
+	defer func() {
+		if err != nil {
+			done()
+		}
+	}()
 	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	progress := io.Discard
 	if o.progress != "quiet" {
@@ -272,9 +324,22 @@ func runRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st sta
 		runtime.WithProgress(progress),
 	}, rs.RuntimeOptions(bench.RuntimeSubnet)...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return bench.RunRuntime(ctx, rt, rs, p.runtime, p.rtOpts...)
+	b, err := bench.NewRuntimeBench(ctx, rt, rs, p.runtime, p.rtOpts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, done, nil
+}
+
+// closeRuntimeBench closes b, when there is one: the stack goes down.
+func closeRuntimeBench(ctx context.Context, b *bench.RuntimeBench) error {
+	if b == nil {
+		return nil
+	}
+	_, err := b.Close(ctx)
+	return err
 }
 
 // lockBenchStack takes the engine's bench lock, held until unlock (or the
@@ -305,7 +370,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--progress: %w", err)
 	}
 	changed := cmd.Flags().Changed
-	images, scenarios, repeats, rtRepeats, loadTime, minTime := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime
+	images, scenarios, repeats, rtRepeats, loadTime, minTime, passes := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime, o.passes
 	var rtOpts []bench.Option
 	if o.quick {
 		q := bench.Quick()
@@ -324,6 +389,9 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		if !changed("min-time") {
 			minTime = 0
 		}
+		if !changed("passes") {
+			passes = 1
+		}
 		rtOpts = append(rtOpts, bench.WithoutUpWarmup())
 	}
 	if repeats < 1 {
@@ -339,11 +407,27 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	if minTime > 0 && maxRepeats < repeats {
 		return p, usagef("--max-repeats %d is fewer than --repeats %d: give at least as many, or --min-time 0", maxRepeats, repeats)
 	}
-	runs := bench.WithMinTime(minTime, maxRepeats)
-	label := func(n int) string { return bench.RunsLabel(n, maxRepeats, minTime.Seconds()) }
 	scs, rts, err := splitScenarios(scenarios)
 	if err != nil {
 		return p, err
+	}
+	if passes < 1 {
+		return p, usagef("--passes %d: measure in at least one pass", passes)
+	}
+	switch {
+	case passes > repeats && (len(scs) > 0 || rtRepeats == repeats):
+		return p, usagef("--passes %d is more than --repeats %d: give at most as many passes as repeats, so that each pass measures every figure", passes, repeats)
+	case passes > rtRepeats && len(rts) > 0:
+		return p, usagef("--passes %d: --quick measures each run-time figure once: give --passes 1, or --repeats for more runs", passes)
+	}
+	p.passes = passes
+	runs := bench.WithMinTime(minTime, maxRepeats)
+	label := func(n int) string {
+		l := bench.RunsLabel(n, maxRepeats, minTime.Seconds())
+		if passes > 1 {
+			l += fmt.Sprintf(" in %d passes", passes)
+		}
+		return l
 	}
 	if len(scs) == 0 {
 		for _, f := range []string{"images", "variants", "cold-stack", "keep-images"} {
@@ -354,7 +438,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats, label(repeats)); err != nil {
 		return p, err
 	}
-	p.opts = append(p.opts, runs)
+	p.opts = append(p.opts, runs, bench.WithPasses(passes))
 	if !slices.Contains(rts, bench.RuntimeHTTPS) {
 		for _, f := range []string{"https-duration", "https-concurrency"} {
 			if changed(f) {
@@ -372,7 +456,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
-	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
+	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
 	names := make([]string, len(rts))
 	for i, sc := range rts {
 		names[i] = string(sc)

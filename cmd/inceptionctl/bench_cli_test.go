@@ -32,6 +32,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"zero duration", []string{"bench", "--scenarios", "https", "--https-duration", "0s"}, "give a duration from 1s to 10m"},
 		{"no connections", []string{"bench", "--https-concurrency", "0"}, "give 1 to 256 connections"},
 		{"quick, unknown scenario", []string{"bench", "--quick", "--scenarios", "cold,boot"}, `unknown scenario "boot"`},
+		{"zero passes", []string{"bench", "--passes", "0"}, "--passes 0: measure in at least one pass"},
+		{"more passes than repeats", []string{"bench", "--repeats", "2", "--passes", "3"}, "--passes 3 is more than --repeats 2: give at most as many passes as repeats"},
+		{"quick in passes", []string{"bench", "--quick", "--passes", "2"}, "--quick measures each run-time figure once: give --passes 1"},
 	}
 	checkUsageErrors(t, dir, tests)
 }
@@ -130,10 +133,14 @@ func TestBenchPlan(t *testing.T) {
 	assert.NotEmpty(t, p.cases, "build figures by default")
 	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "and run-time figures")
 	assert.NotEmpty(t, p.rtOpts)
+	assert.Equal(t, 2, p.passes, "two passes by default")
 
 	p = plan(t, "--quick")
 	assert.Len(t, p.cases, 3, "quick: nginx's three build cases")
+	assert.Equal(t, 1, p.passes, "quick: one pass")
 	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "quick: every run-time figure, reduced")
+	p = plan(t, "--quick", "--scenarios", "build", "--passes", "3")
+	assert.Equal(t, 3, p.passes, "quick's build figures have 3 runs")
 
 	p = plan(t, "--scenarios", "start")
 	assert.Empty(t, p.cases)

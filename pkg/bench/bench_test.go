@@ -424,19 +424,72 @@ func TestWants(t *testing.T) {
 		c    config
 		want string
 	}{
-		{config{repeats: 0}, "measure at least once"},
-		{config{repeats: 5, minTime: -time.Second}, "give zero or a positive duration"},
-		{config{repeats: 5, minTime: time.Second, maxRepeats: 3}, "at most 3 runs is fewer than the 5 repeats"},
+		{config{repeats: 0, passes: 1}, "measure at least once"},
+		{config{repeats: 5, passes: 1, minTime: -time.Second}, "give zero or a positive duration"},
+		{config{repeats: 5, passes: 1, minTime: time.Second, maxRepeats: 3}, "at most 3 runs is fewer than the 5 repeats"},
+		{config{repeats: 5, passes: 0}, "measure in at least one pass"},
+		{config{repeats: 2, passes: 3}, "give at most as many passes as repeats"},
 	} {
 		assert.ErrorContains(t, tc.c.checkRepeats(), tc.want)
 	}
-	assert.NoError(t, (&config{repeats: 5, minTime: time.Second, maxRepeats: 5}).checkRepeats())
+	assert.NoError(t, (&config{repeats: 5, passes: 1, minTime: time.Second, maxRepeats: 5}).checkRepeats())
+	assert.NoError(t, (&config{repeats: 5, passes: 5}).checkRepeats())
 
 	assert.Equal(t, "5 runs", RunsLabel(5, 0, 0))
 	assert.Equal(t, "5 runs", RunsLabel(5, 5, 40))
 	assert.Equal(t, "5 to 15 runs (more while they add up to less than 40s)", RunsLabel(5, 15, 40))
 	assert.Equal(t, "5-15", runsRange(5, 15, 40))
 	assert.Equal(t, "3", runsRange(3, 15, 0))
+}
+
+// TestWantsInPasses: each pass ends with its share of the repeats, of the
+// minimum time and of the maximum runs, rounded up; the last pass with
+// all of them.
+func TestWantsInPasses(t *testing.T) {
+	c := config{repeats: 5, minTime: 30 * time.Second, maxRepeats: 15, passes: 2, pass: 1}
+	for _, tc := range []struct {
+		pass  int
+		runs  int
+		spent float64
+		want  bool
+	}{
+		{1, 2, 100, true}, // 3 of the 5 repeats are due in pass 1
+		{1, 3, 14.9, true},
+		{1, 3, 15, false}, // half the minimum time
+		{1, 7, 1, true},
+		{1, 8, 1, false}, // 8 of the 15 runs at most
+		{2, 3, 100, true},
+		{2, 5, 29.9, true},
+		{2, 5, 30, false},
+		{2, 14, 1, true},
+		{2, 15, 1, false},
+	} {
+		c.pass = tc.pass
+		assert.Equal(t, tc.want, c.wants(tc.runs, tc.spent), "pass %d: %d runs, %.2fs", tc.pass, tc.runs, tc.spent)
+	}
+	exact := config{repeats: 5, passes: 3, pass: 1}
+	var due []int
+	for exact.pass = 1; exact.pass <= 3; exact.pass++ {
+		n := 0
+		for exact.wants(n, 0) {
+			n++
+		}
+		due = append(due, n)
+	}
+	assert.Equal(t, []int{2, 4, 5}, due, "runs measured by the end of each of 3 passes")
+
+	assert.Empty(t, passesLabel(1))
+	assert.Equal(t, ", in 2 passes, each", passesLabel(2))
+}
+
+// TestPassOrder: the cold cases first in the first of several passes,
+// last otherwise.
+func TestPassOrder(t *testing.T) {
+	cases := []Case{{Scenario: ScenarioNoChange}, {Scenario: ScenarioCold}, {Scenario: ScenarioConfig}}
+	assert.Equal(t, []int{0, 2, 1}, passOrder(cases, 1, 1), "one pass: cold last")
+	assert.Equal(t, []int{1, 0, 2}, passOrder(cases, 1, 2))
+	assert.Equal(t, []int{0, 2, 1}, passOrder(cases, 2, 2))
+	assert.Equal(t, []int{0, 2, 1}, passOrder(cases, 2, 3))
 }
 
 func TestNumberedChange(t *testing.T) {

@@ -18,12 +18,18 @@
 // scenario prunes the whole build cache first; the base image survives in
 // containerd's image store, and Run checks that it does.
 //
+// WithPasses spreads each figure's runs over passes of the whole bench, so
+// that its min-max band shows the machine's drift over minutes, not over
+// the seconds its runs take in a row. BuildBench and RuntimeBench measure
+// pass by pass, for a caller that interleaves them (`inceptionctl bench`
+// measures the run-time figures, then the build figures, in each pass).
+//
 // Every run keeps what pkg/build's Report says of each image: how many
 // vertices could be cached, which ran and for how long. The Report is a
 // table, JSON or an SVG chart.
 //
 // RunRuntime measures run-time figures the same way (a warm-up, N runs,
-// median/min/max) on a stack of the bench's own (NewRuntimeStack: the
+// passes, median/min/max) on a stack of the bench's own (NewRuntimeStack: the
 // Inception stack under another name, its data and secrets in a scratch
 // directory, HTTPS on a free port of 127.0.0.1), through pkg/runtime: Up
 // --wait to the home page answering 200 on first and second boot, the

@@ -24,13 +24,16 @@ type Report struct {
 	Repeats int     `json:"repeats"`
 	// A figure whose runs add up to less than MinSeconds is measured
 	// again, up to MaxRepeats runs (WithMinTime).
-	MinSeconds float64       `json:"min_time_s,omitempty"`
-	MaxRepeats int           `json:"max_repeats,omitempty"`
-	Variants   []Variant     `json:"variants"`
-	Started    time.Time     `json:"started"`
-	Seconds    float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
-	Results    []Result      `json:"results"`
-	Targets    []TargetCheck `json:"targets"`
+	MinSeconds float64 `json:"min_time_s,omitempty"`
+	MaxRepeats int     `json:"max_repeats,omitempty"`
+	// Passes: every figure's runs are spread over this many passes
+	// (WithPasses).
+	Passes   int           `json:"passes,omitempty"`
+	Variants []Variant     `json:"variants"`
+	Started  time.Time     `json:"started"`
+	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
+	Results  []Result      `json:"results"`
+	Targets  []TargetCheck `json:"targets"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
 	// Comparison checks the figures against an earlier run's (Compare).
@@ -72,6 +75,7 @@ type Result struct {
 // Measurement is one measured build.
 type Measurement struct {
 	Seconds float64    `json:"seconds"` // wall time of the build, export included
+	Pass    int        `json:"pass,omitempty"`
 	Images  []ImageRun `json:"images"`
 }
 
@@ -252,11 +256,11 @@ func (rep *Report) writeBuildTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmedian of %s after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
+	fmt.Fprintf(w, "\nmedian of %s%s after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
 		"(build + export into the image store); ran = vertices that ran / vertices that can be cached\n"+
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
-		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds))
+		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
 	if len(rep.Targets) > 0 {
 		fmt.Fprintln(w)
 	}

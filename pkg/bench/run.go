@@ -48,6 +48,8 @@ type config struct {
 	repeats      int
 	minTime      time.Duration
 	maxRepeats   int
+	passes       int // every figure's runs spread over this many passes
+	pass         int // the pass being measured, from 1; 0 counts as the last
 	variants     []Variant
 	log          io.Writer
 	progressOut  io.Writer
@@ -78,19 +80,46 @@ func WithMinTime(d time.Duration, max int) Option {
 	return func(c *config) { c.minTime, c.maxRepeats = d, max }
 }
 
+// WithPasses spreads every figure's runs over n passes (default 1). A
+// pass measures every case in turn, each after its warm-up, and gives each
+// figure its share of the runs: by the end of pass k, k/n of the repeats,
+// of the minimum time and of the maximum runs, rounded up. A figure's runs
+// then lie minutes apart, and its min-max band shows how the machine's
+// speed moved over the whole run, not over the half minute its runs take
+// in a row: the speed of a shared machine wanders by more than that
+// between one run of the benchmark and the next.
+func WithPasses(n int) Option { return func(c *config) { c.passes = n } }
+
 // wants says whether a figure with runs measured runs, spent seconds in
-// all, is measured again.
+// all, is measured again in this pass.
 func (c *config) wants(runs int, spent float64) bool {
 	switch {
-	case runs < c.repeats:
+	case runs < c.due(c.repeats):
 		return true
-	case runs >= c.maxRepeats:
+	case runs >= c.due(c.maxRepeats):
 		return false
 	}
-	return spent < c.minTime.Seconds()
+	return spent < c.minTime.Seconds()*c.fraction()
 }
 
-// checkRepeats checks the repeats and the minimum time.
+// due is the share of n runs that is due by the end of this pass,
+// rounded up.
+func (c *config) due(n int) int {
+	if c.passes <= 1 || c.pass <= 0 || c.pass >= c.passes {
+		return n
+	}
+	return (n*c.pass + c.passes - 1) / c.passes
+}
+
+// fraction is the share of the minimum time due by the end of this pass.
+func (c *config) fraction() float64 {
+	if c.passes <= 1 || c.pass <= 0 || c.pass >= c.passes {
+		return 1
+	}
+	return float64(c.pass) / float64(c.passes)
+}
+
+// checkRepeats checks the repeats, the minimum time and the passes.
 func (c *config) checkRepeats() error {
 	switch {
 	case c.repeats < 1:
@@ -99,6 +128,10 @@ func (c *config) checkRepeats() error {
 		return fmt.Errorf("minimum time %v: give zero or a positive duration", c.minTime)
 	case c.minTime > 0 && c.maxRepeats < c.repeats:
 		return fmt.Errorf("at most %d runs is fewer than the %d repeats: give a maximum of at least the repeats", c.maxRepeats, c.repeats)
+	case c.passes < 1:
+		return fmt.Errorf("passes %d: measure in at least one pass", c.passes)
+	case c.passes > c.repeats:
+		return fmt.Errorf("%d passes for %d repeats: give at most as many passes as repeats, so that every pass measures every figure", c.passes, c.repeats)
 	}
 	return nil
 }
@@ -151,14 +184,50 @@ type runner struct {
 
 // Run measures every case in every variant: a warm-up (none for cold),
 // then the repeats with the variants' order rotated run by run, so that drift of the
-// machine hits every variant alike. Each measured change is undone after
+// machine hits every variant alike; with WithPasses, all of that once per
+// pass. Each measured change is undone after
 // its build: the cache records the build made are pruned by id, and the
 // original images rebuilt, which must come from the cache. The report
 // holds every run, with the vertices that ran and their durations.
 //
 //	rep, err := bench.Run(ctx, bk, imgs, cases, bench.WithImageStore(cd.ImageService()))
+//
+// Run is NewBuildBench, each pass in turn, and Close.
 func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*Report, error) {
-	c := config{repeats: 5, variants: Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
+	b, err := NewBuildBench(ctx, eng, imgs, cases, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for k := 1; k <= b.Passes() && err == nil; k++ {
+		err = b.Pass(ctx, k)
+	}
+	return b.Close(ctx), err
+}
+
+// BuildBench measures the build figures pass by pass, so that a caller can
+// put other work between the passes (`inceptionctl bench` measures the
+// run-time figures there).
+//
+//	b, err := bench.NewBuildBench(ctx, bk, imgs, cases, bench.WithPasses(2))
+//	...
+//	for k := 1; k <= b.Passes(); k++ {
+//		if err := b.Pass(ctx, k); err != nil { ... }
+//	}
+//	rep := b.Close(ctx)
+type BuildBench struct {
+	r       *runner
+	cases   []Case
+	results [][]Result // per case, per variant
+	rep     *Report
+	done    int // passes measured
+	closed  bool
+	cleanup []func()
+}
+
+// NewBuildBench checks the cases and options and makes the scratch
+// directory; nothing is built before the first pass.
+func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*BuildBench, error) {
+	c := config{repeats: 5, passes: 1, variants: Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
 		baseRef: llbdefs.DefaultDistro().Ref()}
 	for _, o := range opts {
 		o(&c)
@@ -185,70 +254,135 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Op
 	for _, img := range imgs {
 		r.images[img.Name] = img.Build
 	}
-	if r.tmp == "" {
-		dir, err := os.MkdirTemp("", "inceptionctl-bench-")
-		if err != nil {
-			return nil, fmt.Errorf("scratch directory: %w", err)
+	b := &BuildBench{r: r, cases: slices.Clone(cases), results: make([][]Result, len(cases))}
+	for i, cs := range cases {
+		b.results[i] = make([]Result, len(c.variants))
+		for j, v := range c.variants {
+			b.results[i][j] = Result{Case: cs, Variant: v}
 		}
-		defer os.RemoveAll(dir)
-		r.tmp = dir
 	}
 	// The builds run as `inceptionctl build` runs them: with the image
 	// store, an image whose graph, config and base are unchanged is not
 	// solved (the Dockerfile variant always is: its frontend reads the
 	// context). The cold scenario measures solves: it builds without.
-	b, err := build.New(eng, build.WithProgress(r.progressOut, r.progressMode))
+	bld, err := build.New(eng, build.WithProgress(r.progressOut, r.progressMode))
 	if err != nil {
 		return nil, err
 	}
-	r.builder, r.coldBuilder = b, b
+	r.builder, r.coldBuilder = bld, bld
 	if r.store != nil {
 		if r.builder, err = build.New(eng, build.WithProgress(r.progressOut, r.progressMode), build.WithImageStore(r.store)); err != nil {
 			return nil, err
 		}
 	}
-
-	rep := NewReport()
-	rep.Repeats, rep.Variants = r.repeats, r.variants
-	if r.minTime > 0 && r.maxRepeats > r.repeats {
-		rep.MinSeconds, rep.MaxRepeats = r.minTime.Seconds(), r.maxRepeats
-	}
-	if !r.keepImages && r.store != nil {
-		defer r.removeImages(context.WithoutCancel(ctx), cases)
-	}
-	for _, cs := range cases {
-		results, err := r.measureCase(ctx, cs)
+	if r.tmp == "" {
+		dir, err := os.MkdirTemp("", "inceptionctl-bench-")
 		if err != nil {
-			return rep, fmt.Errorf("%s: %w", cs.Name(), err)
+			return nil, fmt.Errorf("scratch directory: %w", err)
 		}
-		rep.Results = append(rep.Results, results...)
+		b.cleanup = append(b.cleanup, func() { os.RemoveAll(dir) })
+		r.tmp = dir
 	}
-	rep.Seconds = time.Since(rep.Started).Seconds()
-	rep.Targets = checkTargets(rep.Results)
-	return rep, nil
+	b.rep = NewReport()
+	b.rep.Repeats, b.rep.Variants, b.rep.Passes = r.repeats, r.variants, r.passes
+	if r.minTime > 0 && r.maxRepeats > r.repeats {
+		b.rep.MinSeconds, b.rep.MaxRepeats = r.minTime.Seconds(), r.maxRepeats
+	}
+	return b, nil
 }
 
-// measureCase warms up every variant, then measures them in rounds.
+// Passes is how many passes the bench has (WithPasses).
+func (b *BuildBench) Passes() int { return b.r.passes }
+
+// Pass measures pass k (from 1; each once, in order): every case after
+// its warm-up, each figure to its share of the runs. With more than one
+// pass, the cold cases come first in the first pass and last in the
+// others: a cold run prunes the build cache, which the next case's warm-up
+// fills again, and so two passes fill it once, as a single pass (cold
+// last) does for the run after it; and the cold runs lie as far apart as
+// can be.
+func (b *BuildBench) Pass(ctx context.Context, k int) error {
+	switch {
+	case b.closed:
+		return errors.New("the bench is closed")
+	case k != b.done+1 || k > b.r.passes:
+		return fmt.Errorf("pass %d: the next pass is %d of %d", k, b.done+1, b.r.passes)
+	}
+	b.done, b.r.pass = k, k
+	if b.r.passes > 1 {
+		b.r.logf("pass %d of %d", k, b.r.passes)
+	}
+	for _, i := range passOrder(b.cases, k, b.r.passes) {
+		if err := b.r.measureCase(ctx, b.cases[i], b.results[i]); err != nil {
+			return fmt.Errorf("%s: %w", b.cases[i].Name(), err)
+		}
+	}
+	return nil
+}
+
+// passOrder is the order of the cases in pass k of n: the cold ones first
+// in the first of several passes, last otherwise, the rest as given.
+func passOrder(cases []Case, k, n int) []int {
+	var cold, rest []int
+	for i, cs := range cases {
+		if cs.Scenario == ScenarioCold {
+			cold = append(cold, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if k == 1 && n > 1 {
+		return append(cold, rest...)
+	}
+	return append(rest, cold...)
+}
+
+// Close ends the bench: it removes the images the bench built (unless
+// WithKeepImages) and the scratch directory, and returns the report of
+// every figure measured, in the order of the cases. A bench cut short by
+// an error reports the figures that have runs.
+func (b *BuildBench) Close(ctx context.Context) *Report {
+	if b.closed {
+		return b.rep
+	}
+	b.closed = true
+	if !b.r.keepImages && b.r.store != nil {
+		b.r.removeImages(context.WithoutCancel(ctx), b.cases)
+	}
+	for _, f := range b.cleanup {
+		f()
+	}
+	for _, results := range b.results {
+		for _, res := range results {
+			if len(res.Runs) > 0 {
+				res.summarise()
+				b.rep.Results = append(b.rep.Results, res)
+			}
+		}
+	}
+	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
+	b.rep.Targets = checkTargets(b.rep.Results)
+	return b.rep
+}
+
+// measureCase warms up every variant, then measures them in rounds, adding
+// to results (one per variant) the runs due in this pass.
 //
 // The warm-up builds the original images (the state every run of the case
 // starts from) and measures once, untimed. The cold scenario has none:
 // each of its runs prunes the cache first, which leaves nothing for a
 // warm-up to prepare, and a cold build is the most expensive of all.
 //
-// Each round measures every variant that wants another run (the repeats,
-// then more while its runs are short of the minimum time), in an order
-// rotated round by round. The records of a file change's builds are
-// pruned at the end of the case.
-func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
-	results := make([]Result, len(r.variants))
-	for i, v := range r.variants {
-		results[i] = Result{Case: cs, Variant: v}
-	}
+// Each round measures every variant that wants another run (its share of
+// the repeats, then more while its runs are short of the minimum time), in
+// an order rotated round by round. The records of a file change's builds
+// are pruned at the end of the case.
+func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
 	since := time.Now()
 	if cs.Scenario != ScenarioCold {
 		var err error
 		if since, err = r.warmUp(ctx, cs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for n := 0; ; n++ {
@@ -261,8 +395,9 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 			v := r.variants[k]
 			run, err := r.measure(ctx, cs, v)
 			if err != nil {
-				return nil, fmt.Errorf("%s: run %d: %w", v, len(results[k].Runs)+1, err)
+				return fmt.Errorf("%s: run %d: %w", v, len(results[k].Runs)+1, err)
 			}
+			run.Pass = r.pass
 			results[k].Runs = append(results[k].Runs, run)
 			measured = true
 			r.logf("%-28s %-10s run %-7d %s", cs.Name(), v, len(results[k].Runs), run.summary())
@@ -273,13 +408,10 @@ func (r *runner) measureCase(ctx context.Context, cs Case) ([]Result, error) {
 	}
 	if cs.Scenario == ScenarioConfig || cs.Scenario == ScenarioSite {
 		if err := r.pruneSince(ctx, since); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for i := range results {
-		results[i].summarise()
-	}
-	return results, nil
+	return nil
 }
 
 // warmUp builds the case's original images in every variant, then
@@ -490,6 +622,15 @@ func RunsLabel(repeats, max int, minSeconds float64) string {
 		return fmt.Sprintf("%d runs", repeats)
 	}
 	return fmt.Sprintf("%d to %d runs (more while they add up to less than %s)", repeats, max, time.Duration(minSeconds*float64(time.Second)))
+}
+
+// passesLabel is "" for one pass, ", in 2 passes, each" for more: the
+// words between the runs and "after a warm-up".
+func passesLabel(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", in %d passes, each", n)
 }
 
 // runsRange is "5", or "5-15" when short figures get more runs.

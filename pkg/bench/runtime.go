@@ -212,6 +212,7 @@ type RuntimeReport struct {
 	Stack        string          `json:"stack"`
 	Services     []string        `json:"services"`
 	Repeats      int             `json:"repeats"`
+	Passes       int             `json:"passes,omitempty"`     // see Report
 	MinSeconds   float64         `json:"min_time_s,omitempty"` // see Report
 	MaxRepeats   int             `json:"max_repeats,omitempty"`
 	UpWarmup     bool            `json:"up_warmup"`
@@ -265,6 +266,7 @@ func (r RuntimeResult) Name() string { return string(r.Scenario) + "/" + r.Figur
 type RuntimeRun struct {
 	Value     float64     `json:"value"`
 	UpSeconds float64     `json:"up_s,omitempty"` // up: when Up --wait returned
+	Pass      int         `json:"pass,omitempty"`
 	Load      *LoadResult `json:"load,omitempty"` // https
 	Failed    string      `json:"failed,omitempty"`
 }
@@ -309,7 +311,7 @@ func (r *RuntimeResult) summarise() {
 	}
 }
 
-// rtRunner is one RunRuntime.
+// rtRunner is one RuntimeBench.
 type rtRunner struct {
 	config
 	rt   StackRuntime
@@ -320,17 +322,44 @@ type rtRunner struct {
 // RunRuntime measures the run-time scenarios on the bench's stack s, whose
 // images must be in the engine's image store (built with the runtime's
 // tag), each the same way as the build figures: a warm-up, then the
-// repeats. The stack is taken down first (a run that crashed may have left
-// it) and at the end, volumes included, even when ctx is cancelled.
+// repeats; with WithPasses, all of that once per pass. The stack is taken
+// down first (a run that crashed may have left it), after each pass, and
+// at the end, volumes included, even when ctx is cancelled.
 //
 //	rep, err := bench.RunRuntime(ctx, rt, rs, nil, bench.WithRepeats(5))
 //
 // Scenarios run in the order of RuntimeScenarios (all when scenarios is
 // empty); those after up boot the stack untimed when up is not asked for.
 // The two figures of up and of https alternate run by run, as the build
-// variants do.
-func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (rep *RuntimeReport, err error) {
-	c := config{repeats: 5, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
+// variants do. RunRuntime is NewRuntimeBench, each pass in turn, and Close.
+func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeReport, error) {
+	b, err := NewRuntimeBench(ctx, rt, s, scenarios, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for k := 1; k <= b.Passes() && err == nil; k++ {
+		err = b.Pass(ctx, k)
+	}
+	rep, cerr := b.Close(ctx)
+	return rep, errors.Join(err, cerr)
+}
+
+// RuntimeBench measures the run-time figures pass by pass, so that a
+// caller can put other work between the passes, on a machine the stack
+// leaves alone: every pass ends with the stack down.
+type RuntimeBench struct {
+	r         *rtRunner
+	scenarios []RuntimeScenario
+	results   map[RuntimeScenario][]RuntimeResult
+	rep       *RuntimeReport
+	done      int
+	closed    bool
+}
+
+// NewRuntimeBench checks the scenarios and options, and takes down what a
+// run that crashed may have left of the stack: what it left is the bench's.
+func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeBench, error) {
+	c := config{repeats: 5, passes: 1, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -358,83 +387,149 @@ func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios
 	if !slices.Contains(s.Stack.Names(), StartService) {
 		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, StartService)
 	}
-	r := &rtRunner{config: c, rt: rt, s: s}
 	probe := Load{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return nil, err
 	}
-	r.home = probe.client()
-	defer r.home.CloseIdleConnections()
-
-	rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, UpWarmup: !c.noUpWarmup,
+	b := &RuntimeBench{r: &rtRunner{config: c, rt: rt, s: s, home: probe.client()}, results: map[RuntimeScenario][]RuntimeResult{}}
+	for _, sc := range RuntimeScenarios() {
+		if slices.Contains(scenarios, sc) {
+			b.scenarios = append(b.scenarios, sc)
+		}
+	}
+	b.rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, Passes: c.passes, UpWarmup: !c.noUpWarmup,
 		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: StartService,
 		Started: time.Now().UTC(), Results: []RuntimeResult{}}
 	if c.minTime > 0 && c.maxRepeats > c.repeats {
-		rep.MinSeconds, rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
+		b.rep.MinSeconds, b.rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
 	}
-	// A run that crashed may have left the stack; what it left is ours.
 	if err := rt.Down(ctx, s.Stack, runtime.DownOptions{Volumes: true}); err != nil {
-		return rep, fmt.Errorf("take down what a previous run left of %s: %w", s.Stack.Name, err)
+		b.r.home.CloseIdleConnections()
+		return nil, fmt.Errorf("take down what a previous run left of %s: %w", s.Stack.Name, err)
 	}
-	defer func() {
-		// Cleanup survives Ctrl-C: the stack and its volumes must go.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
-		defer cancel()
-		r.logf("%s: down, volumes removed", s.Stack.Name)
-		if derr := rt.Down(cctx, s.Stack, runtime.DownOptions{Volumes: true}); derr != nil {
-			err = errors.Join(err, fmt.Errorf("take down %s: %w", s.Stack.Name, derr))
-		}
-		rep.Seconds = time.Since(rep.Started).Seconds()
-	}()
+	return b, nil
+}
 
+// Passes is how many passes the bench has (WithPasses).
+func (b *RuntimeBench) Passes() int { return b.r.passes }
+
+// Pass measures pass k (from 1; each once, in order): every scenario,
+// each figure after its warm-up and to its share of the runs. The stack
+// boots in the pass and is taken down at its end, volumes included.
+func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
+	switch {
+	case b.closed:
+		return errors.New("the bench is closed")
+	case k != b.done+1 || k > b.r.passes:
+		return fmt.Errorf("pass %d: the next pass is %d of %d", k, b.done+1, b.r.passes)
+	}
+	r := b.r
+	b.done, r.pass = k, k
+	if r.passes > 1 {
+		r.logf("run time: pass %d of %d", k, r.passes)
+	}
+	if k < r.passes {
+		defer func() {
+			if err == nil {
+				if err = r.rt.Down(ctx, r.s.Stack, runtime.DownOptions{Volumes: true}); err != nil {
+					err = fmt.Errorf("take down %s after pass %d: %w", r.s.Stack.Name, k, err)
+				}
+			}
+		}()
+	}
 	booted := false
-	for _, sc := range RuntimeScenarios() {
-		if !slices.Contains(scenarios, sc) {
-			continue
+	for _, sc := range b.scenarios {
+		results := b.results[sc]
+		if results == nil {
+			results = newRuntimeResults(sc)
+			b.results[sc] = results
 		}
-		var results []RuntimeResult
 		var err error
 		switch sc {
 		case RuntimeUp:
-			results, err = r.measureUp(ctx)
+			err = r.measureUp(ctx, results)
 		case RuntimeStart:
 			if !booted {
-				err = r.bootUntimed(ctx, s.Stack)
+				err = r.bootUntimed(ctx, r.s.Stack)
 			}
 			if err == nil {
-				results, err = r.measureStart(ctx)
+				err = r.measureStart(ctx, &results[0], &results[1])
 			}
 		case RuntimeHTTPS:
 			if !booted {
-				err = r.bootUntimed(ctx, s.Stack)
+				err = r.bootUntimed(ctx, r.s.Stack)
 			}
 			if err == nil {
-				results, err = r.measureHTTPS(ctx)
+				err = r.measureHTTPS(ctx, results)
 			}
 		}
-		rep.Results = append(rep.Results, results...)
 		if err != nil {
-			return rep, fmt.Errorf("%s: %w", sc, err)
+			return fmt.Errorf("%s: %w", sc, err)
 		}
 		booted = true
 	}
-	return rep, nil
+	return nil
+}
+
+// newRuntimeResults are the figures of scenario sc, with no run yet.
+func newRuntimeResults(sc RuntimeScenario) []RuntimeResult {
+	var figures []string
+	unit := "s"
+	switch sc {
+	case RuntimeUp:
+		figures = []string{FigureFirstBoot, FigureSecondBoot}
+	case RuntimeStart:
+		figures = []string{FigureRunning, FigureHealthy}
+	case RuntimeHTTPS:
+		figures, unit = []string{FigureRedisCache, FigureNoCache}, "req/s"
+	}
+	results := make([]RuntimeResult, len(figures))
+	for i, f := range figures {
+		results[i] = RuntimeResult{Scenario: sc, Figure: f, Unit: unit}
+	}
+	return results
+}
+
+// Close takes the stack down with its volumes, even when ctx is cancelled
+// (Ctrl-C), and returns the report of every figure measured. A bench cut
+// short by an error reports the figures that have runs.
+func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
+	if b.closed {
+		return b.rep, nil
+	}
+	b.closed = true
+	r := b.r
+	defer r.home.CloseIdleConnections()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer cancel()
+	r.logf("%s: down, volumes removed", r.s.Stack.Name)
+	var err error
+	if derr := r.rt.Down(cctx, r.s.Stack, runtime.DownOptions{Volumes: true}); derr != nil {
+		err = fmt.Errorf("take down %s: %w", r.s.Stack.Name, derr)
+	}
+	for _, sc := range b.scenarios {
+		for _, res := range b.results[sc] {
+			if len(res.Runs) > 0 {
+				res.summarise()
+				b.rep.Results = append(b.rep.Results, res)
+			}
+		}
+	}
+	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
+	return b.rep, err
 }
 
 // measureUp times first boots (Down removing the volumes before) and
 // second boots (Down keeping them), one after the other, so that drift of
-// the machine hits both alike. The warm-up is one untimed round.
-func (r *rtRunner) measureUp(ctx context.Context) ([]RuntimeResult, error) {
-	results := []RuntimeResult{
-		{Scenario: RuntimeUp, Figure: FigureFirstBoot, Unit: "s"},
-		{Scenario: RuntimeUp, Figure: FigureSecondBoot, Unit: "s"},
-	}
+// the machine hits both alike. The warm-up is one untimed round. The runs
+// are added to results: first boots, second boots.
+func (r *rtRunner) measureUp(ctx context.Context, results []RuntimeResult) error {
 	st := r.s.Stack
 	if !r.noUpWarmup {
 		for k := range results {
 			run, err := r.bootAfterDown(ctx, st, k == 0)
 			if err != nil {
-				return results[:0], fmt.Errorf("%s: %w", results[k].Figure, err)
+				return fmt.Errorf("%s: %w", results[k].Figure, err)
 			}
 			r.logf("%-22s %-9s %7.2fs (Up --wait %.2fs)", results[k].Name(), "warm-up", run.Value, run.UpSeconds)
 		}
@@ -446,16 +541,14 @@ func (r *rtRunner) measureUp(ctx context.Context) ([]RuntimeResult, error) {
 			}
 			run, err := r.bootAfterDown(ctx, st, k == 0)
 			if err != nil {
-				return results[:0], fmt.Errorf("%s: %w", results[k].Figure, err)
+				return fmt.Errorf("%s: %w", results[k].Figure, err)
 			}
+			run.Pass = r.pass
 			results[k].Runs = append(results[k].Runs, run)
 			r.logf("%-22s run %-5d %7.2fs (Up --wait %.2fs)", results[k].Name(), len(results[k].Runs), run.Value, run.UpSeconds)
 		}
 	}
-	for k := range results {
-		results[k].summarise()
-	}
-	return results, nil
+	return nil
 }
 
 // bootAfterDown takes the stack down, its volumes too when empty, and
@@ -528,27 +621,23 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 // measureStart stops StartService, then times Runtime.Start until it
 // returns (its task runs) and until ps says it is healthy. The health
 // check's start interval (200 ms for the project's images) bounds how
-// soon that can be.
-func (r *rtRunner) measureStart(ctx context.Context) ([]RuntimeResult, error) {
-	running := RuntimeResult{Scenario: RuntimeStart, Figure: FigureRunning, Unit: "s"}
-	healthy := RuntimeResult{Scenario: RuntimeStart, Figure: FigureHealthy, Unit: "s"}
+// soon that can be. The runs are added to running and healthy.
+func (r *rtRunner) measureStart(ctx context.Context, running, healthy *RuntimeResult) error {
 	// Both figures come from each run: the longer one decides.
-	for i := 0; i == 0 || r.round([]RuntimeResult{healthy}); i++ {
+	for i := 0; i == 0 || r.round([]RuntimeResult{*healthy}); i++ {
 		ran, ok, err := r.startOnce(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		label := "warm-up"
 		if i > 0 {
-			running.Runs = append(running.Runs, RuntimeRun{Value: ran.Seconds()})
-			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds()})
-			label = fmt.Sprintf("run %d", i)
+			running.Runs = append(running.Runs, RuntimeRun{Value: ran.Seconds(), Pass: r.pass})
+			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds(), Pass: r.pass})
+			label = fmt.Sprintf("run %d", len(healthy.Runs))
 		}
 		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+StartService, label, ran.Seconds(), ok.Seconds())
 	}
-	running.summarise()
-	healthy.summarise()
-	return []RuntimeResult{running, healthy}, nil
+	return nil
 }
 
 // startOnce stops StartService (untimed) and starts it again.
@@ -592,12 +681,9 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 // is rotated round by round, as the build variants' are, so that each
 // round switches once: cached, plain | plain, cached | cached, plain...
 // Every switch gives php-fpm a new container, whose first requests
-// compile and cache: a short untimed load follows each switch.
-func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
-	results := []RuntimeResult{
-		{Scenario: RuntimeHTTPS, Figure: FigureRedisCache, Unit: "req/s"},
-		{Scenario: RuntimeHTTPS, Figure: FigureNoCache, Unit: "req/s"},
-	}
+// compile and cache: a short untimed load follows each switch. The runs
+// are added to results: with the cache, without.
+func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) error {
 	l := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
 	cur := 0 // the stack runs with the object cache
 	for n := 0; n == 0 || r.round(results); n++ {
@@ -609,14 +695,14 @@ func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
 			if k != cur || n == 0 {
 				if k != cur {
 					if err := r.switchCache(ctx, k == 0); err != nil {
-						return results[:0], err
+						return err
 					}
 					cur = k
 				}
 				l.Duration = min(r.loadDuration, warmupLoad)
 				lr, err := RunLoad(ctx, l)
 				if err != nil {
-					return results[:0], err
+					return err
 				}
 				r.logf("%-22s %-9s %s", results[k].Name(), "warm-up", lr.summary())
 			}
@@ -626,16 +712,13 @@ func (r *rtRunner) measureHTTPS(ctx context.Context) ([]RuntimeResult, error) {
 			l.Duration = r.loadDuration
 			lr, err := RunLoad(ctx, l)
 			if err != nil {
-				return results[:0], err
+				return err
 			}
-			results[k].Runs = append(results[k].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed()})
+			results[k].Runs = append(results[k].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
 			r.logf("%-22s run %-5d %s", results[k].Name(), len(results[k].Runs), lr.summary())
 		}
 	}
-	for k := range results {
-		results[k].summarise()
-	}
-	return results, nil
+	return nil
 }
 
 // switchCache brings the stack to the object cache on or off, and waits

@@ -46,11 +46,11 @@ func (r RuntimeResult) detail() string {
 // writeTable writes one row per figure: median [min-max] in its unit, and
 // a detail; then how the figures were measured.
 func (rr *RuntimeReport) writeTable(w io.Writer) error {
-	warm := "after a warm-up"
+	warm := passesLabel(rr.Passes) + " after a warm-up"
 	if !rr.UpWarmup {
-		warm = "after a warm-up (none for up)"
+		warm += " (none for up)"
 	}
-	fmt.Fprintf(w, "RUN TIME: stack %s (%s), images built; median of %s %s\n\n", rr.Stack, strings.Join(rr.Services, ", "), RunsLabel(rr.Repeats, rr.MaxRepeats, rr.MinSeconds), warm)
+	fmt.Fprintf(w, "RUN TIME: stack %s (%s), images built; median of %s%s\n\n", rr.Stack, strings.Join(rr.Services, ", "), RunsLabel(rr.Repeats, rr.MaxRepeats, rr.MinSeconds), warm)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tFIGURE\tMEDIAN [MIN-MAX]\tDETAIL")
 	for _, r := range rr.Results {

@@ -475,6 +475,84 @@ func TestParseRuntimeScenario(t *testing.T) {
 	assert.Positive(t, q.LoadDuration)
 }
 
+// TestRunRuntimePasses: each pass measures every scenario after its
+// warm-up and ends with the stack down; the figures' runs are split
+// between the passes and say which pass they come from.
+func TestRunRuntimePasses(t *testing.T) {
+	f := &fakeRuntime{}
+	rs := fakeStack(t, f, false)
+	var log bytes.Buffer
+	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp, RuntimeStart}, WithRepeats(3), WithPasses(2), WithLog(&log))
+	require.NoError(t, err)
+
+	up7 := "up benchfake services=7 wait=true"
+	downV, downKeep := "down benchfake volumes=true", "down benchfake volumes=false"
+	start := []string{"stop benchfake static", "start benchfake static"}
+	pass := func(boots int, starts int) []string {
+		calls := []string{downV, up7, downKeep, up7} // warm-up round
+		for range boots {
+			calls = append(calls, downV, up7, downKeep, up7)
+		}
+		for range starts + 1 { // a warm-up, then the runs
+			calls = append(calls, start...)
+		}
+		return calls
+	}
+	want := []string{downV} // what a crashed run left
+	want = append(want, pass(2, 2)...)
+	want = append(want, downV) // the end of pass 1
+	want = append(want, pass(1, 1)...)
+	want = append(want, downV) // the end
+	assert.Equal(t, want, f.calls)
+
+	require.Len(t, rep.Results, 4)
+	for _, r := range rep.Results {
+		var passes []int
+		for _, run := range r.Runs {
+			passes = append(passes, run.Pass)
+		}
+		assert.Equal(t, []int{1, 1, 2}, passes, r.Name())
+	}
+	assert.Equal(t, 2, rep.Passes)
+	assert.Contains(t, log.String(), "run time: pass 2 of 2")
+	assert.Contains(t, log.String(), "start/static           run 3 ")
+
+	var table bytes.Buffer
+	require.NoError(t, rep.writeTable(&table))
+	assert.Contains(t, table.String(), "median of 3 runs, in 2 passes, each after a warm-up")
+
+	_, err = RunRuntime(t.Context(), f, rs, nil, WithRepeats(1), WithPasses(2))
+	assert.ErrorContains(t, err, "give at most as many passes as repeats")
+}
+
+// TestRuntimeBenchPassOrder: passes are measured once each, in order.
+func TestRuntimeBenchPassOrder(t *testing.T) {
+	f := &fakeRuntime{}
+	rs := fakeStack(t, f, false)
+	b, err := NewRuntimeBench(t.Context(), f, rs, []RuntimeScenario{RuntimeStart}, WithRepeats(2), WithPasses(2))
+	require.NoError(t, err)
+	assert.Equal(t, 2, b.Passes())
+	assert.ErrorContains(t, b.Pass(t.Context(), 2), "the next pass is 1 of 2")
+	require.NoError(t, b.Pass(t.Context(), 1))
+	assert.ErrorContains(t, b.Pass(t.Context(), 1), "the next pass is 2 of 2")
+	rep, err := b.Close(t.Context())
+	require.NoError(t, err)
+	require.Len(t, rep.Results, 2, "the figures measured before Close")
+	assert.Len(t, rep.Results[0].Runs, 1, "pass 1's share")
+	assert.ErrorContains(t, b.Pass(t.Context(), 2), "closed")
+	assert.Equal(t, 3, downCount(f.calls), "a crashed run's, the end of pass 1, Close")
+}
+
+func downCount(calls []string) int {
+	n := 0
+	for _, c := range calls {
+		if strings.HasPrefix(c, "down ") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestRunRuntimeMinTime(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, false)

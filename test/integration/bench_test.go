@@ -29,8 +29,9 @@ func (l testLog) Write(p []byte) (int, error) {
 }
 
 // TestBenchQuick runs the --quick benchmark for nginx on the real engine
-// and checks the JSON report: every scenario in every variant, sane
-// figures, and vertex counts that say what each variant rebuilt. No
+// in two passes and checks the JSON report: every scenario in every
+// variant, sane figures, runs split between the passes, and vertex counts
+// that say what each variant rebuilt. No
 // timing is asserted: timings are what the benchmark reports, not what it
 // tests.
 func TestBenchQuick(t *testing.T) {
@@ -49,7 +50,7 @@ func TestBenchQuick(t *testing.T) {
 	for _, svc := range st.Services {
 		imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
 	}
-	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats),
+	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats), bench.WithPasses(2),
 		bench.WithImageStore(e.cd.ImageService()), bench.WithLog(testLog{t}), bench.WithKeepImages())
 	t.Cleanup(func() {
 		for _, v := range bench.Variants() {
@@ -63,6 +64,7 @@ func TestBenchQuick(t *testing.T) {
 	var got bench.Report
 	require.NoError(t, json.Unmarshal(js.Bytes(), &got), "the JSON report reads back")
 	assert.Equal(t, q.Repeats, got.Repeats)
+	assert.Equal(t, 2, got.Passes)
 
 	type key struct {
 		scenario bench.Scenario
@@ -84,6 +86,11 @@ func TestBenchQuick(t *testing.T) {
 			name := string(sc) + "/" + string(v)
 			assert.Equal(t, "nginx", r.Scope, name)
 			require.Len(t, r.Runs, q.Repeats, name)
+			var passes []int
+			for _, run := range r.Runs {
+				passes = append(passes, run.Pass)
+			}
+			assert.Equal(t, []int{1, 1, 2}, passes, "%s: 2 of the 3 runs due in pass 1", name)
 			assert.Positive(t, r.Min, name)
 			assert.LessOrEqual(t, r.Min, r.Median, name)
 			assert.LessOrEqual(t, r.Median, r.Max, name)
