@@ -82,7 +82,11 @@ time, 8 of 15 at most). A figure's runs then lie minutes apart, and its min-max
 band shows how the machine's speed moved over the whole bench, not over the half
 minute its runs take in a row: a shared machine's speed wanders by 5-10 % over
 tens of minutes, more than one figure's spread in a row. The cold case comes first
-in pass 1 and last in the others, so the build cache is filled again once. Changes are made in
+in pass 1 and last in the others, so the build cache is filled again once. At
+the start of every case and run-time scenario, and before every HTTPS run, a
+machine reference is timed: SHA-256 of 128 MiB on each CPU at once (about 0.1 s),
+the machine's own speed apart from anything measured; the tables print it, per
+pass too. Changes are made in
 scratch copies of the embedded files: a changed line is numbered run by run, so
 that no run finds it in the cache; an added package is the same every run, and
 after each of its builds the cache records it made are pruned and the original
@@ -123,7 +127,8 @@ an earlier one, FILE being its --format json or --export-json output: a figure
 both runs have is reproduced when its median is inside the earlier run's
 min-max band, the three numbers compared as the table prints them. The table
 ends with the count and each figure outside (json: comparison); figures the
-earlier run lacks, and failed figures, are listed, not judged. Like the targets,
+earlier run lacks, and failed figures, are listed, not judged; then how much
+faster or slower the machine reference was than in the earlier run. Like the targets,
 the comparison sets no exit code. Both files are checked before anything is
 measured.`,
 		Args:         cobra.NoArgs,
@@ -438,7 +443,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats, label(repeats)); err != nil {
 		return p, err
 	}
-	p.opts = append(p.opts, runs, bench.WithPasses(passes))
+	p.opts = append(p.opts, runs, bench.WithPasses(passes), bench.WithMachineReference())
 	if !slices.Contains(rts, bench.RuntimeHTTPS) {
 		for _, f := range []string{"https-duration", "https-concurrency"} {
 			if changed(f) {
@@ -456,7 +461,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
-	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
+	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithMachineReference(), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
 	names := make([]string, len(rts))
 	for i, sc := range rts {
 		names[i] = string(sc)

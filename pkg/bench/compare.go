@@ -38,6 +38,9 @@ type Comparison struct {
 	// Unmatched lists this run's figures that the baseline has not
 	// measured, or whose run-time figure failed in it: not judged.
 	Unmatched []string `json:"unmatched,omitempty"`
+	// Machine compares the machine references, when both runs have one:
+	// how far the machine's own speed moved between the runs.
+	Machine *MachineChange `json:"machine,omitempty"`
 }
 
 // Deviation is a figure whose median is outside the baseline's band. The
@@ -114,7 +117,7 @@ func printed(v float64, format func(float64) string) float64 {
 // this run's failed run-time figures Failed; neither is judged. Figures
 // this run has no runs of are left out.
 func (rep *Report) Compare(base *Report, name string) *Comparison {
-	c := &Comparison{Baseline: name, Started: base.Started, Outside: []Deviation{}}
+	c := &Comparison{Baseline: name, Started: base.Started, Outside: []Deviation{}, Machine: rep.compareMachine(base)}
 	cur, keys := rep.figures()
 	old, _ := base.figures()
 	for _, k := range keys {
@@ -175,6 +178,9 @@ func (rep *Report) writeComparison(w io.Writer) error {
 	}
 	if len(c.Unmatched) > 0 {
 		fmt.Fprintf(w, "  not in the baseline (or failed in it), not judged: %s\n", strings.Join(c.Unmatched, ", "))
+	}
+	if c.Machine != nil {
+		fmt.Fprintln(w, c.Machine.line())
 	}
 	fmt.Fprintln(w, "inside: baseline min <= median <= baseline max, as printed; the comparison sets no exit code")
 	return nil

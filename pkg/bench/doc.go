@@ -23,6 +23,9 @@
 // the seconds its runs take in a row. BuildBench and RuntimeBench measure
 // pass by pass, for a caller that interleaves them (`inceptionctl bench`
 // measures the run-time figures, then the build figures, in each pass).
+// WithMachineReference times a fixed piece of CPU work now and then, so
+// that a report says how fast the machine itself was, and a comparison how
+// far that moved between two runs.
 //
 // Every run keeps what pkg/build's Report says of each image: how many
 // vertices could be cached, which ran and for how long. The Report is a

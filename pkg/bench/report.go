@@ -34,6 +34,8 @@ type Report struct {
 	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
 	Results  []Result      `json:"results"`
 	Targets  []TargetCheck `json:"targets"`
+	// Reference times the machine itself (WithMachineReference).
+	Reference *Reference `json:"reference,omitempty"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
 	// Comparison checks the figures against an earlier run's (Compare).
@@ -261,6 +263,9 @@ func (rep *Report) writeBuildTable(w io.Writer) error {
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
 		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
+	if l := rep.Reference.line(); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	if len(rep.Targets) > 0 {
 		fmt.Fprintln(w)
 	}

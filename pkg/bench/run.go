@@ -50,6 +50,7 @@ type config struct {
 	maxRepeats   int
 	passes       int // every figure's runs spread over this many passes
 	pass         int // the pass being measured, from 1; 0 counts as the last
+	reference    bool
 	variants     []Variant
 	log          io.Writer
 	progressOut  io.Writer
@@ -180,6 +181,7 @@ type runner struct {
 	coldBuilder *build.Builder // without: the cold scenario measures solves
 	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
 	seq         int // numbers the file changes: each is new to the cache
+	ref         *Reference
 }
 
 // Run measures every case in every variant: a warm-up (none for cold),
@@ -360,6 +362,8 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 			}
 		}
 	}
+	b.r.ref.summarise()
+	b.rep.Reference = b.r.ref
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	b.rep.Targets = checkTargets(b.rep.Results)
 	return b.rep
@@ -378,6 +382,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 // an order rotated round by round. The records of a file change's builds
 // are pruned at the end of the case.
 func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
+	r.probe(&r.ref)
 	since := time.Now()
 	if cs.Scenario != ScenarioCold {
 		var err error

@@ -222,6 +222,7 @@ type RuntimeReport struct {
 	Started      time.Time       `json:"started"`
 	Seconds      float64         `json:"seconds"` // the whole run, warm-ups and teardown included
 	Results      []RuntimeResult `json:"results"`
+	Reference    *Reference      `json:"reference,omitempty"` // WithMachineReference
 }
 
 // RuntimeResult is one run-time figure: every measured run and their
@@ -317,6 +318,7 @@ type rtRunner struct {
 	rt   StackRuntime
 	s    *RuntimeStack
 	home *http.Client
+	ref  *Reference
 }
 
 // RunRuntime measures the run-time scenarios on the bench's stack s, whose
@@ -439,6 +441,7 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 	}
 	booted := false
 	for _, sc := range b.scenarios {
+		r.probe(&r.ref)
 		results := b.results[sc]
 		if results == nil {
 			results = newRuntimeResults(sc)
@@ -515,6 +518,8 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 			}
 		}
 	}
+	r.ref.summarise()
+	b.rep.Reference = r.ref
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }
@@ -709,6 +714,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 			if n == 0 {
 				continue
 			}
+			r.probe(&r.ref)
 			l.Duration = r.loadDuration
 			lr, err := RunLoad(ctx, l)
 			if err != nil {

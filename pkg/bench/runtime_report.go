@@ -66,6 +66,9 @@ func (rr *RuntimeReport) writeTable(w io.Writer) error {
 		"with and without the cache in turn (each switch recreates WordPress: an untimed %gs load follows);\n"+
 		"a run with more than %.0f%% errors (status other than 200 included) fails its figure.\n",
 		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoad.Seconds()), 100*MaxErrorRate)
+	if l := rr.Reference.line(); l != "" {
+		fmt.Fprintln(w, l)
+	}
 	if failed := rr.Failed(); len(failed) > 0 {
 		fmt.Fprintf(w, "\nFAILED figures:\n  %s\n", strings.Join(failed, "\n  "))
 	}

@@ -183,6 +183,7 @@ func TestRunRuntime(t *testing.T) {
 		}
 	}
 	assert.Empty(t, rep.Failed())
+	assert.Nil(t, rep.Reference, "no machine reference unless asked for")
 	assert.Equal(t, "benchfake", rep.Stack)
 	assert.Equal(t, 2, rep.Repeats)
 	assert.True(t, rep.UpWarmup)
@@ -482,7 +483,7 @@ func TestRunRuntimePasses(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, false)
 	var log bytes.Buffer
-	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp, RuntimeStart}, WithRepeats(3), WithPasses(2), WithLog(&log))
+	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp, RuntimeStart}, WithRepeats(3), WithPasses(2), WithLog(&log), WithMachineReference())
 	require.NoError(t, err)
 
 	up7 := "up benchfake services=7 wait=true"
@@ -514,12 +515,20 @@ func TestRunRuntimePasses(t *testing.T) {
 		assert.Equal(t, []int{1, 1, 2}, passes, r.Name())
 	}
 	assert.Equal(t, 2, rep.Passes)
+	require.NotNil(t, rep.Reference, "WithMachineReference")
+	var refPasses []int
+	for _, run := range rep.Reference.Runs {
+		refPasses = append(refPasses, run.Pass)
+	}
+	assert.Equal(t, []int{1, 1, 2, 2}, refPasses, "timed at the start of each scenario of each pass")
+	assert.Positive(t, rep.Reference.Median)
 	assert.Contains(t, log.String(), "run time: pass 2 of 2")
 	assert.Contains(t, log.String(), "start/static           run 3 ")
 
 	var table bytes.Buffer
 	require.NoError(t, rep.writeTable(&table))
 	assert.Contains(t, table.String(), "median of 3 runs, in 2 passes, each after a warm-up")
+	assert.Contains(t, table.String(), "machine reference (SHA-256 of 128 MiB on each of")
 
 	_, err = RunRuntime(t.Context(), f, rs, nil, WithRepeats(1), WithPasses(2))
 	assert.ErrorContains(t, err, "give at most as many passes as repeats")

@@ -50,7 +50,7 @@ func TestBenchQuick(t *testing.T) {
 	for _, svc := range st.Services {
 		imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
 	}
-	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats), bench.WithPasses(2),
+	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats), bench.WithPasses(2), bench.WithMachineReference(),
 		bench.WithImageStore(e.cd.ImageService()), bench.WithLog(testLog{t}), bench.WithKeepImages())
 	t.Cleanup(func() {
 		for _, v := range bench.Variants() {
@@ -65,6 +65,9 @@ func TestBenchQuick(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js.Bytes(), &got), "the JSON report reads back")
 	assert.Equal(t, q.Repeats, got.Repeats)
 	assert.Equal(t, 2, got.Passes)
+	require.NotNil(t, got.Reference, "the machine timed at the start of each case")
+	assert.Len(t, got.Reference.Runs, 2*len(cases), "each case, each pass")
+	assert.Positive(t, got.Reference.Median)
 
 	type key struct {
 		scenario bench.Scenario
