@@ -75,25 +75,32 @@ func timeReference() time.Duration {
 	return time.Since(start)
 }
 
-// probe times the reference work, when asked for (WithMachineReference),
-// and adds it to ref.
-func (c *config) probe(ref **Reference) {
+// newReference is the reference a bench times: nil unless asked for
+// (WithMachineReference).
+func (c *config) newReference() *Reference {
 	if !c.reference {
-		return
+		return nil
 	}
-	if *ref == nil {
-		*ref = &Reference{Work: referenceWork(), Runs: []ReferenceRun{}}
-	}
-	d := timeReference()
-	(*ref).Runs = append((*ref).Runs, ReferenceRun{Seconds: d.Seconds(), Pass: c.pass})
+	return &Reference{Work: referenceWork(), Runs: []ReferenceRun{}}
 }
 
-func (r *Reference) summarise() {
-	if r == nil || len(r.Runs) == 0 {
+// time does the reference work and adds its time, in pass k. A nil
+// reference does nothing.
+func (r *Reference) time(k int) {
+	if r == nil {
 		return
+	}
+	r.Runs = append(r.Runs, ReferenceRun{Seconds: timeReference().Seconds(), Pass: k})
+}
+
+// summarised is r with its statistics, or nil when it has no runs.
+func (r *Reference) summarised() *Reference {
+	if r == nil || len(r.Runs) == 0 {
+		return nil
 	}
 	secs := r.seconds(0)
 	r.Median, r.Min, r.Max = median(secs), slices.Min(secs), slices.Max(secs)
+	return r
 }
 
 // seconds are the runs' times, of pass k only when k > 0.

@@ -9,15 +9,15 @@ import (
 )
 
 func TestProbe(t *testing.T) {
-	var ref *Reference
 	off := config{}
-	off.probe(&ref)
+	ref := off.newReference()
+	ref.time(1)
 	assert.Nil(t, ref, "no reference unless asked for")
 
-	on := config{reference: true, pass: 1}
-	on.probe(&ref)
-	on.pass = 2
-	on.probe(&ref)
+	on := config{reference: true}
+	ref = on.newReference()
+	ref.time(1)
+	ref.time(2)
 	require.NotNil(t, ref)
 	require.Len(t, ref.Runs, 2)
 	assert.Equal(t, referenceWork(), ref.Work)
@@ -26,7 +26,7 @@ func TestProbe(t *testing.T) {
 		assert.Less(t, run.Seconds, 60.0, "seconds, not nanoseconds")
 		assert.Equal(t, i+1, run.Pass)
 	}
-	ref.summarise()
+	ref = ref.summarised()
 	assert.LessOrEqual(t, ref.Min, ref.Median)
 	assert.LessOrEqual(t, ref.Median, ref.Max)
 }
@@ -36,11 +36,11 @@ func TestReferenceLine(t *testing.T) {
 	assert.Empty(t, (&Reference{}).line())
 
 	ref := &Reference{Work: "w", Runs: []ReferenceRun{{0.1, 1}, {0.12, 1}, {0.2, 1}, {0.09, 2}, {0.11, 2}}}
-	ref.summarise()
+	ref = ref.summarised()
 	assert.Equal(t, "machine reference (w): 0.110 s [0.090-0.200], 5 times; pass 1 0.120 s, pass 2 0.100 s", ref.line())
 
 	one := &Reference{Work: "w", Runs: []ReferenceRun{{0.1, 0}}}
-	one.summarise()
+	one = one.summarised()
 	assert.Equal(t, "machine reference (w): 0.100 s [0.100-0.100], 1 times", one.line())
 }
 

@@ -100,24 +100,36 @@ func (c *config) wants(runs int, spent float64) bool {
 	case runs >= c.due(c.maxRepeats):
 		return false
 	}
-	return spent < c.minTime.Seconds()*c.fraction()
+	k, n := c.share()
+	return spent < c.minTime.Seconds()*float64(k)/float64(n)
 }
 
-// due is the share of n runs that is due by the end of this pass,
-// rounded up.
-func (c *config) due(n int) int {
+// share is how much of a figure is due by the end of this pass: k of n
+// parts, 1 of 1 in the last pass (or the only one).
+func (c *config) share() (k, n int) {
 	if c.passes <= 1 || c.pass <= 0 || c.pass >= c.passes {
-		return n
+		return 1, 1
 	}
-	return (n*c.pass + c.passes - 1) / c.passes
+	return c.pass, c.passes
 }
 
-// fraction is the share of the minimum time due by the end of this pass.
-func (c *config) fraction() float64 {
-	if c.passes <= 1 || c.pass <= 0 || c.pass >= c.passes {
-		return 1
+// due is the share of runs runs due by the end of this pass, rounded up.
+func (c *config) due(runs int) int {
+	k, n := c.share()
+	return (runs*k + n - 1) / n
+}
+
+// startPass makes pass k the one measured, when it is the next of a bench
+// not closed: passes are measured once each, in order.
+func (c *config) startPass(k int, closed bool) error {
+	switch {
+	case closed:
+		return errors.New("the bench is closed")
+	case k != c.pass+1 || k > c.passes:
+		return fmt.Errorf("pass %d: the next pass is %d of %d", k, c.pass+1, c.passes)
 	}
-	return float64(c.pass) / float64(c.passes)
+	c.pass = k
+	return nil
 }
 
 // checkRepeats checks the repeats, the minimum time and the passes.
@@ -221,7 +233,6 @@ type BuildBench struct {
 	cases   []Case
 	results [][]Result // per case, per variant
 	rep     *Report
-	done    int // passes measured
 	closed  bool
 	cleanup []func()
 }
@@ -252,7 +263,8 @@ func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, 
 	}
 	// Changes are numbered from the clock: new to a cache that an
 	// earlier run, cut short, left its changes in.
-	r := &runner{config: c, engine: eng, images: map[string]func(...llbdefs.Option) (llbdefs.Image, error){}, seq: int(time.Now().UnixNano())}
+	r := &runner{config: c, engine: eng, images: map[string]func(...llbdefs.Option) (llbdefs.Image, error){}, seq: int(time.Now().UnixNano()),
+		ref: c.newReference()}
 	for _, img := range imgs {
 		r.images[img.Name] = img.Build
 	}
@@ -304,13 +316,9 @@ func (b *BuildBench) Passes() int { return b.r.passes }
 // last) does for the run after it; and the cold runs lie as far apart as
 // can be.
 func (b *BuildBench) Pass(ctx context.Context, k int) error {
-	switch {
-	case b.closed:
-		return errors.New("the bench is closed")
-	case k != b.done+1 || k > b.r.passes:
-		return fmt.Errorf("pass %d: the next pass is %d of %d", k, b.done+1, b.r.passes)
+	if err := b.r.startPass(k, b.closed); err != nil {
+		return err
 	}
-	b.done, b.r.pass = k, k
 	if b.r.passes > 1 {
 		b.r.logf("pass %d of %d", k, b.r.passes)
 	}
@@ -362,8 +370,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 			}
 		}
 	}
-	b.r.ref.summarise()
-	b.rep.Reference = b.r.ref
+	b.rep.Reference = b.r.ref.summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	b.rep.Targets = checkTargets(b.rep.Results)
 	return b.rep
@@ -382,7 +389,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 // an order rotated round by round. The records of a file change's builds
 // are pruned at the end of the case.
 func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
-	r.probe(&r.ref)
+	r.ref.time(r.pass)
 	since := time.Now()
 	if cs.Scenario != ScenarioCold {
 		var err error

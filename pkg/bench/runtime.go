@@ -354,7 +354,6 @@ type RuntimeBench struct {
 	scenarios []RuntimeScenario
 	results   map[RuntimeScenario][]RuntimeResult
 	rep       *RuntimeReport
-	done      int
 	closed    bool
 }
 
@@ -393,7 +392,7 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 	if err := probe.check(); err != nil {
 		return nil, err
 	}
-	b := &RuntimeBench{r: &rtRunner{config: c, rt: rt, s: s, home: probe.client()}, results: map[RuntimeScenario][]RuntimeResult{}}
+	b := &RuntimeBench{r: &rtRunner{config: c, rt: rt, s: s, home: probe.client(), ref: c.newReference()}, results: map[RuntimeScenario][]RuntimeResult{}}
 	for _, sc := range RuntimeScenarios() {
 		if slices.Contains(scenarios, sc) {
 			b.scenarios = append(b.scenarios, sc)
@@ -419,14 +418,10 @@ func (b *RuntimeBench) Passes() int { return b.r.passes }
 // each figure after its warm-up and to its share of the runs. The stack
 // boots in the pass and is taken down at its end, volumes included.
 func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
-	switch {
-	case b.closed:
-		return errors.New("the bench is closed")
-	case k != b.done+1 || k > b.r.passes:
-		return fmt.Errorf("pass %d: the next pass is %d of %d", k, b.done+1, b.r.passes)
-	}
 	r := b.r
-	b.done, r.pass = k, k
+	if err := r.startPass(k, b.closed); err != nil {
+		return err
+	}
 	if r.passes > 1 {
 		r.logf("run time: pass %d of %d", k, r.passes)
 	}
@@ -441,7 +436,7 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 	}
 	booted := false
 	for _, sc := range b.scenarios {
-		r.probe(&r.ref)
+		r.ref.time(r.pass)
 		results := b.results[sc]
 		if results == nil {
 			results = newRuntimeResults(sc)
@@ -518,8 +513,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 			}
 		}
 	}
-	r.ref.summarise()
-	b.rep.Reference = r.ref
+	b.rep.Reference = r.ref.summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }
@@ -714,7 +708,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 			if n == 0 {
 				continue
 			}
-			r.probe(&r.ref)
+			r.ref.time(r.pass)
 			l.Duration = r.loadDuration
 			lr, err := RunLoad(ctx, l)
 			if err != nil {
