@@ -53,7 +53,6 @@ func newRootCmd() *cobra.Command {
 		newDockerfileCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newStopCmd(g), newStartCmd(g), newRestartCmd(g),
-		newSuperviseCmd(g), newLoggerCmd(),
 	)
 	markUsageErrors(cmd)
 	return cmd

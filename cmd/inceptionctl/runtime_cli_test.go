@@ -22,8 +22,6 @@ func TestRuntimeUsageErrors(t *testing.T) {
 		{"exec unknown service", []string{"exec", "nosuch", "ls"}, `unknown service "nosuch"`},
 		{"stop unknown service", []string{"stop", "nosuch"}, `unknown service "nosuch"`},
 		{"down argument", []string{"down", "nginx"}, "unknown command"},
-		{"supervise without stack", []string{"supervise"}, "--stack is required"},
-		{"logger without path", []string{"logger"}, "accepts 1 arg(s)"},
 	}
 	checkUsageErrors(t, dir, tests)
 }

@@ -69,9 +69,10 @@ func WithContainerd(address, namespace string) Option {
 	return func(c *config) { c.containerdAddress, c.namespace = address, namespace }
 }
 
-// WithHelper sets the program that implements the hidden `supervise` and
-// `logger` commands as its first argument: inceptionctl itself by default
-// (os.Executable). Tests pass their own binary, whose TestMain dispatches.
+// WithHelper names the program the runtime runs as its supervisor and log
+// shipper: one that calls HelperMain first in main. Without it, a program
+// that called HelperMain is its own helper (os.Executable); a program that
+// did neither gets ErrNoHelper from Up and Start.
 func WithHelper(path string) Option { return func(c *config) { c.helper = path } }
 
 // WithDataDir sets where named volumes live: <dir>/<volume>.
@@ -135,15 +136,15 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 	if cd == nil {
 		return nil, errors.New("runtime: no containerd client: start the engine with `inceptionctl engine start`")
 	}
-	if c.helper == "" {
+	if c.helper == "" && helperMainCalled.Load() {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("runtime: find inceptionctl for the supervisor: %w", err)
+			return nil, fmt.Errorf("runtime: find this program to run as the helper: %w", err)
 		}
 		c.helper = exe
 	}
 	var errs []error
-	for _, d := range []struct{ name, dir string }{{"root", c.root}, {"run dir", c.runDir}, {"helper", c.helper}} {
+	for _, d := range []struct{ name, dir string }{{"root", c.root}, {"run dir", c.runDir}} {
 		if !filepath.IsAbs(d.dir) {
 			errs = append(errs, fmt.Errorf("runtime %s %q is not an absolute path", d.name, d.dir))
 		}
@@ -154,6 +155,9 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 			errs = append(errs, err)
 		}
 		*d = abs
+	}
+	if c.helper != "" && !filepath.IsAbs(c.helper) {
+		errs = append(errs, fmt.Errorf("runtime helper %q is not an absolute path", c.helper))
 	}
 	if ip := net.ParseIP(c.hostIP); ip == nil || ip.To4() == nil {
 		errs = append(errs, fmt.Errorf("host address %q: give an IPv4 address such as 127.0.0.1", c.hostIP))
