@@ -161,6 +161,9 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		oci.WithImageConfig(p.image),
 		withServiceEnv(p.svc.Env),
 	}
+	if p.svc.Entrypoint != nil || p.svc.Command != nil {
+		opts = append(opts, oci.WithProcessArgs(p.args...))
+	}
 	if p.svc.User != "" {
 		opts = append(opts, oci.WithUser(p.svc.User))
 	}

@@ -37,6 +37,7 @@ type servicePlan struct {
 	ref     string
 	image   containerd.Image
 	config  dockerspec.DockerOCIImage
+	args    []string // the process's command line: image config and service
 	ip      net.IP
 	ports   []PortMapping
 	mounts  []volumeMount
@@ -273,6 +274,10 @@ func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Ser
 		svc: s, index: index, id: containerID(stackName, s.Name), ref: ref, image: img, config: cfg, ip: ip,
 		restart: s.Restart, grace: s.StopGracePeriod, digests: map[string]string{},
 	}
+	p.args = processArgs(cfg.Config.Entrypoint, cfg.Config.Cmd, s.Entrypoint, s.Command)
+	if len(p.args) == 0 {
+		return nil, fmt.Errorf("%w: service %q: image %s has no command: give the service a Command", stack.ErrInvalid, s.Name, ref)
+	}
 	if p.restart.Mode == "" {
 		p.restart.Mode = stack.RestartNo
 	}
@@ -328,6 +333,7 @@ func (p *servicePlan) configHash() (string, error) {
 	in := struct {
 		Version  int
 		Image    string
+		Args     []string
 		Env      []string
 		User     string
 		IP       string
@@ -340,7 +346,7 @@ func (p *servicePlan) configHash() (string, error) {
 		Health   *healthCheck
 		Restart  string
 		Grace    time.Duration
-	}{specVersion, p.image.Target().Digest.String(), env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
+	}{specVersion, p.image.Target().Digest.String(), p.args, env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
 		p.capAdd, p.svc.ReadOnlyRoot, p.svc.Limits, p.health, p.restart.String(), p.grace}
 	data, err := json.Marshal(in)
 	if err != nil {
@@ -348,6 +354,20 @@ func (p *servicePlan) configHash() (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:32], nil
+}
+
+// processArgs is the command line a container runs, as docker decides it:
+// the service's entrypoint or the image's, then the service's command, or
+// the image's when the service sets no entrypoint of its own.
+func processArgs(imgEntrypoint, imgCmd, entrypoint, command []string) []string {
+	ep, cmd := imgEntrypoint, imgCmd
+	if entrypoint != nil {
+		ep, cmd = entrypoint, nil
+	}
+	if command != nil {
+		cmd = command
+	}
+	return append(slices.Clone(ep), cmd...)
 }
 
 // imageConfig reads an image's config (entrypoint, env, user, health check,
