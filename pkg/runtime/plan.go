@@ -26,7 +26,7 @@ import (
 
 // specVersion is part of every config hash: bump it when the way a spec is
 // built changes, so that `up` recreates containers made the old way.
-const specVersion = 1
+const specVersion = 2
 
 // servicePlan is a service resolved against the host and the image store:
 // everything that defines its container, and its config hash.
@@ -66,8 +66,8 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // Every problem is reported at once.
 func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 	var errs []error
-	if !netName.MatchString(st.Name) {
-		errs = append(errs, fmt.Errorf("%w: stack name %q: use lower-case letters, digits, - and _ (at most 31)", stack.ErrInvalid, st.Name))
+	if err := stack.ValidateProjectName(st.Name); err != nil {
+		errs = append(errs, err)
 	}
 	seen := map[string]bool{}
 	type hostPort struct {

@@ -85,7 +85,8 @@ func WithSecretsDir(dir string) Option { return func(c *config) { c.secretsDir =
 // not name one.
 func WithHostIP(ip string) Option { return func(c *config) { c.hostIP = ip } }
 
-// WithNetworkSubnet sets the stack network's IPv4 subnet.
+// WithNetworkSubnet sets the stack network's IPv4 subnet; by default each
+// project has its own (ProjectSubnet).
 func WithNetworkSubnet(cidr string) Option { return func(c *config) { c.subnet = cidr } }
 
 // WithCNIPluginDirs sets where the CNI plugins are found.
@@ -125,7 +126,6 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		dataDir:     DefaultDataDir(),
 		secretsDir:  "secrets",
 		hostIP:      DefaultHostIP,
-		subnet:      DefaultSubnet,
 		cniBinDirs:  []string{DefaultCNIBin},
 		snapshotter: DefaultSnapshotter,
 		log:         io.Discard,
@@ -190,21 +190,26 @@ func (p paths) logPath(svc string) string { return filepath.Join(p.serviceDir(sv
 
 // netnsPath is the bind mount that keeps a service's network namespace
 // alive between its tasks.
-func (p paths) netnsPath(svc string) string {
+func (p paths) netnsPath(svc string) string { return filepath.Join(p.netnsDir(), svc) }
+
+// netnsDir holds the project's network namespaces, and nothing else.
+func (p paths) netnsDir() string { return projectDir(p.runDir, "netns", p.stack) }
+
+// legacyNetnsPath is where a runtime before per-project directories kept a
+// service's namespace; down removes it by its exact name.
+func (p paths) legacyNetnsPath(svc string) string {
 	return filepath.Join(p.runDir, "netns", p.stack+"-"+svc)
 }
 
-func (p paths) netnsDir() string { return filepath.Join(p.runDir, "netns") }
-
 // secretsDir holds a service's secret files (tmpfs: the run dir).
-func (p paths) secretsDir(svc string) string {
-	return filepath.Join(p.runDir, "secrets", p.stack, svc)
-}
+func (p paths) secretsDir(svc string) string { return filepath.Join(p.secretsRoot(), svc) }
+
+func (p paths) secretsRoot() string { return projectDir(p.runDir, "secrets", p.stack) }
 
 // probeDir holds the output files of health checks while they run (tmpfs).
-func (p paths) probeDir(svc string) string {
-	return filepath.Join(p.runDir, "probes", p.stack+"-"+svc)
-}
+func (p paths) probeDir(svc string) string { return filepath.Join(p.probesRoot(), svc) }
+
+func (p paths) probesRoot() string { return projectDir(p.runDir, "probes", p.stack) }
 
 func (p paths) cniStateDir() string { return filepath.Join(p.root, "cni") }
 
@@ -222,14 +227,18 @@ func (p paths) supervisorLog() string {
 
 func (p paths) store() stateStore { return stateStore{dir: p.stateDir()} }
 
-// containerID is the container of a service: one per service, named like
-// compose's <project>-<service>.
-func containerID(stackName, svc string) string { return stackName + "-" + svc }
+// subnet is the stack's subnet: the one given, else the project's own.
+func (r *Runtime) subnet(stackName string) string {
+	if r.cfg.subnet != "" {
+		return r.cfg.subnet
+	}
+	return ProjectSubnet(stackName)
+}
 
 // network returns the stack's network.
 func (r *Runtime) network(stackName string) (*Network, error) {
 	return NewNetwork(stackName,
-		WithSubnet(r.cfg.subnet),
+		WithSubnet(r.subnet(stackName)),
 		WithStateDir(r.paths(stackName).cniStateDir()),
 		WithCNIBinDirs(r.cfg.cniBinDirs...))
 }
