@@ -49,6 +49,7 @@ type config struct {
 	cniBinDirs        []string
 	tag               string
 	snapshotter       string
+	initBin           string // static init for services that ask for one
 	log               io.Writer
 }
 
@@ -93,6 +94,14 @@ func WithCNIPluginDirs(dirs ...string) Option { return func(c *config) { c.cniBi
 // WithTag sets the tag of the service images (<service>:<tag>).
 func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
 
+// DefaultInit is the init a service that sets Init runs as PID 1: Debian's
+// tini package, static so it runs in any image.
+const DefaultInit = "/usr/bin/tini-static"
+
+// WithInit sets the static init binary mounted into services that set
+// Init (docker's --init).
+func WithInit(path string) Option { return func(c *config) { c.initBin = path } }
+
 // WithProgress makes the runtime say what it does on w.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.log = w } }
 
@@ -126,6 +135,7 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		cniBinDirs:  []string{DefaultCNIBin},
 		tag:         DefaultTag,
 		snapshotter: DefaultSnapshotter,
+		initBin:     DefaultInit,
 		log:         io.Discard,
 	}
 	for _, o := range opts {

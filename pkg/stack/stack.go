@@ -25,6 +25,9 @@ type ImageFunc func(opts ...llbdefs.Option) (llbdefs.Image, error)
 type Stack struct {
 	Name     string
 	Services []Service
+	// SecretFiles maps secret names to host files; a secret not in it is
+	// read from the runtime's secrets directory.
+	SecretFiles map[string]string
 }
 
 // Default returns the Inception stack.
