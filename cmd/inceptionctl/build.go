@@ -10,6 +10,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -48,7 +49,11 @@ base image is made first when it is missing.`,
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []string) error {
 	// Everything the user typed is checked before any daemon is started.
-	svcs, err := stack.Default().Select(args)
+	st, err := stack.Default().Retag(o.tag)
+	if err != nil {
+		return usagef("--tag: %w", err)
+	}
+	svcs, err := st.Select(args)
 	if err != nil {
 		return usagef("%w", err)
 	}
@@ -80,7 +85,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		}
 		bopts = append(bopts, build.WithCacheFrom(c))
 	}
-	targets, err := stack.Targets(cmd.Context(), svcs, o.tag)
+	targets, err := build.Targets(cmd.Context(), svcs, llbdefs.Recipes())
 	if err != nil {
 		return usagef("%w", err)
 	}

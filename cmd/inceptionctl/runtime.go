@@ -64,6 +64,9 @@ func (o *runtimeOptions) stack() (stack.Stack, error) {
 	if err != nil {
 		return stack.Stack{}, err
 	}
+	if st, err = st.Retag(o.tag); err != nil {
+		return stack.Stack{}, usagef("--tag: %w", err)
+	}
 	o.cfg, o.loaded = &cfg, st
 	o.dataDir, o.secretsDir, o.hostIP = cfg.DataDir, cfg.SecretsDir, cfg.HostIP
 	return st, nil
@@ -112,7 +115,6 @@ func (g *globalOptions) openRuntime(ctx context.Context, o *runtimeOptions, log 
 		runtime.WithSecretsDir(o.secretsDir),
 		runtime.WithHostIP(o.hostIP),
 		runtime.WithNetworkSubnet(o.subnet),
-		runtime.WithTag(o.tag),
 		runtime.WithProgress(log),
 	)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -113,7 +114,15 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	}
 	var svcs []stack.Service
 	for _, n := range names {
-		ref, err := stack.ImageRef(n, o.tag)
+		sel, err := st.Select([]string{n})
+		if err != nil {
+			return err
+		}
+		svc := sel[0]
+		if svc.Build == nil {
+			continue // an image by reference only: the runtime says when it is missing
+		}
+		ref, err := stack.NormalizeImage(svc.Image)
 		if err != nil {
 			return usagef("%w", err)
 		}
@@ -124,16 +133,12 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 				return err
 			}
 		}
-		sel, err := st.Select([]string{n})
-		if err != nil {
-			return err
-		}
-		svcs = append(svcs, sel...)
+		svcs = append(svcs, svc)
 	}
 	if len(svcs) == 0 {
 		return nil
 	}
-	targets, err := stack.Targets(ctx, svcs, o.tag)
+	targets, err := build.Targets(ctx, svcs, llbdefs.Recipes())
 	if err != nil {
 		return err
 	}

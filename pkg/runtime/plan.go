@@ -19,7 +19,6 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/errdefs"
 	"github.com/moby/sys/signal"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
@@ -90,8 +89,10 @@ func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 			errs = append(errs, fmt.Errorf("%w: service %q is defined twice", stack.ErrInvalid, s.Name))
 		}
 		seen[s.Name] = true
-		if s.Image == nil {
-			errs = append(errs, fmt.Errorf("%w: service %q has no image", stack.ErrInvalid, s.Name))
+		if s.Image == "" {
+			errs = append(errs, fmt.Errorf("%w: service %q has no image: name an image reference such as redis:7", stack.ErrInvalid, s.Name))
+		} else if _, err := stack.NormalizeImage(s.Image); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 		}
 		switch s.Restart.Mode {
 		case "", stack.RestartNo, stack.RestartAlways, stack.RestartUnlessStopped, stack.RestartOnFailure:
@@ -285,16 +286,13 @@ func (r *Runtime) plan(ctx context.Context, st stack.Stack) (*stackPlan, error) 
 
 func (r *Runtime) planService(ctx context.Context, st stack.Stack, s stack.Service, index int, ip net.IP) (*servicePlan, error) {
 	stackName := st.Name
-	ref, err := stack.ImageRef(s.Name, r.cfg.tag)
+	ref, err := stack.NormalizeImage(s.Image)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
+	img, err := r.image(ctx, s, ref)
 	if err != nil {
 		return nil, err
-	}
-	img, err := r.cd.GetImage(ctx, ref)
-	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: service %q: %s is not in the engine's image store: run `inceptionctl build %s` (or up --build)", ErrImageMissing, s.Name, ref, s.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("service %q: image %s: %w", s.Name, ref, err)
 	}
 	cfg, err := imageConfig(ctx, img)
 	if err != nil {
