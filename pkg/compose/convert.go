@@ -21,11 +21,6 @@ type App struct {
 	// Stack is what the runtime runs: one service per compose service, in
 	// name order, named after the project.
 	Stack stack.Stack
-	// Images are the image references by service: the service's image:,
-	// else <project>-<service>, the name docker compose builds it under.
-	Images map[string]string
-	// Builds are the services' build: sections, by service.
-	Builds map[string]Build
 	// Subnet is the project network's subnet (ipam.config.subnet); empty:
 	// the runtime's.
 	Subnet string
@@ -34,21 +29,11 @@ type App struct {
 	BindDirs []string
 }
 
-// Build is a Dockerfile build through BuildKit's Dockerfile frontend.
-type Build struct {
-	Context    string            // absolute directory
-	Dockerfile string            // path relative to Context, or absolute
-	Args       map[string]string // --build-arg
-	Target     string            // the stage to build; empty: the last
-}
-
 // Convert turns a loaded project (see Load) into the stack model. Every
 // value the runtime cannot use is reported at once, by service.
 func Convert(p *types.Project) (App, error) {
 	app := App{
-		Stack:  stack.Stack{Name: p.Name, SecretFiles: map[string]string{}},
-		Images: map[string]string{},
-		Builds: map[string]Build{},
+		Stack: stack.Stack{Name: p.Name, SecretFiles: map[string]string{}},
 	}
 	var errs []error
 	if err := CheckSupported(p); err != nil {
@@ -134,9 +119,9 @@ func convertService(p *types.Project, s types.ServiceConfig, app *App) (stack.Se
 	if err != nil {
 		errs = append(errs, err)
 	}
-	app.Images[s.Name] = ref
+	out.Image = ref
 	if b := s.Build; b != nil {
-		app.Builds[s.Name] = Build{Context: b.Context, Dockerfile: b.Dockerfile, Args: values(b.Args), Target: b.Target}
+		out.Build = &stack.Build{Context: b.Context, Dockerfile: b.Dockerfile, Args: values(b.Args), Target: b.Target}
 	}
 	if len(s.Environment) > 0 {
 		out.Env = values(s.Environment)
@@ -217,7 +202,8 @@ func convertService(p *types.Project, s types.ServiceConfig, app *App) (stack.Se
 }
 
 // imageRef is the service's image, normalised as containerd stores it,
-// else the name docker compose gives a built image: <project>-<service>.
+// else the name docker compose gives a built image: <project>-<service>
+// (tagged latest, as docker compose tags it).
 func imageRef(project string, s types.ServiceConfig) (string, error) {
 	img := s.Image
 	if img == "" {
