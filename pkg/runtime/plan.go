@@ -19,8 +19,8 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/moby/sys/signal"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/sys/signal"
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -50,9 +50,9 @@ type servicePlan struct {
 	stopSignal  string // empty: the image's
 	hostname    string
 	health      *healthCheck
-	restart stack.RestartPolicy
-	grace   time.Duration
-	hash    string
+	restart     stack.RestartPolicy
+	grace       time.Duration
+	hash        string
 }
 
 // stackPlan is a validated stack.
