@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +170,64 @@ func TestParseCap(t *testing.T) {
 	assert.Equal(t, "CAP_NET_ADMIN", c)
 	_, err = parseCap("CAP_FLY")
 	assert.ErrorIs(t, err, stack.ErrInvalid)
+}
+
+func TestWithProcess(t *testing.T) {
+	img := dockerspec.DockerOCIImageConfig{}
+	img.Entrypoint = []string{"/entry"}
+	img.Cmd = []string{"serve"}
+	imageArgs := oci.WithProcessArgs("/entry", "serve") // what WithImageConfig sets
+	for _, tc := range []struct {
+		name            string
+		entrypoint, cmd []string
+		init            string
+		want            []string
+	}{
+		{"the image's", nil, nil, "", []string{"/entry", "serve"}},
+		{"command keeps the entrypoint", nil, []string{"run", "x"}, "", []string{"/entry", "run", "x"}},
+		{"entrypoint drops the image's command", []string{"/other"}, nil, "", []string{"/other"}},
+		{"both", []string{"/other"}, []string{"a"}, "", []string{"/other", "a"}},
+		{"empty entrypoint clears it", []string{}, []string{"sh", "-c", "true"}, "", []string{"sh", "-c", "true"}},
+		{"init first", nil, nil, "/usr/bin/tini-static", []string{initPath, "--", "/entry", "serve"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := apply(t, imageArgs, withProcess(tc.entrypoint, tc.cmd, img, tc.init))
+			assert.Equal(t, tc.want, s.Process.Args)
+			m := mountAt(s, initPath)
+			if tc.init == "" {
+				assert.Nil(t, m)
+			} else {
+				require.NotNil(t, m)
+				assert.Equal(t, tc.init, m.Source)
+				assert.Contains(t, m.Options, "ro")
+			}
+		})
+	}
+	s := &oci.Spec{}
+	err := withProcess([]string{}, nil, img, "")(context.Background(), nil, &containers.Container{ID: "c"}, s)
+	require.ErrorIs(t, err, stack.ErrInvalid, "no command at all")
+}
+
+func TestWithWorkingDir(t *testing.T) {
+	assert.Equal(t, "/app", apply(t, withWorkingDir("/app")).Process.Cwd)
+	assert.Nil(t, apply(t, withWorkingDir("")).Process, "empty keeps the image's")
+}
+
+func TestWithExtraTmpfs(t *testing.T) {
+	s := apply(t, withExtraTmpfs([]stack.Tmpfs{{Target: "/scratch/", Size: 1 << 20, Mode: 0o700}, {Target: "/cache"}}))
+	m := mountAt(s, "/scratch")
+	require.NotNil(t, m)
+	assert.Equal(t, "tmpfs", m.Type)
+	assert.Equal(t, []string{"nosuid", "nodev", "size=1048576", "mode=700"}, m.Options)
+	m = mountAt(s, "/cache")
+	require.NotNil(t, m)
+	assert.Equal(t, []string{"nosuid", "nodev", "mode=1777"}, m.Options, "no size: the kernel's default")
+}
+
+func TestWithSecurityCapDrop(t *testing.T) {
+	caps := apply(t, withSecurity(nil, []string{"CAP_CHOWN"})).Process.Capabilities
+	assert.NotContains(t, caps.Bounding, "CAP_CHOWN")
+	assert.Contains(t, caps.Bounding, "CAP_KILL")
+	caps = apply(t, withSecurity([]string{"CAP_NET_BIND_SERVICE"}, []string{capAll})).Process.Capabilities
+	assert.Equal(t, []string{"CAP_NET_BIND_SERVICE"}, caps.Bounding, "ALL drops every capability not added")
 }
