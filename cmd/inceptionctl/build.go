@@ -58,7 +58,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		if cmd.Flags().Changed("tag") {
 			return usagef("--tag names the Inception stack's images: a compose file names its own (image:)")
 		}
-		app, err := o.loadCompose(cmd.Context())
+		app, err := o.loadCompose(cmd.Context(), g.project)
 		if err != nil {
 			return err
 		}

@@ -17,10 +17,10 @@ import (
 )
 
 // composeOptions are the flags that run compose files instead of the
-// Inception stack: -f (repeatable) or COMPOSE_FILE, and -p.
+// Inception stack: -f (repeatable) or COMPOSE_FILE. The project name is the
+// global -p.
 type composeOptions struct {
-	files       []string
-	projectName string
+	files []string
 	// envFile, when set by the user, replaces the project's .env for
 	// interpolation (compose's --env-file).
 	envFile string
@@ -30,14 +30,13 @@ type composeOptions struct {
 }
 
 // addComposeFlags adds --file (-f unless the command uses -f already, as
-// logs does for --follow) and --project-name (-p).
+// logs does for --follow).
 func (c *composeOptions) addComposeFlags(f *pflag.FlagSet) {
 	short := "f"
 	if f.ShorthandLookup(short) != nil {
 		short = ""
 	}
 	f.StringArrayVarP(&c.files, "file", short, nil, "run this compose file instead of the Inception stack (repeatable, merged in order; env COMPOSE_FILE)")
-	f.StringVarP(&c.projectName, "project-name", "p", "", "project name of a compose file (default: COMPOSE_PROJECT_NAME, the file's name:, its directory)")
 }
 
 // composeMode reports whether the command runs compose files.
@@ -45,13 +44,20 @@ func (c *composeOptions) composeMode() bool {
 	return len(c.files) > 0 || compose.Requested(os.Environ())
 }
 
-// loadCompose loads and converts the compose files once. Every problem
-// with them is a usage error: nothing is asked of a daemon.
-func (c *composeOptions) loadCompose(ctx context.Context) (*compose.App, error) {
+// loadCompose loads and converts the compose files once. The project name
+// is project (-p), else COMPOSE_PROJECT_NAME, the files' name: or their
+// directory, as compose-go picks it. Every problem with the files is a
+// usage error: nothing is asked of a daemon.
+func (c *composeOptions) loadCompose(ctx context.Context, project string) (*compose.App, error) {
 	if c.app != nil {
 		return c.app, nil
 	}
-	opts := []compose.Option{compose.WithFiles(c.files...), compose.WithProjectName(c.projectName)}
+	if project != "" {
+		if err := stack.ValidateProjectName(project); err != nil {
+			return nil, usagef("-p: %w", err)
+		}
+	}
+	opts := []compose.Option{compose.WithFiles(c.files...), compose.WithProjectName(project)}
 	if c.envFile != "" {
 		opts = append(opts, compose.WithEnvFiles(c.envFile))
 	}
@@ -74,7 +80,7 @@ func (c *composeOptions) loadCompose(ctx context.Context) (*compose.App, error) 
 // runtime's defaults that the files decide: the subnet (unless --subnet),
 // the data dir and host address (unless given: not the Inception .env's).
 func (o *runtimeOptions) composeStack(ctx context.Context, subnetSet bool) (stack.Stack, error) {
-	app, err := o.loadCompose(ctx)
+	app, err := o.loadCompose(ctx, o.g.project)
 	if err != nil {
 		return stack.Stack{}, err
 	}

@@ -9,7 +9,7 @@ type configOptions struct {
 	format string
 }
 
-func newConfigCmd() *cobra.Command {
+func newConfigCmd(g *globalOptions) *cobra.Command {
 	o := &configOptions{}
 	cmd := &cobra.Command{
 		Use:   "config",
@@ -27,7 +27,7 @@ compose config does. A key the runtime does not support is an error.`,
 			if !o.composeMode() {
 				return usagef("config prints a compose file's model: name one with -f FILE or COMPOSE_FILE")
 			}
-			if _, err := o.loadCompose(cmd.Context()); err != nil {
+			if _, err := o.loadCompose(cmd.Context(), g.project); err != nil {
 				return err
 			}
 			var out []byte

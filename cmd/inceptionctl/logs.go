@@ -43,7 +43,7 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	// -f is --follow here, as in docker compose logs: the file is --file.
 	f.BoolVarP(&o.follow, "follow", "f", false, "keep printing new lines")
-	o.addFlags(f)
+	o.addFlags(f, g)
 	f.IntVarP(&o.tail, "tail", "n", -1, "lines to show from the end of each log (-1: all)")
 	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "show each line's time")
 	return cmd

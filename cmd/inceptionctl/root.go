@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/engine"
+	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 // globalOptions are the flags every command shares: where the engine lives
@@ -18,6 +19,7 @@ type globalOptions struct {
 	buildkitAddress   string
 	namespace         string
 	buildkitdPath     string
+	project           string // -p; see projectName
 }
 
 // usageError marks errors caused by how the command was called (exit code 2).
@@ -44,6 +46,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.containerdAddress, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "use this containerd instead of the embedded one (env CONTAINERD_ADDRESS)")
 	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one (env BUILDKIT_HOST)")
 	f.StringVar(&g.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", engine.DefaultNamespace), "containerd namespace shared by builds and containers")
+	f.StringVarP(&g.project, "project-name", "p", "", "project name: names the stack's containers, network and state, so projects never share them (env COMPOSE_PROJECT_NAME; default "+stack.DefaultProjectName+")")
 	f.StringVar(&g.buildkitdPath, "buildkitd", os.Getenv("INCEPTION_BUILDKITD"), "buildkitd binary for the embedded engine (default: next to inceptionctl, then PATH)")
 
 	cmd.AddCommand(
@@ -52,8 +55,7 @@ func newRootCmd() *cobra.Command {
 		newBuildCmd(g),
 		newDockerfileCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
-		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(),
-		newSuperviseCmd(g), newLoggerCmd(),
+		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(g),
 	)
 	markUsageErrors(cmd)
 	return cmd
@@ -74,6 +76,26 @@ func markUsageErrors(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		markUsageErrors(sub)
 	}
+}
+
+// projectName is the stack's project name, as docker compose picks it:
+// -p, else COMPOSE_PROJECT_NAME, else fromFile (a compose file's name:,
+// "" when there is none), else the default.
+func (g *globalOptions) projectName(fromFile string) (string, error) {
+	name, from := g.project, "-p"
+	for _, c := range []struct{ v, from string }{
+		{os.Getenv("COMPOSE_PROJECT_NAME"), "COMPOSE_PROJECT_NAME"},
+		{fromFile, "the compose file's name"},
+		{stack.DefaultProjectName, ""},
+	} {
+		if name == "" {
+			name, from = c.v, c.from
+		}
+	}
+	if err := stack.ValidateProjectName(name); err != nil {
+		return "", usagef("%s: %w", from, err)
+	}
+	return name, nil
 }
 
 // engine returns the engine the global flags describe.

@@ -40,7 +40,7 @@ them.`,
 		},
 	}
 	f := cmd.Flags()
-	o.addFlags(f)
+	o.addFlags(f, g)
 	f.BoolVarP(&o.detach, "detach", "d", false, "start in the background and return")
 	f.BoolVar(&o.build, "build", false, "build the images before starting, even when they exist")
 	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/containerd/containerd/api/types/runc/options"
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
+
+// runcRuntime is containerd's runc shim, with which the runtime passes
+// runc its own state directory (runcRoot).
+const runcRuntime = "io.containerd.runc.v2"
 
 // Container labels. A container carries everything the supervisor and the
 // commands other than up need (policy, health check, address, ports), so
@@ -162,6 +167,9 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		oci.WithImageConfig(p.image),
 		withServiceEnv(p.svc.Env),
 	}
+	if p.svc.Entrypoint != nil || p.svc.Command != nil {
+		opts = append(opts, oci.WithProcessArgs(p.args...))
+	}
 	if p.svc.User != "" {
 		opts = append(opts, oci.WithUser(p.svc.User))
 	}
@@ -170,7 +178,6 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		initBin = r.cfg.initBin
 	}
 	return append(opts,
-		withProcess(p.svc.Entrypoint, p.svc.Command, p.config.Config, initBin),
 		withWorkingDir(p.svc.WorkingDir),
 		withHostname(p.hostname),
 		withNetNS(pth.netnsPath(p.svc.Name)),
@@ -183,6 +190,8 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		withLimits(p.svc.Limits),
 		withSecurity(p.capAdd, p.capDrop),
 		withReadOnlyRoot(p.svc.ReadOnlyRoot),
+		withInit(initBin),
+		withCgroupsPath(engineScope(r.cfg.root, r.cfg.namespace)),
 	)
 }
 
@@ -220,6 +229,7 @@ func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *service
 		containerd.WithImage(p.image),
 		containerd.WithImageStopSignal(p.image, "SIGTERM"),
 		withStopSignal(p.stopSignal),
+		containerd.WithRuntime(runcRuntime, &options.Options{Root: runcRoot(r.cfg.runDir)}),
 		containerd.WithSnapshotter(r.cfg.snapshotter),
 		containerd.WithNewSnapshot(p.id, p.image),
 		containerd.WithNewSpec(r.specOpts(p, r.paths(sp.name))...),

@@ -13,7 +13,6 @@ import (
 	"github.com/containerd/containerd/v2/contrib/seccomp"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -202,6 +201,17 @@ func mountDepth(p string) int {
 	return strings.Count(p, "/")
 }
 
+// withCgroupsPath puts the container in cgroup <parent>/<id>, parent being
+// the engine's (engineScope): containerd's default, /<namespace>/<id>, is
+// the same for two engines that use one namespace name.
+func withCgroupsPath(parent string) oci.SpecOpts {
+	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
+		setLinux(s)
+		s.Linux.CgroupsPath = "/" + parent + "/" + c.ID
+		return nil
+	}
+}
+
 // withLimits applies the service's cgroup limits; zero values leave a
 // resource unlimited.
 func withLimits(l stack.Limits) oci.SpecOpts {
@@ -272,33 +282,18 @@ func withReadOnlyRoot(ro bool) oci.SpecOpts {
 // for one, where docker mounts its own.
 const initPath = "/sbin/docker-init"
 
-// withProcess sets the process's arguments when the service replaces the
-// image's entrypoint or command, as docker does: a new entrypoint drops
-// the image's command, a new command keeps the image's entrypoint. With
-// initBin set, the init runs first and starts the process (docker's
-// --init): it forwards signals and reaps zombies.
-func withProcess(entrypoint, command []string, img dockerspec.DockerOCIImageConfig, initBin string) oci.SpecOpts {
+// withInit runs the static init at initBin (when set) as PID 1, mounted
+// read-only at initPath, with the process's arguments after "--" (docker's
+// --init): it forwards signals to the process and reaps zombies. It comes
+// after the options that set the arguments.
+func withInit(initBin string) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		if initBin == "" {
+			return nil
+		}
 		setProcess(s)
-		args := s.Process.Args
-		if entrypoint != nil || command != nil {
-			ep, cmd := img.Entrypoint, img.Cmd
-			if entrypoint != nil {
-				ep, cmd = entrypoint, nil
-			}
-			if command != nil {
-				cmd = command
-			}
-			args = append(slices.Clone(ep), cmd...)
-		}
-		if len(args) == 0 {
-			return fmt.Errorf("%w: no command: the image has none, give one", stack.ErrInvalid)
-		}
-		if initBin != "" {
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: initBin, Options: []string{"rbind", "ro", "nosuid", "nodev"}})
-			args = append([]string{initPath, "--"}, args...)
-		}
-		s.Process.Args = args
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: initBin, Options: []string{"rbind", "ro", "nosuid", "nodev"}})
+		s.Process.Args = append([]string{initPath, "--"}, s.Process.Args...)
 		return nil
 	}
 }

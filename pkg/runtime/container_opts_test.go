@@ -8,7 +8,6 @@ import (
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -172,40 +171,17 @@ func TestParseCap(t *testing.T) {
 	assert.ErrorIs(t, err, stack.ErrInvalid)
 }
 
-func TestWithProcess(t *testing.T) {
-	img := dockerspec.DockerOCIImageConfig{}
-	img.Entrypoint = []string{"/entry"}
-	img.Cmd = []string{"serve"}
-	imageArgs := oci.WithProcessArgs("/entry", "serve") // what WithImageConfig sets
-	for _, tc := range []struct {
-		name            string
-		entrypoint, cmd []string
-		init            string
-		want            []string
-	}{
-		{"the image's", nil, nil, "", []string{"/entry", "serve"}},
-		{"command keeps the entrypoint", nil, []string{"run", "x"}, "", []string{"/entry", "run", "x"}},
-		{"entrypoint drops the image's command", []string{"/other"}, nil, "", []string{"/other"}},
-		{"both", []string{"/other"}, []string{"a"}, "", []string{"/other", "a"}},
-		{"empty entrypoint clears it", []string{}, []string{"sh", "-c", "true"}, "", []string{"sh", "-c", "true"}},
-		{"init first", nil, nil, "/usr/bin/tini-static", []string{initPath, "--", "/entry", "serve"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := apply(t, imageArgs, withProcess(tc.entrypoint, tc.cmd, img, tc.init))
-			assert.Equal(t, tc.want, s.Process.Args)
-			m := mountAt(s, initPath)
-			if tc.init == "" {
-				assert.Nil(t, m)
-			} else {
-				require.NotNil(t, m)
-				assert.Equal(t, tc.init, m.Source)
-				assert.Contains(t, m.Options, "ro")
-			}
-		})
-	}
-	s := &oci.Spec{}
-	err := withProcess([]string{}, nil, img, "")(context.Background(), nil, &containers.Container{ID: "c"}, s)
-	require.ErrorIs(t, err, stack.ErrInvalid, "no command at all")
+func TestWithInit(t *testing.T) {
+	args := oci.WithProcessArgs("/entry", "serve")
+	s := apply(t, args, withInit("/usr/bin/tini-static"))
+	assert.Equal(t, []string{initPath, "--", "/entry", "serve"}, s.Process.Args)
+	m := mountAt(s, initPath)
+	require.NotNil(t, m)
+	assert.Equal(t, "/usr/bin/tini-static", m.Source)
+	assert.Contains(t, m.Options, "ro")
+	s = apply(t, args, withInit(""))
+	assert.Equal(t, []string{"/entry", "serve"}, s.Process.Args, "no init asked for")
+	assert.Nil(t, mountAt(s, initPath))
 }
 
 func TestWithWorkingDir(t *testing.T) {

@@ -27,7 +27,7 @@ import (
 
 // specVersion is part of every config hash: bump it when the way a spec is
 // built changes, so that `up` recreates containers made the old way.
-const specVersion = 1
+const specVersion = 2
 
 // servicePlan is a service resolved against the host and the image store:
 // everything that defines its container, and its config hash.
@@ -38,6 +38,7 @@ type servicePlan struct {
 	ref     string
 	image   containerd.Image
 	config  dockerspec.DockerOCIImage
+	args    []string // the process's command line: image config and service
 	ip      net.IP
 	ports   []PortMapping
 	mounts  []volumeMount
@@ -71,8 +72,8 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // Every problem is reported at once.
 func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 	var errs []error
-	if !netName.MatchString(st.Name) {
-		errs = append(errs, fmt.Errorf("%w: stack name %q: use lower-case letters, digits, - and _ (at most 31)", stack.ErrInvalid, st.Name))
+	if err := stack.ValidateProjectName(st.Name); err != nil {
+		errs = append(errs, err)
 	}
 	seen := map[string]bool{}
 	type hostPort struct {
@@ -309,6 +310,10 @@ func (r *Runtime) planService(ctx context.Context, st stack.Stack, s stack.Servi
 	if p.hostname == "" {
 		p.hostname = s.Name
 	}
+	p.args = processArgs(cfg.Config.Entrypoint, cfg.Config.Cmd, s.Entrypoint, s.Command)
+	if len(p.args) == 0 {
+		return nil, fmt.Errorf("%w: service %q: image %s has no command: give the service a Command", stack.ErrInvalid, s.Name, ref)
+	}
 	if p.restart.Mode == "" {
 		p.restart.Mode = stack.RestartNo
 	}
@@ -372,6 +377,7 @@ func (p *servicePlan) configHash() (string, error) {
 	in := struct {
 		Version  int
 		Image    string
+		Args     []string
 		Env      []string
 		User     string
 		IP       string
@@ -386,8 +392,6 @@ func (p *servicePlan) configHash() (string, error) {
 		Grace    time.Duration
 		// What compose files set besides: empty for the Inception
 		// stack, so its hashes (and containers) stay as they were.
-		Entrypoint []string      `json:",omitempty"`
-		Command    []string      `json:",omitempty"`
 		WorkingDir string        `json:",omitempty"`
 		CapDrop    []string      `json:",omitempty"`
 		Tmpfs      []stack.Tmpfs `json:",omitempty"`
@@ -396,9 +400,9 @@ func (p *servicePlan) configHash() (string, error) {
 		Hostname   string        `json:",omitempty"`
 		ID         string        `json:",omitempty"`
 		ExtraHosts []stack.Host  `json:",omitempty"`
-	}{specVersion, p.image.Target().Digest.String(), env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
+	}{specVersion, p.image.Target().Digest.String(), p.args, env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
 		p.capAdd, p.svc.ReadOnlyRoot, p.svc.Limits, p.health, p.restart.String(), p.grace,
-		p.svc.Entrypoint, p.svc.Command, p.svc.WorkingDir, p.capDrop, p.svc.Tmpfs, p.svc.Init, p.svc.StopSignal,
+		p.svc.WorkingDir, p.capDrop, p.svc.Tmpfs, p.svc.Init, p.svc.StopSignal,
 		p.svc.Hostname, p.svc.ContainerName, p.svc.ExtraHosts}
 	data, err := json.Marshal(in)
 	if err != nil {
@@ -406,6 +410,20 @@ func (p *servicePlan) configHash() (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:32], nil
+}
+
+// processArgs is the command line a container runs, as docker decides it:
+// the service's entrypoint or the image's, then the service's command, or
+// the image's when the service sets no entrypoint of its own.
+func processArgs(imgEntrypoint, imgCmd, entrypoint, command []string) []string {
+	ep, cmd := imgEntrypoint, imgCmd
+	if entrypoint != nil {
+		ep, cmd = entrypoint, nil
+	}
+	if command != nil {
+		cmd = command
+	}
+	return append(slices.Clone(ep), cmd...)
 }
 
 // imageConfig reads an image's config (entrypoint, env, user, health check,

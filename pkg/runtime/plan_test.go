@@ -154,3 +154,23 @@ func TestSecretFile(t *testing.T) {
 	require.ErrorIs(t, err, ErrSecretMissing)
 	assert.Contains(t, err.Error(), "/nonexistent/token.txt")
 }
+
+func TestProcessArgs(t *testing.T) {
+	img, cmd := []string{"/entry"}, []string{"serve", "-v"}
+	tests := []struct {
+		name                string
+		entrypoint, command []string
+		want                []string
+	}{
+		{"the image's", nil, nil, []string{"/entry", "serve", "-v"}},
+		{"command replaces the image's command", nil, []string{"sh"}, []string{"/entry", "sh"}},
+		{"entrypoint drops the image's command", []string{"/bin/sleep"}, nil, []string{"/bin/sleep"}},
+		{"both", []string{"/bin/sleep"}, []string{"60"}, []string{"/bin/sleep", "60"}},
+		{"empty entrypoint: the command alone", []string{}, []string{"/bin/true"}, []string{"/bin/true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, processArgs(img, cmd, tc.entrypoint, tc.command))
+		})
+	}
+}

@@ -19,13 +19,6 @@ import (
 // lock.
 const supervisorStartTimeout = 10 * time.Second
 
-// supervisorArgs is the command line of the stack's supervisor.
-func (r *Runtime) supervisorArgs(stackName string) []string {
-	return []string{r.cfg.helper, "supervise", "--stack", stackName,
-		"--root", r.cfg.root, "--run-dir", r.cfg.runDir,
-		"--containerd-address", r.cfg.containerdAddress, "--namespace", r.cfg.namespace}
-}
-
 // supervisorPID returns the pid of the stack's running supervisor, 0 when
 // none runs. The supervisor holds an exclusive lock on its lock file for its
 // whole life, so a lock we can take means nobody runs, whatever a stale pid
@@ -54,6 +47,9 @@ func supervisorPID(pth paths) int {
 // same command line (a new inceptionctl binary, or other options, replace
 // it).
 func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error {
+	if r.cfg.helper == "" {
+		return ErrNoHelper
+	}
 	pth := r.paths(stackName)
 	want := r.supervisorArgs(stackName)
 	if pid := supervisorPID(pth); pid != 0 {

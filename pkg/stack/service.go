@@ -175,6 +175,11 @@ type Service struct {
 	// Build, when set, is how Image is made when it is missing (or asked
 	// for); nil for an image that is only run.
 	Build *Build
+	// Entrypoint and Command replace the image's, as compose's entrypoint
+	// and command: nil keeps the image's; an Entrypoint without a Command
+	// drops the image's command.
+	Entrypoint []string
+	Command    []string
 
 	Env       map[string]string // added to the image's environment
 	Secrets   []string          // files at /run/secrets/<name>, read-only, mode 0400
@@ -198,10 +203,6 @@ type Service struct {
 	// What a compose file may set besides; zero values keep the image's
 	// or the runtime's default.
 
-	// Entrypoint replaces the image's entrypoint and, as docker does,
-	// drops the image's command unless Command is set too.
-	Entrypoint []string
-	Command    []string // replaces the image's command
 	WorkingDir string   // replaces the image's working directory
 	CapDrop    []string // capabilities removed from the default set
 	Tmpfs      []Tmpfs  // tmpfs mounts besides /run and /tmp

@@ -235,10 +235,17 @@ func TestRuntimePortsVolumesSecrets(t *testing.T) {
 	assert.NotEqual(t, 0, code, "the root filesystem is read-only")
 	code, out = r.exec(ctx, t, "pv-web", "touch", "/tmp/x")
 	assert.Equal(t, 0, code, "/tmp is a writable tmpfs: %s", out)
-	cg := "/sys/fs/cgroup/memory/" + e.engine.Namespace() + "/rt-ports-pv-web/memory.limit_in_bytes"
+	// The cgroup is the engine's own: <namespace>-<hash of the root>/<id>
+	// (the default engine's is containerd's, <namespace>/<id>).
+	c, err := e.cd.LoadContainer(ctx, runtime.ContainerID(st.Name, "pv-web"))
+	require.NoError(t, err)
+	spec, err := c.Spec(ctx)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(spec.Linux.CgroupsPath, "/"+e.engine.Namespace()) && strings.HasSuffix(spec.Linux.CgroupsPath, "/rt-ports-pv-web"), spec.Linux.CgroupsPath)
+	cg := "/sys/fs/cgroup/memory" + spec.Linux.CgroupsPath + "/memory.limit_in_bytes"
 	if limit, err := os.ReadFile(cg); err == nil { // cgroup v1, as on Debian 12 here
 		assert.Equal(t, strconv.Itoa(64<<20)+"\n", string(limit))
-		pids, err := os.ReadFile("/sys/fs/cgroup/pids/" + e.engine.Namespace() + "/rt-ports-pv-web/pids.max")
+		pids, err := os.ReadFile("/sys/fs/cgroup/pids" + spec.Linux.CgroupsPath + "/pids.max")
 		require.NoError(t, err)
 		assert.Equal(t, "64\n", string(pids))
 	} else {
