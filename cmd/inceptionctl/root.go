@@ -55,7 +55,7 @@ func newRootCmd() *cobra.Command {
 		newBuildCmd(g),
 		newDockerfileCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
-		newStopCmd(g), newStartCmd(g), newRestartCmd(g),
+		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(g),
 	)
 	markUsageErrors(cmd)
 	return cmd

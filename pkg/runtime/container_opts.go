@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/containerd/v2/contrib/seccomp"
@@ -45,9 +46,15 @@ var knownCaps = []string{
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
+// capAll stands for every capability in cap_drop, as in docker's.
+const capAll = "ALL"
+
 // parseCap normalises a capability name ("net_admin" -> "CAP_NET_ADMIN").
 func parseCap(name string) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(name))
+	if c == capAll {
+		return c, nil
+	}
 	if !strings.HasPrefix(c, "CAP_") {
 		c = "CAP_" + c
 	}
@@ -233,14 +240,19 @@ func withLimits(l stack.Limits) oci.SpecOpts {
 	}
 }
 
-// withSecurity reduces the capabilities to defaultCaps plus capAdd (already
-// parsed), sets no-new-privileges and containerd's default seccomp profile,
+// withSecurity reduces the capabilities to defaultCaps plus capAdd minus
+// capDrop (both already parsed; ALL in capDrop drops every one not
+// added), sets no-new-privileges and containerd's default seccomp profile,
 // which depends on the capabilities and so comes last.
-func withSecurity(capAdd []string) oci.SpecOpts {
+func withSecurity(capAdd, capDrop []string) oci.SpecOpts {
 	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
 		setLinux(s)
 		setProcess(s)
 		caps := slices.Clone(defaultCaps)
+		if slices.Contains(capDrop, capAll) {
+			caps = nil
+		}
+		caps = slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(capDrop, c) })
 		for _, a := range capAdd {
 			if !slices.Contains(caps, a) {
 				caps = append(caps, a)
@@ -263,5 +275,54 @@ func withReadOnlyRoot(ro bool) oci.SpecOpts {
 			return nil
 		}
 		return oci.WithRootFSReadonly()(ctx, client, c, s)
+	}
+}
+
+// initPath is where the init binary is mounted in a container that asks
+// for one, where docker mounts its own.
+const initPath = "/sbin/docker-init"
+
+// withInit runs the static init at initBin (when set) as PID 1, mounted
+// read-only at initPath, with the process's arguments after "--" (docker's
+// --init): it forwards signals to the process and reaps zombies. It comes
+// after the options that set the arguments.
+func withInit(initBin string) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		if initBin == "" {
+			return nil
+		}
+		setProcess(s)
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: initBin, Options: []string{"rbind", "ro", "nosuid", "nodev"}})
+		s.Process.Args = append([]string{initPath, "--"}, s.Process.Args...)
+		return nil
+	}
+}
+
+// withWorkingDir replaces the image's working directory when dir is set.
+func withWorkingDir(dir string) oci.SpecOpts {
+	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
+		if dir == "" {
+			return nil
+		}
+		return oci.WithProcessCwd(dir)(ctx, client, c, s)
+	}
+}
+
+// withExtraTmpfs mounts the service's tmpfs, nosuid and nodev like docker's.
+func withExtraTmpfs(mounts []stack.Tmpfs) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		for _, m := range mounts {
+			opts := []string{"nosuid", "nodev"}
+			if m.Size > 0 {
+				opts = append(opts, "size="+strconv.FormatInt(m.Size, 10))
+			}
+			mode := m.Mode
+			if mode == 0 {
+				mode = 0o1777
+			}
+			opts = append(opts, "mode="+strconv.FormatUint(uint64(mode), 8))
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: path.Clean(m.Target), Type: "tmpfs", Source: "tmpfs", Options: opts})
+		}
+		return nil
 	}
 }

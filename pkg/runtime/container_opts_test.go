@@ -134,7 +134,7 @@ func TestWithLimits(t *testing.T) {
 }
 
 func TestWithSecurity(t *testing.T) {
-	s := apply(t, withSecurity([]string{"CAP_NET_ADMIN"}))
+	s := apply(t, withSecurity([]string{"CAP_NET_ADMIN"}, nil))
 	caps := s.Process.Capabilities
 	require.NotNil(t, caps)
 	assert.Contains(t, caps.Bounding, "CAP_NET_ADMIN")
@@ -169,4 +169,41 @@ func TestParseCap(t *testing.T) {
 	assert.Equal(t, "CAP_NET_ADMIN", c)
 	_, err = parseCap("CAP_FLY")
 	assert.ErrorIs(t, err, stack.ErrInvalid)
+}
+
+func TestWithInit(t *testing.T) {
+	args := oci.WithProcessArgs("/entry", "serve")
+	s := apply(t, args, withInit("/usr/bin/tini-static"))
+	assert.Equal(t, []string{initPath, "--", "/entry", "serve"}, s.Process.Args)
+	m := mountAt(s, initPath)
+	require.NotNil(t, m)
+	assert.Equal(t, "/usr/bin/tini-static", m.Source)
+	assert.Contains(t, m.Options, "ro")
+	s = apply(t, args, withInit(""))
+	assert.Equal(t, []string{"/entry", "serve"}, s.Process.Args, "no init asked for")
+	assert.Nil(t, mountAt(s, initPath))
+}
+
+func TestWithWorkingDir(t *testing.T) {
+	assert.Equal(t, "/app", apply(t, withWorkingDir("/app")).Process.Cwd)
+	assert.Nil(t, apply(t, withWorkingDir("")).Process, "empty keeps the image's")
+}
+
+func TestWithExtraTmpfs(t *testing.T) {
+	s := apply(t, withExtraTmpfs([]stack.Tmpfs{{Target: "/scratch/", Size: 1 << 20, Mode: 0o700}, {Target: "/cache"}}))
+	m := mountAt(s, "/scratch")
+	require.NotNil(t, m)
+	assert.Equal(t, "tmpfs", m.Type)
+	assert.Equal(t, []string{"nosuid", "nodev", "size=1048576", "mode=700"}, m.Options)
+	m = mountAt(s, "/cache")
+	require.NotNil(t, m)
+	assert.Equal(t, []string{"nosuid", "nodev", "mode=1777"}, m.Options, "no size: the kernel's default")
+}
+
+func TestWithSecurityCapDrop(t *testing.T) {
+	caps := apply(t, withSecurity(nil, []string{"CAP_CHOWN"})).Process.Capabilities
+	assert.NotContains(t, caps.Bounding, "CAP_CHOWN")
+	assert.Contains(t, caps.Bounding, "CAP_KILL")
+	caps = apply(t, withSecurity([]string{"CAP_NET_BIND_SERVICE"}, []string{capAll})).Process.Capabilities
+	assert.Equal(t, []string{"CAP_NET_BIND_SERVICE"}, caps.Bounding, "ALL drops every capability not added")
 }

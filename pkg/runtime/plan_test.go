@@ -20,7 +20,7 @@ func testRuntime(t *testing.T) *Runtime {
 	t.Helper()
 	secrets := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(secrets, "db_password"), []byte("s3cret"), 0o600))
-	return &Runtime{cfg: config{secretsDir: secrets, hostIP: "127.0.0.1", dataDir: t.TempDir()}}
+	return &Runtime{cfg: config{secretsDir: secrets, hostIP: "127.0.0.1", dataDir: t.TempDir(), initBin: "/nonexistent/tini"}}
 }
 
 func TestCheckStack(t *testing.T) {
@@ -66,6 +66,19 @@ func TestCheckStack(t *testing.T) {
 		{"dependency disabled", func(s *stack.Stack) { s.Services[0].Disabled = true }, []string{"disabled"}, nil},
 		{"bad env", func(s *stack.Stack) { s.Services[0].Env = map[string]string{"A=B": "x"} }, []string{"A=B"}, nil},
 		{"bad health", func(s *stack.Stack) { s.Services[0].Health = &stack.HealthCheck{Test: []string{"curl"}} }, []string{"CMD"}, nil},
+		{"cap_add ALL", func(s *stack.Stack) { s.Services[0].CapAdd = []string{"ALL"} }, []string{"cap_add ALL"}, nil},
+		{"bad cap_drop", func(s *stack.Stack) { s.Services[0].CapDrop = []string{"FLY"} }, []string{`"FLY"`}, nil},
+		{"relative tmpfs", func(s *stack.Stack) { s.Services[0].Tmpfs = []stack.Tmpfs{{Target: "t"}} }, []string{"tmpfs target"}, nil},
+		{"tmpfs over a mount", func(s *stack.Stack) {
+			s.Services[0].Mounts = []stack.Mount{{Kind: stack.MountVolume, Source: "db", Target: "/x"}}
+			s.Services[0].Tmpfs = []stack.Tmpfs{{Target: "/x/"}}
+		}, []string{"two mounts on /x/"}, nil},
+		{"bad stop signal", func(s *stack.Stack) { s.Services[0].StopSignal = "SIGNOPE" }, []string{`stop signal "SIGNOPE"`}, nil},
+		{"bad hostname", func(s *stack.Stack) { s.Services[0].Hostname = "a b" }, []string{`hostname "a b"`}, nil},
+		{"bad container name", func(s *stack.Stack) { s.Services[0].ContainerName = "/x" }, []string{`container name "/x"`}, nil},
+		{"bad extra host", func(s *stack.Stack) { s.Services[0].ExtraHosts = []stack.Host{{Name: "gw", IP: "nope"}} }, []string{`extra host "gw:nope"`}, nil},
+		{"bad address", func(s *stack.Stack) { s.Services[0].IPv4Address = "fe80::1" }, []string{`address "fe80::1"`}, nil},
+		{"init without the binary", func(s *stack.Stack) { s.Services[0].Init = true }, []string{"/nonexistent/tini", "apt-get install tini"}, nil},
 		{"everything at once", func(s *stack.Stack) {
 			s.Services[0].Secrets = []string{"nope"}
 			s.Services[1].Restart.Mode = "x"
@@ -126,6 +139,20 @@ func TestLabelsRoundTrip(t *testing.T) {
 	}, si)
 	_, err = parseServiceInfo(map[string]string{})
 	assert.Error(t, err)
+}
+
+// TestSecretFile: a stack's own secret files win over the secrets dir.
+func TestSecretFile(t *testing.T) {
+	r := testRuntime(t)
+	st := stack.Stack{SecretFiles: map[string]string{"token": "/srv/token.txt"}}
+	assert.Equal(t, "/srv/token.txt", r.secretFile(st, "token"))
+	assert.Equal(t, filepath.Join(r.cfg.secretsDir, "db_password"), r.secretFile(st, "db_password"))
+	// checkStack reads the stack's file: missing, it is named.
+	st = stack.Stack{Name: "st", SecretFiles: map[string]string{"token": "/nonexistent/token.txt"},
+		Services: []stack.Service{{Name: "a", Image: noImage, Secrets: []string{"token"}}}}
+	_, err := r.checkStack(st)
+	require.ErrorIs(t, err, ErrSecretMissing)
+	assert.Contains(t, err.Error(), "/nonexistent/token.txt")
 }
 
 func TestProcessArgs(t *testing.T) {

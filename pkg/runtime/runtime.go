@@ -49,6 +49,7 @@ type config struct {
 	cniBinDirs        []string
 	puller            ImagePuller
 	snapshotter       string
+	initBin           string // static init for services that ask for one
 	log               io.Writer
 }
 
@@ -97,6 +98,14 @@ func WithCNIPluginDirs(dirs ...string) Option { return func(c *config) { c.cniBi
 // with ErrImageMissing.
 func WithImagePuller(p ImagePuller) Option { return func(c *config) { c.puller = p } }
 
+// DefaultInit is the init a service that sets Init runs as PID 1: Debian's
+// tini package, static so it runs in any image.
+const DefaultInit = "/usr/bin/tini-static"
+
+// WithInit sets the static init binary mounted into services that set
+// Init (docker's --init).
+func WithInit(path string) Option { return func(c *config) { c.initBin = path } }
+
 // WithProgress makes the runtime say what it does on w.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.log = w } }
 
@@ -128,6 +137,7 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		hostIP:      DefaultHostIP,
 		cniBinDirs:  []string{DefaultCNIBin},
 		snapshotter: DefaultSnapshotter,
+		initBin:     DefaultInit,
 		log:         io.Discard,
 	}
 	for _, o := range opts {

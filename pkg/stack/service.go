@@ -199,4 +199,36 @@ type Service struct {
 	// Disabled services are part of the stack but not started (bonus
 	// services switched off).
 	Disabled bool
+
+	// What a compose file may set besides; zero values keep the image's
+	// or the runtime's default.
+
+	WorkingDir string   // replaces the image's working directory
+	CapDrop    []string // capabilities removed from the default set
+	Tmpfs      []Tmpfs  // tmpfs mounts besides /run and /tmp
+	// Init runs a minimal init as PID 1 that forwards signals to the
+	// service's process and reaps zombies (docker's --init).
+	Init       bool
+	StopSignal string // replaces the image's stop signal, e.g. SIGINT
+	Hostname   string // the UTS host name; default the service name
+	// ContainerName names the container instead of <stack>-<service>.
+	ContainerName string
+	ExtraHosts    []Host // added to /etc/hosts
+	// IPv4Address fixes the service's address on the stack network instead
+	// of the one its position gives.
+	IPv4Address string
+}
+
+// Tmpfs is a tmpfs mount: Size in bytes (0: the kernel's default, half of
+// the memory) and Mode of its root (0: 1777).
+type Tmpfs struct {
+	Target string
+	Size   int64
+	Mode   uint32
+}
+
+// Host is one extra /etc/hosts entry.
+type Host struct {
+	Name string
+	IP   string
 }

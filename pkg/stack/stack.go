@@ -32,6 +32,9 @@ const DefaultProjectName = "inception"
 type Stack struct {
 	Name     string
 	Services []Service
+	// SecretFiles maps secret names to host files; a secret not in it is
+	// read from the runtime's secrets directory.
+	SecretFiles map[string]string
 }
 
 // Default returns the Inception stack: its seven services, each running
