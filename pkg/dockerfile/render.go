@@ -64,7 +64,10 @@ func (c *converter) render(final *stage) (*Result, error) {
 	}
 	lines := map[digest.Digest][]int{}
 	write(fmt.Sprintf("# %s: Dockerfile converted from its LLB graph by `inceptionctl dockerfile %s`.", c.image, c.image))
-	if len(c.files) > 0 {
+	switch {
+	case c.opts.dialect == DialectDocker20:
+		write("# Docker 20.10 and later build it with BuildKit on (RUN --mount): DOCKER_BUILDKIT=1 docker build DIR")
+	case len(c.files) > 0:
 		write(fmt.Sprintf("# The files it copies are in its build context: `inceptionctl dockerfile %s --context DIR`", c.image))
 		write("# writes both. Build it with BuildKit's Dockerfile frontend, the base image from the engine's store:")
 		write("#   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local")
