@@ -43,6 +43,7 @@ func ParseDialect(s string) (Dialect, error) {
 
 type options struct {
 	dialect Dialect
+	layout  func(dir string, files []File) string
 }
 
 // Option configures a conversion.
@@ -53,3 +54,14 @@ type Option func(*options)
 //
 //	res, err := dockerfile.FromImage(ctx, img, dockerfile.WithDialect(dockerfile.DialectDocker20))
 func WithDialect(d Dialect) Option { return func(o *options) { o.dialect = d } }
+
+// WithContextLayout names the build context's directories: layout gets
+// each directory the converter made (one per graph vertex of files, named
+// after it) with its files, paths relative to it, and returns the
+// directory's path in the context, e.g. "conf/"+dir. A path that leaves
+// the context keeps the name.
+//
+//	dockerfile.WithContextLayout(func(dir string, _ []dockerfile.File) string { return "files/" + dir })
+func WithContextLayout(layout func(dir string, files []File) string) Option {
+	return func(o *options) { o.layout = layout }
+}

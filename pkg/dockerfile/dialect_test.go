@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
@@ -101,4 +102,31 @@ func TestParseDialect(t *testing.T) {
 	}
 	_, err := ParseDialect("docker19")
 	assert.ErrorContains(t, err, "use current or docker20")
+}
+
+func TestContextLayout(t *testing.T) {
+	img, err := llbdefs.Nginx()
+	require.NoError(t, err)
+	plain, err := FromImage(t.Context(), img)
+	require.NoError(t, err)
+	seen := map[string]int{}
+	res, err := FromImage(t.Context(), img, WithContextLayout(func(dir string, files []File) string {
+		seen[dir] = len(files)
+		return "conf/" + dir
+	}))
+	require.NoError(t, err)
+	require.NotEmpty(t, seen)
+	for dir, n := range seen {
+		assert.Contains(t, string(res.Dockerfile), "conf/"+dir+"/", "the Dockerfile names the moved directory")
+		assert.Positive(t, n, "the layout sees the files of %s", dir)
+	}
+	assert.NotContains(t, string(res.Dockerfile), "\x01")
+	assert.Equal(t, countFiles(plain.Context), countFiles(res.Context))
+	for _, f := range res.Context {
+		assert.True(t, f.Path == "conf" || strings.HasPrefix(f.Path, "conf/"), "%s is under conf/", f.Path)
+	}
+	// A layout that leaves the context keeps the name.
+	same, err := FromImage(t.Context(), img, WithContextLayout(func(string, []File) string { return "../x" }))
+	require.NoError(t, err)
+	assert.Equal(t, string(plain.Dockerfile), string(same.Dockerfile))
 }

@@ -51,7 +51,9 @@ func (c *converter) render(final *stage) (*Result, error) {
 	for _, st := range c.stages {
 		byID[strconv.Itoa(st.id)] = st.name
 	}
+	dirs := c.contextDirs()
 	names := func(s string) string {
+		s = resolve(s, dirs)
 		return stageRef.ReplaceAllStringFunc(s, func(m string) string { return byID[strings.Trim(m, "\x00")] })
 	}
 
@@ -98,7 +100,7 @@ func (c *converter) render(final *stage) (*Result, error) {
 		}
 	}
 
-	res := &Result{Dockerfile: b.Bytes(), Context: c.contextFiles()}
+	res := &Result{Dockerfile: b.Bytes(), Context: c.contextFiles(dirs)}
 	for _, d := range c.order {
 		if len(lines[d]) == 0 {
 			return nil, c.unsupported(d, "no instruction stands for it")
