@@ -65,6 +65,9 @@ up -d --build). Needs no engine.`,
 				return usagef("%w (edit %s, see .env.example)", err, o.envFile)
 			}
 			tree, err := export.Compose(cmd.Context(), cfg, export.WithTag(o.tag))
+			if errors.Is(err, export.ErrTag) {
+				return usagef("%w", err)
+			}
 			if err != nil {
 				return err
 			}

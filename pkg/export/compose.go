@@ -24,6 +24,9 @@ import (
 // cannot carry.
 var ErrUnsupported = errors.New("no compose form")
 
+// ErrTag is wrapped by the error of an image tag Compose refuses.
+var ErrTag = errors.New("invalid image tag")
+
 // ErrNotEmpty is returned by Write for a directory that already holds
 // files: the export never writes over a user's files.
 var ErrNotEmpty = errors.New("export directory not empty")
@@ -80,7 +83,7 @@ func Compose(ctx context.Context, cfg stack.Config, opts ...Option) (*Tree, erro
 		o(&c)
 	}
 	if c.tag == "" || c.tag == "latest" || !tagRe.MatchString(c.tag) {
-		return nil, fmt.Errorf("image tag %q: give an explicit tag other than latest (letters, digits, _ . -)", c.tag)
+		return nil, fmt.Errorf("%w %q: give an explicit tag other than latest (letters, digits, _ . -)", ErrTag, c.tag)
 	}
 	st, err := stack.Inception(cfg)
 	if err != nil {
