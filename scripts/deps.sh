@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the headless browser of the acceptance suite (test/integration/acceptance_*).
-PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium)
+# tini: the init of services that ask for one (compose's init: true), static so it runs in any image.
+PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium tini)
 CACHE=${INCEPTION_TOOLS_CACHE:-/var/cache/inception/tools}
 BIN=${BIN:-$PWD/bin}
 

@@ -21,6 +21,7 @@ type buildOptions struct {
 	tag       string
 	mirror    string
 	format    string
+	composeOptions
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -43,12 +44,27 @@ base image is made first when it is missing.`,
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
 	f.StringVar(&o.format, "format", "table", "summary format: table or json")
+	o.addComposeFlags(f)
 	return cmd
 }
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []string) error {
 	// Everything the user typed is checked before any daemon is started.
-	svcs, err := stack.Default().Select(args)
+	st, err := stack.Default().Retag(o.tag)
+	if err != nil {
+		return usagef("--tag: %w", err)
+	}
+	if o.composeMode() {
+		if cmd.Flags().Changed("tag") {
+			return usagef("--tag names the Inception stack's images: a compose file names its own (image:)")
+		}
+		app, err := o.loadCompose(cmd.Context())
+		if err != nil {
+			return err
+		}
+		st = app.Stack
+	}
+	svcs, err := st.Select(args)
 	if err != nil {
 		return usagef("%w", err)
 	}
@@ -80,9 +96,12 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		}
 		bopts = append(bopts, build.WithCacheFrom(c))
 	}
-	targets, err := stack.Targets(cmd.Context(), svcs, o.tag)
+	targets, err := buildTargetsOf(cmd.Context(), svcs)
 	if err != nil {
 		return usagef("%w", err)
+	}
+	if len(targets) == 0 {
+		return usagef("nothing to build: no service named has a build")
 	}
 
 	ctx, s, err := g.open(cmd.Context())

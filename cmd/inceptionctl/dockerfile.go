@@ -5,7 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/dockerfile"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -36,7 +38,11 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 			if err != nil {
 				return usagef("%w", err)
 			}
-			img, err := svcs[0].Image()
+			recipe, err := build.RecipeOf(svcs[0], llbdefs.Recipes())
+			if err != nil {
+				return err
+			}
+			img, err := recipe()
 			if err != nil {
 				return err
 			}

@@ -40,9 +40,10 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 			}, cmd.OutOrStdout())
 		},
 	}
-	o.addFlags(cmd.Flags())
 	f := cmd.Flags()
+	// -f is --follow here, as in docker compose logs: the file is --file.
 	f.BoolVarP(&o.follow, "follow", "f", false, "keep printing new lines")
+	o.addFlags(f)
 	f.IntVarP(&o.tail, "tail", "n", -1, "lines to show from the end of each log (-1: all)")
 	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "show each line's time")
 	return cmd

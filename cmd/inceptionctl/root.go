@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 		newBuildCmd(g),
 		newDockerfileCmd(g), newExportCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
-		newStopCmd(g), newStartCmd(g), newRestartCmd(g),
+		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(),
 		newSuperviseCmd(g), newLoggerCmd(),
 	)
 	markUsageErrors(cmd)

@@ -27,9 +27,11 @@ type runtimeOptions struct {
 	hostIP     string
 	subnet     string
 	tag        string
+	composeOptions
 
-	cfg    *stack.Config // loaded by stack()
-	loaded stack.Stack
+	cfg    *stack.Config // loaded by stack() for the Inception stack
+	loaded *stack.Stack
+	flags  *pflag.FlagSet
 }
 
 func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
@@ -39,13 +41,32 @@ func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.hostIP, "host-ip", os.Getenv("INCEPTION_HOST_IP"), "host address published ports bind to (default: HOST_IP in the env file, else 0.0.0.0)")
 	f.StringVar(&o.subnet, "subnet", envOr("INCEPTION_SUBNET", runtime.DefaultSubnet), "IPv4 subnet of the stack network")
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
+	o.addComposeFlags(f)
+	o.flags = f
 }
 
-// stack loads the env file once and returns the configured Inception stack.
-// Flags given on the command line win over the file.
+// stack loads the env file once and returns the configured Inception stack,
+// or the compose files' stack with -f or COMPOSE_FILE. Flags given on the
+// command line win over the files.
 func (o *runtimeOptions) stack() (stack.Stack, error) {
-	if o.cfg != nil {
-		return o.loaded, nil
+	if o.loaded != nil {
+		return *o.loaded, nil
+	}
+	if o.composeMode() {
+		if o.flags != nil && o.flags.Changed("env-file") {
+			o.composeOptions.envFile = o.envFile
+		}
+		if o.flags != nil && o.flags.Changed("tag") {
+			return stack.Stack{}, usagef("--tag names the Inception stack's images: a compose file names its own (image:)")
+		}
+		// compose-go uses the context for remote files only, which are
+		// not enabled here.
+		st, err := o.composeStack(context.Background(), o.flags != nil && o.flags.Changed("subnet"))
+		if err != nil {
+			return stack.Stack{}, err
+		}
+		o.loaded = &st
+		return st, nil
 	}
 	env, err := stack.ParseEnvFile(o.envFile)
 	if err != nil {
@@ -64,7 +85,16 @@ func (o *runtimeOptions) stack() (stack.Stack, error) {
 	if err != nil {
 		return stack.Stack{}, err
 	}
-	o.cfg, o.loaded = &cfg, st
+	if st, err = st.Retag(o.tag); err != nil {
+		return stack.Stack{}, usagef("--tag: %w", err)
+	}
+	if o.projectName != "" {
+		if err := stack.ValidateProjectName(o.projectName); err != nil {
+			return stack.Stack{}, usagef("--project-name: %w", err)
+		}
+		st.Name = o.projectName
+	}
+	o.cfg, o.loaded = &cfg, &st
 	o.dataDir, o.secretsDir, o.hostIP = cfg.DataDir, cfg.SecretsDir, cfg.HostIP
 	return st, nil
 }
@@ -112,7 +142,6 @@ func (g *globalOptions) openRuntime(ctx context.Context, o *runtimeOptions, log 
 		runtime.WithSecretsDir(o.secretsDir),
 		runtime.WithHostIP(o.hostIP),
 		runtime.WithNetworkSubnet(o.subnet),
-		runtime.WithTag(o.tag),
 		runtime.WithProgress(log),
 	)
 	if err != nil {

@@ -67,15 +67,24 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if err := o.check(); err != nil {
 		return err
 	}
-	// Missing secrets are made once every input is known good, before
-	// anything starts; values are never printed, only where they are.
-	srep, err := o.cfg.EnsureSecrets()
-	if err != nil {
-		return err
+	if o.app != nil && o.hosts != "" {
+		return usagef("--hosts writes the Inception site's line: not for a compose file")
 	}
-	if made := append(srep.Generated, srep.FromEnv...); len(made) > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "secrets: made %s in %s (mode 0600; random unless set in %s)\n",
-			strings.Join(made, ", "), srep.Dir, o.envFile)
+	if o.app != nil {
+		if err := makeBindDirs(o.app); err != nil {
+			return err
+		}
+	} else {
+		// Missing secrets are made once every input is known good, before
+		// anything starts; values are never printed, only where they are.
+		srep, err := o.cfg.EnsureSecrets()
+		if err != nil {
+			return err
+		}
+		if made := append(srep.Generated, srep.FromEnv...); len(made) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "secrets: made %s in %s (mode 0600; random unless set in %s)\n",
+				strings.Join(made, ", "), srep.Dir, o.envFile)
+		}
 	}
 	ctx, s, rt, err := g.openRuntime(cmd.Context(), &o.runtimeOptions, cmd.ErrOrStderr())
 	if err != nil {
@@ -90,8 +99,10 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "%s: up in %v\n", st.Name, time.Since(start).Round(time.Millisecond))
-	if err := announceSite(cmd, *o.cfg, o.hosts); err != nil {
-		return err
+	if o.cfg != nil {
+		if err := announceSite(cmd, *o.cfg, o.hosts); err != nil {
+			return err
+		}
 	}
 	if o.detach {
 		return nil
@@ -113,7 +124,15 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	}
 	var svcs []stack.Service
 	for _, n := range names {
-		ref, err := stack.ImageRef(n, o.tag)
+		sel, err := st.Select([]string{n})
+		if err != nil {
+			return err
+		}
+		svc := sel[0]
+		if svc.Build == nil {
+			continue // an image by reference only: the runtime says when it is missing
+		}
+		ref, err := stack.NormalizeImage(svc.Image)
 		if err != nil {
 			return usagef("%w", err)
 		}
@@ -124,16 +143,12 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 				return err
 			}
 		}
-		sel, err := st.Select([]string{n})
-		if err != nil {
-			return err
-		}
-		svcs = append(svcs, sel...)
+		svcs = append(svcs, svc)
 	}
 	if len(svcs) == 0 {
 		return nil
 	}
-	targets, err := stack.Targets(ctx, svcs, o.tag)
+	targets, err := buildTargetsOf(ctx, svcs)
 	if err != nil {
 		return err
 	}

@@ -37,9 +37,9 @@ import (
 func twoServices(port int) stack.Stack {
 	always := stack.RestartPolicy{Mode: stack.RestartAlways}
 	return stack.Stack{Name: "example", Services: []stack.Service{
-		{Name: "redis", Image: llbdefs.Redis, Restart: always,
+		{Name: "redis", Image: "redis:bookworm", Build: &stack.Build{Recipe: "redis"}, Restart: always,
 			Mounts: []stack.Mount{{Kind: stack.MountVolume, Source: "example-redis", Target: "/data"}}},
-		{Name: "static", Image: llbdefs.Static, Restart: always,
+		{Name: "static", Image: "static:bookworm", Build: &stack.Build{Recipe: "static"}, Restart: always,
 			DependsOn: map[string]stack.Condition{"redis": stack.ConditionHealthy},
 			Ports:     []stack.Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 8080, Protocol: stack.TCP}}},
 	}}
@@ -116,7 +116,7 @@ func buildImages(ctx context.Context, e *engine.Engine, cd *containerd.Client, s
 	if _, err := base.Ensure(ctx, cd.ContentStore(), cd.ImageService(), base.WithTempDir(e.Root())); err != nil {
 		return err
 	}
-	targets, err := stack.Targets(ctx, st.Services, runtime.DefaultTag)
+	targets, err := build.Targets(ctx, st.Services, llbdefs.Recipes())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/dockerfile"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -131,12 +132,13 @@ func Compose(ctx context.Context, cfg stack.Config, opts ...Option) (*Tree, erro
 	return out, nil
 }
 
-// imageOf is the service's image graph.
+// imageOf is the service's image graph: the recipe its build names.
 func imageOf(svc stack.Service) (llbdefs.Image, error) {
-	if svc.Image == nil {
-		return llbdefs.Image{}, fmt.Errorf("%w: service %s has no image graph to convert", ErrUnsupported, svc.Name)
+	recipe, err := build.RecipeOf(svc, llbdefs.Recipes())
+	if err != nil {
+		return llbdefs.Image{}, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
-	return svc.Image()
+	return recipe()
 }
 
 var tagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -224,7 +226,10 @@ type composeFile struct {
 
 type service struct {
 	Image           string                `yaml:"image"`
-	Build           build                 `yaml:"build"`
+	Build           buildSection          `yaml:"build"`
+	Entrypoint      []string              `yaml:"entrypoint,omitempty,flow"`
+	Command         []string              `yaml:"command,omitempty,flow"`
+	WorkingDir      string                `yaml:"working_dir,omitempty"`
 	Environment     map[string]string     `yaml:"environment,omitempty"`
 	Secrets         []string              `yaml:"secrets,omitempty"`
 	Volumes         []string              `yaml:"volumes,omitempty"`
@@ -236,6 +241,12 @@ type service struct {
 	StopGracePeriod string                `yaml:"stop_grace_period,omitempty"`
 	User            string                `yaml:"user,omitempty"`
 	CapAdd          []string              `yaml:"cap_add,omitempty"`
+	CapDrop         []string              `yaml:"cap_drop,omitempty"`
+	Init            bool                  `yaml:"init,omitempty"`
+	StopSignal      string                `yaml:"stop_signal,omitempty"`
+	Hostname        string                `yaml:"hostname,omitempty"`
+	ContainerName   string                `yaml:"container_name,omitempty"`
+	ExtraHosts      []string              `yaml:"extra_hosts,omitempty"`
 	ReadOnly        bool                  `yaml:"read_only,omitempty"`
 	MemLimit        int64                 `yaml:"mem_limit,omitempty"`
 	CPUs            float64               `yaml:"cpus,omitempty"`
@@ -243,7 +254,7 @@ type service struct {
 	PidsLimit       int64                 `yaml:"pids_limit,omitempty"`
 }
 
-type build struct {
+type buildSection struct {
 	Context string `yaml:"context"`
 }
 
@@ -287,7 +298,7 @@ func marshal(v any) ([]byte, error) {
 func (w *writer) service(svc stack.Service, img llbdefs.Image) (service, error) {
 	s := service{
 		Image:    svc.Name + ":" + w.tag,
-		Build:    build{Context: "requirements/" + svc.Name},
+		Build:    buildSection{Context: "requirements/" + svc.Name},
 		Networks: []string{networkName},
 	}
 	if len(svc.Env) > 0 {
@@ -346,7 +357,15 @@ func (w *writer) service(svc stack.Service, img llbdefs.Image) (service, error) 
 	if svc.StopGracePeriod > 0 {
 		s.StopGracePeriod = duration(svc.StopGracePeriod)
 	}
-	s.User, s.CapAdd, s.ReadOnly = svc.User, svc.CapAdd, svc.ReadOnlyRoot
+	if len(svc.Tmpfs) > 0 || svc.IPv4Address != "" {
+		return service{}, fmt.Errorf("%w: service %s: tmpfs mounts and fixed addresses are not exported", ErrUnsupported, svc.Name)
+	}
+	s.Entrypoint, s.Command, s.WorkingDir = svc.Entrypoint, svc.Command, svc.WorkingDir
+	s.User, s.CapAdd, s.CapDrop, s.ReadOnly = svc.User, svc.CapAdd, svc.CapDrop, svc.ReadOnlyRoot
+	s.Init, s.StopSignal, s.Hostname, s.ContainerName = svc.Init, svc.StopSignal, svc.Hostname, svc.ContainerName
+	for _, h := range svc.ExtraHosts {
+		s.ExtraHosts = append(s.ExtraHosts, h.Name+":"+h.IP)
+	}
 	s.MemLimit, s.CPUs, s.CPUShares, s.PidsLimit = svc.Limits.MemoryBytes, svc.Limits.CPUs, svc.Limits.CPUShares, svc.Limits.Pids
 	return s, nil
 }

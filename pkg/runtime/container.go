@@ -8,6 +8,7 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 
@@ -164,16 +165,23 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 	if p.svc.User != "" {
 		opts = append(opts, oci.WithUser(p.svc.User))
 	}
+	initBin := ""
+	if p.svc.Init {
+		initBin = r.cfg.initBin
+	}
 	return append(opts,
-		withHostname(p.svc.Name),
+		withProcess(p.svc.Entrypoint, p.svc.Command, p.config.Config, initBin),
+		withWorkingDir(p.svc.WorkingDir),
+		withHostname(p.hostname),
 		withNetNS(pth.netnsPath(p.svc.Name)),
 		withEtcFiles(pth.serviceDir(p.svc.Name)),
 		withTmpfs(),
 		withVolumes(p.mounts),
+		withExtraTmpfs(p.svc.Tmpfs),
 		withSecrets(p.secrets),
 		withSortedMounts(),
 		withLimits(p.svc.Limits),
-		withSecurity(p.capAdd),
+		withSecurity(p.capAdd, p.capDrop),
 		withReadOnlyRoot(p.svc.ReadOnlyRoot),
 	)
 }
@@ -211,6 +219,7 @@ func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *service
 		containerd.WithContainerLabels(labels),
 		containerd.WithImage(p.image),
 		containerd.WithImageStopSignal(p.image, "SIGTERM"),
+		withStopSignal(p.stopSignal),
 		containerd.WithSnapshotter(r.cfg.snapshotter),
 		containerd.WithNewSnapshot(p.id, p.image),
 		containerd.WithNewSpec(r.specOpts(p, r.paths(sp.name))...),
@@ -242,4 +251,33 @@ func processUser(ctx context.Context, c containerd.Container) (uint32, uint32, e
 		return 0, 0, nil
 	}
 	return spec.Process.User.UID, spec.Process.User.GID, nil
+}
+
+// withStopSignal replaces the image's stop signal, which containerd keeps in
+// a container label, when sig is set.
+func withStopSignal(sig string) containerd.NewContainerOpts {
+	return func(ctx context.Context, client *containerd.Client, c *containers.Container) error {
+		if sig == "" {
+			return nil
+		}
+		return containerd.WithAdditionalContainerLabels(map[string]string{containerd.StopSignalLabel: sig})(ctx, client, c)
+	}
+}
+
+// serviceContainer loads a service's container: <stack>-<service>, or the
+// container of the stack labelled with the service when the service names
+// its container itself.
+func (r *Runtime) serviceContainer(ctx context.Context, stackName, service string) (containerd.Container, error) {
+	c, err := r.cd.LoadContainer(ctx, containerID(stackName, service))
+	if !errdefs.IsNotFound(err) {
+		return c, err
+	}
+	cs, lerr := r.cd.Containers(ctx, fmt.Sprintf("labels.%q==%s,labels.%q==%s", LabelStack, stackName, LabelService, service))
+	if lerr != nil {
+		return nil, lerr
+	}
+	if len(cs) == 0 {
+		return nil, err
+	}
+	return cs[0], nil
 }

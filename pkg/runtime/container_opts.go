@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/containerd/v2/contrib/seccomp"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -45,9 +47,15 @@ var knownCaps = []string{
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
+// capAll stands for every capability in cap_drop, as in docker's.
+const capAll = "ALL"
+
 // parseCap normalises a capability name ("net_admin" -> "CAP_NET_ADMIN").
 func parseCap(name string) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(name))
+	if c == capAll {
+		return c, nil
+	}
 	if !strings.HasPrefix(c, "CAP_") {
 		c = "CAP_" + c
 	}
@@ -222,14 +230,19 @@ func withLimits(l stack.Limits) oci.SpecOpts {
 	}
 }
 
-// withSecurity reduces the capabilities to defaultCaps plus capAdd (already
-// parsed), sets no-new-privileges and containerd's default seccomp profile,
+// withSecurity reduces the capabilities to defaultCaps plus capAdd minus
+// capDrop (both already parsed; ALL in capDrop drops every one not
+// added), sets no-new-privileges and containerd's default seccomp profile,
 // which depends on the capabilities and so comes last.
-func withSecurity(capAdd []string) oci.SpecOpts {
+func withSecurity(capAdd, capDrop []string) oci.SpecOpts {
 	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
 		setLinux(s)
 		setProcess(s)
 		caps := slices.Clone(defaultCaps)
+		if slices.Contains(capDrop, capAll) {
+			caps = nil
+		}
+		caps = slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(capDrop, c) })
 		for _, a := range capAdd {
 			if !slices.Contains(caps, a) {
 				caps = append(caps, a)
@@ -252,5 +265,69 @@ func withReadOnlyRoot(ro bool) oci.SpecOpts {
 			return nil
 		}
 		return oci.WithRootFSReadonly()(ctx, client, c, s)
+	}
+}
+
+// initPath is where the init binary is mounted in a container that asks
+// for one, where docker mounts its own.
+const initPath = "/sbin/docker-init"
+
+// withProcess sets the process's arguments when the service replaces the
+// image's entrypoint or command, as docker does: a new entrypoint drops
+// the image's command, a new command keeps the image's entrypoint. With
+// initBin set, the init runs first and starts the process (docker's
+// --init): it forwards signals and reaps zombies.
+func withProcess(entrypoint, command []string, img dockerspec.DockerOCIImageConfig, initBin string) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		setProcess(s)
+		args := s.Process.Args
+		if entrypoint != nil || command != nil {
+			ep, cmd := img.Entrypoint, img.Cmd
+			if entrypoint != nil {
+				ep, cmd = entrypoint, nil
+			}
+			if command != nil {
+				cmd = command
+			}
+			args = append(slices.Clone(ep), cmd...)
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("%w: no command: the image has none, give one", stack.ErrInvalid)
+		}
+		if initBin != "" {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: initBin, Options: []string{"rbind", "ro", "nosuid", "nodev"}})
+			args = append([]string{initPath, "--"}, args...)
+		}
+		s.Process.Args = args
+		return nil
+	}
+}
+
+// withWorkingDir replaces the image's working directory when dir is set.
+func withWorkingDir(dir string) oci.SpecOpts {
+	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
+		if dir == "" {
+			return nil
+		}
+		return oci.WithProcessCwd(dir)(ctx, client, c, s)
+	}
+}
+
+// withExtraTmpfs mounts the service's tmpfs, nosuid and nodev like docker's.
+func withExtraTmpfs(mounts []stack.Tmpfs) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		for _, m := range mounts {
+			opts := []string{"nosuid", "nodev"}
+			if m.Size > 0 {
+				opts = append(opts, "size="+strconv.FormatInt(m.Size, 10))
+			}
+			mode := m.Mode
+			if mode == 0 {
+				mode = 0o1777
+			}
+			opts = append(opts, "mode="+strconv.FormatUint(uint64(mode), 8))
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: path.Clean(m.Target), Type: "tmpfs", Source: "tmpfs", Options: opts})
+		}
+		return nil
 	}
 }

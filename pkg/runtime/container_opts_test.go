@@ -134,7 +134,7 @@ func TestWithLimits(t *testing.T) {
 }
 
 func TestWithSecurity(t *testing.T) {
-	s := apply(t, withSecurity([]string{"CAP_NET_ADMIN"}))
+	s := apply(t, withSecurity([]string{"CAP_NET_ADMIN"}, nil))
 	caps := s.Process.Capabilities
 	require.NotNil(t, caps)
 	assert.Contains(t, caps.Bounding, "CAP_NET_ADMIN")

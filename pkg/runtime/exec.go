@@ -109,7 +109,7 @@ func (r *Runtime) Exec(ctx context.Context, stackName, service string, o ExecOpt
 	if len(o.Args) == 0 {
 		return -1, fmt.Errorf("%w: exec: no command", errdefs.ErrInvalidArgument)
 	}
-	c, err := r.cd.LoadContainer(ctx, containerID(stackName, service))
+	c, err := r.serviceContainer(ctx, stackName, service)
 	if errdefs.IsNotFound(err) {
 		return -1, fmt.Errorf("%s: %w", service, ErrNotCreated)
 	}

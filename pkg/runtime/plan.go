@@ -19,8 +19,8 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/sys/signal"
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -44,10 +44,15 @@ type servicePlan struct {
 	secrets []secretMount
 	digests map[string]string // secret name -> content digest
 	capAdd  []string
-	health  *healthCheck
-	restart stack.RestartPolicy
-	grace   time.Duration
-	hash    string
+	capDrop []string
+	// secretFiles are the host files of the service's secrets, by name.
+	secretFiles map[string]string
+	stopSignal  string // empty: the image's
+	hostname    string
+	health      *healthCheck
+	restart     stack.RestartPolicy
+	grace       time.Duration
+	hash        string
 }
 
 // stackPlan is a validated stack.
@@ -84,8 +89,10 @@ func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 			errs = append(errs, fmt.Errorf("%w: service %q is defined twice", stack.ErrInvalid, s.Name))
 		}
 		seen[s.Name] = true
-		if s.Image == nil {
-			errs = append(errs, fmt.Errorf("%w: service %q has no image", stack.ErrInvalid, s.Name))
+		if s.Image == "" {
+			errs = append(errs, fmt.Errorf("%w: service %q has no image: name an image reference such as redis:7", stack.ErrInvalid, s.Name))
+		} else if _, err := stack.NormalizeImage(s.Image); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 		}
 		switch s.Restart.Mode {
 		case "", stack.RestartNo, stack.RestartAlways, stack.RestartUnlessStopped, stack.RestartOnFailure:
@@ -154,15 +161,25 @@ func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 			}
 		}
 		for _, c := range s.CapAdd {
+			parsed, err := parseCap(c)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
+			case parsed == capAll:
+				errs = append(errs, fmt.Errorf("%w: service %q: cap_add ALL: name the capabilities the service needs", stack.ErrInvalid, s.Name))
+			}
+		}
+		for _, c := range s.CapDrop {
 			if _, err := parseCap(c); err != nil {
 				errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 			}
 		}
+		errs = append(errs, r.checkComposeFields(s, targets)...)
 		if l := s.Limits; l.MemoryBytes < 0 || l.CPUs < 0 || l.Pids < 0 {
 			errs = append(errs, fmt.Errorf("%w: service %q: limits must not be negative", stack.ErrInvalid, s.Name))
 		}
 		for _, sec := range s.Secrets {
-			if _, err := secretDigest(r.cfg.secretsDir, sec); err != nil {
+			if _, err := secretDigest(r.secretFile(st, sec), sec); err != nil {
 				errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 			}
 		}
@@ -224,17 +241,29 @@ func (r *Runtime) plan(ctx context.Context, st stack.Stack) (*stackPlan, error) 
 	}
 	sp := &stackPlan{name: st.Name, graph: g, services: map[string]*servicePlan{}, subnet: nw.Subnet()}
 	var errs []error
+	taken := map[string]string{}
 	for i, s := range st.Services {
 		ip, err := nw.ServiceAddress(i)
+		if s.IPv4Address != "" {
+			ip, err = net.ParseIP(s.IPv4Address).To4(), nil
+			if !nw.subnet.Contains(ip) || ip.Equal(nw.subnet.IP) || ip[3] == 1 || ip[3] == 255 {
+				err = fmt.Errorf("%w: service %q: address %s: give one inside the subnet %s, not its first, gateway (.1) or broadcast address", stack.ErrInvalid, s.Name, s.IPv4Address, nw.subnet)
+			}
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		if other, ok := taken[ip.String()]; ok {
+			errs = append(errs, fmt.Errorf("%w: services %q and %q both have the address %s", stack.ErrInvalid, other, s.Name, ip))
+			continue
+		}
+		taken[ip.String()] = s.Name
 		sp.hosts = append(sp.hosts, hostEntry{name: s.Name, ip: ip})
 		if s.Disabled {
 			continue
 		}
-		p, err := r.planService(ctx, st.Name, s, i, ip)
+		p, err := r.planService(ctx, st, s, i, ip)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -255,17 +284,15 @@ func (r *Runtime) plan(ctx context.Context, st stack.Stack) (*stackPlan, error) 
 	return sp, errors.Join(errs...)
 }
 
-func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Service, index int, ip net.IP) (*servicePlan, error) {
-	ref, err := stack.ImageRef(s.Name, r.cfg.tag)
+func (r *Runtime) planService(ctx context.Context, st stack.Stack, s stack.Service, index int, ip net.IP) (*servicePlan, error) {
+	stackName := st.Name
+	ref, err := stack.NormalizeImage(s.Image)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
+	img, err := r.image(ctx, s, ref)
 	if err != nil {
 		return nil, err
-	}
-	img, err := r.cd.GetImage(ctx, ref)
-	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: service %q: %s is not in the engine's image store: run `inceptionctl build %s` (or up --build)", ErrImageMissing, s.Name, ref, s.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("service %q: image %s: %w", s.Name, ref, err)
 	}
 	cfg, err := imageConfig(ctx, img)
 	if err != nil {
@@ -273,7 +300,14 @@ func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Ser
 	}
 	p := &servicePlan{
 		svc: s, index: index, id: containerID(stackName, s.Name), ref: ref, image: img, config: cfg, ip: ip,
-		restart: s.Restart, grace: s.StopGracePeriod, digests: map[string]string{},
+		restart: s.Restart, grace: s.StopGracePeriod, digests: map[string]string{}, secretFiles: map[string]string{},
+		stopSignal: s.StopSignal, hostname: s.Hostname,
+	}
+	if s.ContainerName != "" {
+		p.id = s.ContainerName
+	}
+	if p.hostname == "" {
+		p.hostname = s.Name
 	}
 	if p.restart.Mode == "" {
 		p.restart.Mode = stack.RestartNo
@@ -300,11 +334,13 @@ func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Ser
 	}
 	secretsDir := r.paths(stackName).secretsDir(s.Name)
 	for _, name := range s.Secrets {
-		d, err := secretDigest(r.cfg.secretsDir, name)
+		src := r.secretFile(st, name)
+		d, err := secretDigest(src, name)
 		if err != nil {
 			return nil, fmt.Errorf("service %q: %w", s.Name, err)
 		}
 		p.digests[name] = d
+		p.secretFiles[name] = src
 		p.secrets = append(p.secrets, secretMount{Name: name, Source: filepath.Join(secretsDir, name)})
 	}
 	for _, c := range s.CapAdd {
@@ -313,6 +349,12 @@ func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Ser
 	}
 	slices.Sort(p.capAdd)
 	p.capAdd = slices.Compact(p.capAdd)
+	for _, c := range s.CapDrop {
+		parsed, _ := parseCap(c) // checked by checkStack
+		p.capDrop = append(p.capDrop, parsed)
+	}
+	slices.Sort(p.capDrop)
+	p.capDrop = slices.Compact(p.capDrop)
 	p.hash, err = p.configHash()
 	if err != nil {
 		return nil, err
@@ -342,8 +384,22 @@ func (p *servicePlan) configHash() (string, error) {
 		Health   *healthCheck
 		Restart  string
 		Grace    time.Duration
+		// What compose files set besides: empty for the Inception
+		// stack, so its hashes (and containers) stay as they were.
+		Entrypoint []string      `json:",omitempty"`
+		Command    []string      `json:",omitempty"`
+		WorkingDir string        `json:",omitempty"`
+		CapDrop    []string      `json:",omitempty"`
+		Tmpfs      []stack.Tmpfs `json:",omitempty"`
+		Init       bool          `json:",omitempty"`
+		StopSignal string        `json:",omitempty"`
+		Hostname   string        `json:",omitempty"`
+		ID         string        `json:",omitempty"`
+		ExtraHosts []stack.Host  `json:",omitempty"`
 	}{specVersion, p.image.Target().Digest.String(), env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
-		p.capAdd, p.svc.ReadOnlyRoot, p.svc.Limits, p.health, p.restart.String(), p.grace}
+		p.capAdd, p.svc.ReadOnlyRoot, p.svc.Limits, p.health, p.restart.String(), p.grace,
+		p.svc.Entrypoint, p.svc.Command, p.svc.WorkingDir, p.capDrop, p.svc.Tmpfs, p.svc.Init, p.svc.StopSignal,
+		p.svc.Hostname, p.svc.ContainerName, p.svc.ExtraHosts}
 	data, err := json.Marshal(in)
 	if err != nil {
 		return "", fmt.Errorf("config hash: %w", err)
@@ -400,3 +456,62 @@ func checkHostPorts(sp *stackPlan, names []string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// secretFile is the host file of secret name: the stack's own file for it,
+// else <secrets dir>/<name>.
+func (r *Runtime) secretFile(st stack.Stack, name string) string {
+	if f, ok := st.SecretFiles[name]; ok {
+		return f
+	}
+	return filepath.Join(r.cfg.secretsDir, name)
+}
+
+// checkComposeFields validates the fields compose files set: tmpfs
+// targets (also against the service's other mounts), signal, host names,
+// extra hosts, address and the init binary.
+func (r *Runtime) checkComposeFields(s stack.Service, targets map[string]bool) []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: service %q: "+format, append([]any{stack.ErrInvalid, s.Name}, args...)...))
+	}
+	for _, t := range s.Tmpfs {
+		if !path.IsAbs(t.Target) || path.Clean(t.Target) == "/" {
+			bad("tmpfs target %q: give an absolute path other than /", t.Target)
+		} else if targets[path.Clean(t.Target)] {
+			bad("two mounts on %s", t.Target)
+		}
+		if t.Size < 0 {
+			bad("tmpfs %s: negative size", t.Target)
+		}
+		targets[path.Clean(t.Target)] = true
+	}
+	if s.StopSignal != "" {
+		if _, err := signal.ParseSignal(s.StopSignal); err != nil {
+			bad("stop signal %q: give a signal name such as SIGINT", s.StopSignal)
+		}
+	}
+	for _, h := range []struct{ what, v string }{{"hostname", s.Hostname}, {"container name", s.ContainerName}} {
+		if h.v != "" && !hostName.MatchString(h.v) {
+			bad("%s %q: use letters, digits, '.', '-' and '_' (at most 63)", h.what, h.v)
+		}
+	}
+	for _, h := range s.ExtraHosts {
+		if !hostName.MatchString(h.Name) || net.ParseIP(h.IP) == nil {
+			bad("extra host %q: give NAME:IP with an IP address", h.Name+":"+h.IP)
+		}
+	}
+	if s.IPv4Address != "" {
+		if ip := net.ParseIP(s.IPv4Address); ip == nil || ip.To4() == nil {
+			bad("address %q: give an IPv4 address", s.IPv4Address)
+		}
+	}
+	if s.Init {
+		if _, err := os.Stat(r.cfg.initBin); err != nil {
+			bad("init: %s is missing: install Debian's tini package (apt-get install tini)", r.cfg.initBin)
+		}
+	}
+	return errs
+}
+
+// hostName is a host name, container name or extra host entry.
+var hostName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)

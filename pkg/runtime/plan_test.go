@@ -11,11 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-func noImage(...llbdefs.Option) (llbdefs.Image, error) { return llbdefs.Image{}, nil }
+const noImage = "example.test/none:1"
 
 func testRuntime(t *testing.T) *Runtime {
 	t.Helper()
@@ -50,6 +49,8 @@ func TestCheckStack(t *testing.T) {
 			[]string{"8443", `"db" and "web"`}, ErrPortConflict},
 		{"bad port", func(s *stack.Stack) { s.Services[1].Ports[0].ContainerPort = 70000 }, []string{"1-65535"}, nil},
 		{"bad protocol", func(s *stack.Stack) { s.Services[1].Ports[0].Protocol = "sctp" }, []string{"use tcp or udp"}, nil},
+		{"no image", func(s *stack.Stack) { s.Services[0].Image = "" }, []string{`service "db" has no image`}, stack.ErrInvalid},
+		{"bad image reference", func(s *stack.Stack) { s.Services[0].Image = "Redis:7" }, []string{`image reference "Redis:7"`}, stack.ErrInvalid},
 		{"bad policy", func(s *stack.Stack) { s.Services[0].Restart = stack.RestartPolicy{Mode: "sometimes"} }, []string{`"sometimes"`}, nil},
 		{"retries without on-failure", func(s *stack.Stack) {
 			s.Services[0].Restart = stack.RestartPolicy{Mode: stack.RestartAlways, MaxRetries: 2}

@@ -20,7 +20,7 @@ import (
 // Defaults of the runtime.
 const (
 	DefaultHostIP      = "0.0.0.0"
-	DefaultTag         = "bookworm"
+	DefaultTag         = stack.DefaultTag
 	DefaultSnapshotter = "overlayfs"
 	DefaultStopGrace   = 10 * time.Second
 )
@@ -47,8 +47,9 @@ type config struct {
 	hostIP            string
 	subnet            string
 	cniBinDirs        []string
-	tag               string
+	puller            ImagePuller
 	snapshotter       string
+	initBin           string // static init for services that ask for one
 	log               io.Writer
 }
 
@@ -90,8 +91,18 @@ func WithNetworkSubnet(cidr string) Option { return func(c *config) { c.subnet =
 // WithCNIPluginDirs sets where the CNI plugins are found.
 func WithCNIPluginDirs(dirs ...string) Option { return func(c *config) { c.cniBinDirs = dirs } }
 
-// WithTag sets the tag of the service images (<service>:<tag>).
-func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
+// WithImagePuller makes the runtime fetch an image a service names that
+// is not in the engine's image store; without one, such a service fails
+// with ErrImageMissing.
+func WithImagePuller(p ImagePuller) Option { return func(c *config) { c.puller = p } }
+
+// DefaultInit is the init a service that sets Init runs as PID 1: Debian's
+// tini package, static so it runs in any image.
+const DefaultInit = "/usr/bin/tini-static"
+
+// WithInit sets the static init binary mounted into services that set
+// Init (docker's --init).
+func WithInit(path string) Option { return func(c *config) { c.initBin = path } }
 
 // WithProgress makes the runtime say what it does on w.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.log = w } }
@@ -124,8 +135,8 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		hostIP:      DefaultHostIP,
 		subnet:      DefaultSubnet,
 		cniBinDirs:  []string{DefaultCNIBin},
-		tag:         DefaultTag,
 		snapshotter: DefaultSnapshotter,
+		initBin:     DefaultInit,
 		log:         io.Discard,
 	}
 	for _, o := range opts {
@@ -156,9 +167,6 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 	}
 	if ip := net.ParseIP(c.hostIP); ip == nil || ip.To4() == nil {
 		errs = append(errs, fmt.Errorf("host address %q: give an IPv4 address such as 127.0.0.1", c.hostIP))
-	}
-	if _, err := stack.ImageRef("x", c.tag); err != nil {
-		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrInvalidArgument, err)

@@ -18,11 +18,10 @@ var secretName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 // secretDigest checks that a secret's file exists and returns the digest of
 // its content, which goes into the config hash so a changed secret
 // recreates the container. The content itself is never logged nor returned.
-func secretDigest(dir, name string) (string, error) {
+func secretDigest(p, name string) (string, error) {
 	if !secretName.MatchString(name) {
 		return "", fmt.Errorf("%w: secret name %q: use letters, digits, '.', '-' and '_'", stack.ErrInvalid, name)
 	}
-	p := filepath.Join(dir, name)
 	fi, err := os.Stat(p)
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%w: %w: secret %q: %s is missing or not a regular file; create it (see the README's secrets section)",
@@ -36,10 +35,10 @@ func secretDigest(dir, name string) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// installSecrets copies a service's secret files into dst (under the run
+// installSecrets copies a service's secret files (host files by name) into dst (under the run
 // dir, a tmpfs: secrets never land on the host's disk in another place),
 // mode 0400, owned by uid:gid, the service's user.
-func installSecrets(srcDir, dst string, names []string, uid, gid uint32) error {
+func installSecrets(files map[string]string, dst string, names []string, uid, gid uint32) error {
 	if len(names) == 0 {
 		return nil
 	}
@@ -47,7 +46,7 @@ func installSecrets(srcDir, dst string, names []string, uid, gid uint32) error {
 		return fmt.Errorf("secrets dir: %w", err)
 	}
 	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join(srcDir, n))
+		data, err := os.ReadFile(files[n])
 		if err != nil {
 			return fmt.Errorf("%w: secret %q: %w", ErrSecretMissing, n, err)
 		}

@@ -186,7 +186,12 @@ func (r *Runtime) prepareStack(ctx context.Context, sp *stackPlan, names []strin
 		resolv = nil // no host resolver: containers get none either
 	}
 	for _, n := range names {
-		if err := writeEtcFiles(pth.serviceDir(n), n, sp.hosts, resolv); err != nil {
+		p := sp.services[n]
+		hosts := sp.hosts
+		for _, h := range p.svc.ExtraHosts {
+			hosts = append(hosts, hostEntry{name: h.Name, ip: net.ParseIP(h.IP)})
+		}
+		if err := writeEtcFiles(pth.serviceDir(n), p.hostname, hosts, resolv); err != nil {
 			return err
 		}
 		for _, m := range sp.services[n].mounts {
@@ -273,7 +278,7 @@ func (r *Runtime) prepareService(ctx context.Context, sp *stackPlan, p *serviceP
 	if err != nil {
 		return nil, err
 	}
-	if err := installSecrets(r.cfg.secretsDir, pth.secretsDir(name), p.svc.Secrets, uid, gid); err != nil {
+	if err := installSecrets(p.secretFiles, pth.secretsDir(name), p.svc.Secrets, uid, gid); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -461,7 +466,7 @@ func (r *Runtime) conditionMet(ctx context.Context, pth paths, dep string, cond 
 		}
 		return false, nil
 	case stack.ConditionCompletedSuccessfully:
-		c, err := r.cd.LoadContainer(ctx, containerID(pth.stack, dep))
+		c, err := r.serviceContainer(ctx, pth.stack, dep)
 		if err != nil {
 			return false, err
 		}

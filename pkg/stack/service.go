@@ -147,10 +147,34 @@ type Limits struct {
 	Pids        int64
 }
 
+// Build is how a service's image is made. The runtime never reads it: it
+// runs the image the service names, from the engine's image store; the
+// commands that build (inceptionctl build, up --build) follow the recipe.
+type Build struct {
+	// Recipe names a Go image recipe (an LLB graph) registered with the
+	// builder: the Inception stack's services name theirs after
+	// themselves ("nginx" is llbdefs.Nginx).
+	Recipe string
+
+	// A Dockerfile build, as compose's build: section: the context
+	// directory, the Dockerfile in it, build arguments and the stage.
+	Context    string
+	Dockerfile string
+	Args       map[string]string
+	Target     string
+}
+
 // Service is one service of the stack: the image it runs and how.
 type Service struct {
-	Name  string
-	Image ImageFunc
+	Name string
+	// Image is the reference of the image the service runs, as docker
+	// compose's image: "redis:7", "docker.io/library/nginx:bookworm",
+	// "registry.example:5000/app@sha256:...". Short names are normalised
+	// (NormalizeImage).
+	Image string
+	// Build, when set, is how Image is made when it is missing (or asked
+	// for); nil for an image that is only run.
+	Build *Build
 
 	Env       map[string]string // added to the image's environment
 	Secrets   []string          // files at /run/secrets/<name>, read-only, mode 0400
@@ -170,4 +194,40 @@ type Service struct {
 	// Disabled services are part of the stack but not started (bonus
 	// services switched off).
 	Disabled bool
+
+	// What a compose file may set besides; zero values keep the image's
+	// or the runtime's default.
+
+	// Entrypoint replaces the image's entrypoint and, as docker does,
+	// drops the image's command unless Command is set too.
+	Entrypoint []string
+	Command    []string // replaces the image's command
+	WorkingDir string   // replaces the image's working directory
+	CapDrop    []string // capabilities removed from the default set
+	Tmpfs      []Tmpfs  // tmpfs mounts besides /run and /tmp
+	// Init runs a minimal init as PID 1 that forwards signals to the
+	// service's process and reaps zombies (docker's --init).
+	Init       bool
+	StopSignal string // replaces the image's stop signal, e.g. SIGINT
+	Hostname   string // the UTS host name; default the service name
+	// ContainerName names the container instead of <stack>-<service>.
+	ContainerName string
+	ExtraHosts    []Host // added to /etc/hosts
+	// IPv4Address fixes the service's address on the stack network instead
+	// of the one its position gives.
+	IPv4Address string
+}
+
+// Tmpfs is a tmpfs mount: Size in bytes (0: the kernel's default, half of
+// the memory) and Mode of its root (0: 1777).
+type Tmpfs struct {
+	Target string
+	Size   int64
+	Mode   uint32
+}
+
+// Host is one extra /etc/hosts entry.
+type Host struct {
+	Name string
+	IP   string
 }
