@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/export"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -24,6 +26,7 @@ const (
 	peerLogin   = "peer"
 	peerAdmin   = "peer_chief"
 	peerTitle   = "Inception through docker compose"
+	peerSubnet  = "10.89.140.0/24" // the inceptionctl up -f half
 )
 
 // exportedSite is the exported tree and the settings one run gives it.
@@ -121,7 +124,12 @@ func TestComposeExportDockerPeer(t *testing.T) {
 	}
 	// A run that crashed may have left the project behind.
 	_, _ = compose("down", "--volumes", "--remove-orphans")
-	t.Cleanup(func() {
+	dockerUp := true
+	downDocker := func() {
+		if !dockerUp {
+			return
+		}
+		dockerUp = false
 		if t.Failed() {
 			out, _ := compose("ps", "--all")
 			t.Logf("docker compose ps:\n%s", out)
@@ -131,7 +139,8 @@ func TestComposeExportDockerPeer(t *testing.T) {
 		if _, err := compose("down", "--volumes"); err != nil {
 			t.Errorf("docker compose down: %v", err)
 		}
-	})
+	}
+	t.Cleanup(downDocker)
 
 	start := time.Now()
 	mk := exec.CommandContext(ctx, "make", "-C", s.dir, "up", "COMPOSE="+dockerBin+" compose -p "+peerProject)
@@ -154,5 +163,59 @@ func TestComposeExportDockerPeer(t *testing.T) {
 	checkExportedSite(ctx, t, s, func() (string, error) {
 		return compose("exec", "-T", "mariadb", "mariadb", "-u", "root", "-N", "-B", "-e", "SHOW TABLES FROM `"+cfg.Env["MYSQL_DATABASE"]+"`")
 	})
-	t.Logf("FIGURE docker-peer test up to the checks done: %v", time.Since(start).Round(time.Second))
+	t.Logf("FIGURE docker compose half (make up to the checks done): %v", time.Since(start).Round(time.Second))
+	downDocker()
+	d.stop(t)
+
+	// The same tree through this project's own runtime: inceptionctl up -f,
+	// the Dockerfiles built by BuildKit's frontend on the engine, the base
+	// from its store. Fresh ports and data directory; the secrets the
+	// Makefile made.
+	ctl := filepath.Join(repoRoot(t), "bin", "inceptionctl")
+	if _, err := os.Stat(ctl); err != nil {
+		testutil.Skip(t, ctl+" missing: make inceptionctl (make test builds it)")
+	}
+	s.port = freePort(t)
+	pasv = freePortRange(t, 3)
+	s.env = []string{
+		"HOST_IP=127.0.0.1",
+		"HTTPS_PORT=" + strconv.Itoa(s.port),
+		"FTP_PORT=" + strconv.Itoa(freePort(t)),
+		"FTP_PASV_MIN=" + strconv.Itoa(pasv[0]),
+		"FTP_PASV_MAX=" + strconv.Itoa(pasv[len(pasv)-1]),
+		"DATA_DIR=" + filepath.Join(tmp, "data-inceptionctl"),
+	}
+	mk = exec.CommandContext(ctx, "make", "-C", s.dir, "data")
+	mk.Env = append(os.Environ(), s.env...)
+	out, err = mk.CombinedOutput()
+	require.NoError(t, err, "make data:\n%s", out)
+	composeFile := filepath.Join(s.dir, "srcs", "docker-compose.yml")
+	inceptionctl := func(args ...string) (string, error) {
+		full := append([]string{"--root", e.engine.Root(), "--run-dir", e.engine.RunDir()}, args...)
+		full = append(full, "-f", composeFile, "-p", peerProject)
+		cmd := exec.CommandContext(ctx, ctl, full...)
+		cmd.Env = append(os.Environ(), s.env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("inceptionctl %s: %w: %s", strings.Join(args, " "), err, lastLines(string(out), 40))
+		}
+		return string(out), err
+	}
+	_, _ = inceptionctl("down", "--volumes")
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := inceptionctl("logs", "-n", "40")
+			t.Logf("inceptionctl logs:\n%s", out)
+		}
+		if _, err := inceptionctl("down", "--volumes"); err != nil {
+			t.Errorf("inceptionctl down: %v", err)
+		}
+	})
+	start = time.Now()
+	_, err = inceptionctl("up", "-d", "--build", "--wait", "--wait-timeout", "10m", "--subnet", peerSubnet)
+	require.NoError(t, err)
+	t.Logf("FIGURE inceptionctl up -d --build --wait -f (7 Dockerfile builds on the engine) took %v", time.Since(start).Round(time.Second))
+	checkExportedSite(ctx, t, s, func() (string, error) {
+		return inceptionctl("exec", "mariadb", "mariadb", "-u", "root", "-N", "-B", "-e", "SHOW TABLES FROM `"+cfg.Env["MYSQL_DATABASE"]+"`")
+	})
 }

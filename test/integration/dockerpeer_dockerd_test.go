@@ -46,6 +46,7 @@ type dockerd struct {
 	cmd       *exec.Cmd
 	exited    chan error
 	log       *os.File
+	stopped   bool
 }
 
 // dockerPeerDirs are the private dockerd's directories: under
@@ -180,6 +181,10 @@ func (d *dockerd) ensureBridge(t *testing.T) {
 // containerd), SIGKILL after 60 s, and removes the bridge.
 func (d *dockerd) stop(t *testing.T) {
 	t.Helper()
+	if d.stopped {
+		return
+	}
+	d.stopped = true
 	if d.cmd != nil && d.cmd.Process != nil {
 		_ = d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
