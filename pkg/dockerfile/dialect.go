@@ -38,7 +38,7 @@ func ParseDialect(s string) (Dialect, error) {
 			return d, nil
 		}
 	}
-	return 0, fmt.Errorf("Dockerfile dialect %q: use current or docker20", s)
+	return 0, fmt.Errorf("dialect %q: use current or docker20", s)
 }
 
 type options struct {

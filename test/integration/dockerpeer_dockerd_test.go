@@ -188,11 +188,12 @@ func (d *dockerd) stop(t *testing.T) {
 	if d.cmd != nil && d.cmd.Process != nil {
 		_ = d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-d.exited:
+		case err := <-d.exited:
+			t.Logf("dockerd stopped: %v", err)
 		case <-time.After(60 * time.Second):
 			t.Errorf("dockerd did not stop in 60 s after SIGTERM: killing it")
 			_ = d.cmd.Process.Kill()
-			<-d.exited
+			t.Logf("dockerd killed: %v", <-d.exited)
 		}
 	}
 	if d.log != nil {
