@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/pkg/compose"
 	"github.com/inceptionctl/inception/pkg/dockerfile"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -257,4 +258,40 @@ func TestWriteRefusesNonEmpty(t *testing.T) {
 	st, err := os.Stat(filepath.Join(out, "srcs/requirements/mariadb/tools/config-entrypoint-and-health/usr/local/bin/mariadb-entrypoint"))
 	require.NoError(t, err)
 	assert.Equal(t, fs.FileMode(0o755), st.Mode().Perm(), "scripts keep their mode")
+}
+
+// TestComposeImportRoundTrip: the project's own compose import
+// (inceptionctl up -f) takes the exported file as it is, and finds in it
+// what the run-time stack has.
+func TestComposeImportRoundTrip(t *testing.T) {
+	cfg := testConfig(t, nil)
+	st, err := stack.Inception(cfg)
+	require.NoError(t, err)
+	tree, err := Compose(t.Context(), cfg)
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "inception")
+	require.NoError(t, tree.Write(dir))
+	p, err := compose.Load(t.Context(), compose.WithFiles(filepath.Join(dir, "srcs", "docker-compose.yml")),
+		compose.WithEnvironment([]string{"HOST_IP=127.0.0.1"}))
+	require.NoError(t, err)
+	app, err := compose.Convert(p)
+	require.NoError(t, err, "every key the export writes is one the import supports")
+	assert.Equal(t, "inception", app.Stack.Name)
+	require.ElementsMatch(t, st.Names(), app.Stack.Names())
+	for _, want := range st.Services {
+		var got stack.Service
+		for _, s := range app.Stack.Services {
+			if s.Name == want.Name {
+				got = s
+			}
+		}
+		require.NotNil(t, got.Build, want.Name)
+		assert.Equal(t, filepath.Join(dir, "srcs", "requirements", want.Name), got.Build.Context, want.Name)
+		assert.Equal(t, want.Env, got.Env, want.Name)
+		assert.Equal(t, want.DependsOn, got.DependsOn, want.Name)
+		assert.Equal(t, want.Restart, got.Restart, want.Name)
+		assert.Equal(t, want.StopGracePeriod, got.StopGracePeriod, want.Name)
+		assert.ElementsMatch(t, want.Secrets, got.Secrets, want.Name)
+		assert.Len(t, got.Ports, len(want.Ports), want.Name)
+	}
 }
