@@ -5,7 +5,9 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := $(CURDIR)/bin
 CTL := $(BIN)/inceptionctl
-TEST_TIMEOUT ?= 25m
+# Per test binary: test/integration holds the acceptance suite and the docker-peer test (7 images
+# built by a private dockerd, then by the engine from the same Dockerfiles).
+TEST_TIMEOUT ?= 50m
 PKGS := ./...
 
 .PHONY: all deps docker-peer inceptionctl engine base build up down test unit lint fmt examples clean
