@@ -5,15 +5,20 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := $(CURDIR)/bin
 CTL := $(BIN)/inceptionctl
-TEST_TIMEOUT ?= 25m
+# Per test binary: test/integration holds the acceptance suite and the docker-peer test (7 images
+# built by a private dockerd, then by the engine from the same Dockerfiles).
+TEST_TIMEOUT ?= 50m
 PKGS := ./...
 
-.PHONY: all deps inceptionctl engine base build up down test unit lint fmt examples clean
+.PHONY: all deps docker-peer inceptionctl engine base build up down test unit lint fmt examples clean
 
 all: build
 
 deps: ## Debian packages + buildkitd (and golangci-lint) built from their pinned modules
 	BIN=$(BIN) scripts/deps.sh
+
+docker-peer: ## Debian's docker.io (no daemon started) + docker compose v2 from its pinned module, for the compose export's test
+	BIN=$(BIN) scripts/docker-peer.sh
 
 inceptionctl: ## the CLI, into bin/
 	$(GO) build -trimpath -o $(CTL) ./cmd/inceptionctl
@@ -45,8 +50,8 @@ lint: deps ## gofmt, go vet, golangci-lint
 unit: ## tests that need no daemon
 	$(GO) test -count=1 $(PKGS)
 
-test: deps lint inceptionctl examples ## lint, then every test, integration included, on the real engine
-	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd \
+test: deps docker-peer lint inceptionctl examples ## lint, then every test, integration included, on the real engine
+	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd INCEPTION_DOCKER_CONFIG=$(BIN)/docker-config \
 	  $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 clean: down ## stop the stack and the engine, remove bin/

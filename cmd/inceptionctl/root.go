@@ -53,7 +53,7 @@ func newRootCmd() *cobra.Command {
 		newEngineCmd(g),
 		newBaseCmd(g),
 		newBuildCmd(g),
-		newDockerfileCmd(g), newBenchCmd(g),
+		newDockerfileCmd(g), newExportCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(g),
 	)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +38,14 @@ func (c *converter) contextGroup(d digest.Digest, actions []*pb.FileAction) (str
 			name = rest
 		}
 		base := cmpOr(slug(name), "files-"+shortDigest(d))
-		dir = base
-		for i := 2; c.taken[dir]; i++ {
-			dir = base + "-" + strconv.Itoa(i)
+		name = base
+		for i := 2; c.taken[name]; i++ {
+			name = base + "-" + strconv.Itoa(i)
 		}
-		c.taken[dir] = true
+		c.taken[name] = true
+		// Marked until render: the context layout may move it once all
+		// its files are known.
+		dir = ctxMark + name + ctxMark
 		c.ctx[d] = dir
 		c.addFile(File{Path: dir, Mode: fs.ModeDir | 0o755})
 	}
@@ -80,10 +84,60 @@ func (c *converter) addFile(f File) {
 	c.files[f.Path] = f
 }
 
-func (c *converter) contextFiles() []File {
-	out := make([]File, 0, len(c.files))
+// ctxMark brackets a context directory's name in paths and instructions
+// until render resolves it (see contextDirs).
+const ctxMark = "\x01"
+
+var ctxRef = regexp.MustCompile("\x01([^\x01]+)\x01")
+
+// contextDirs maps every context directory to its final name: the
+// layout's choice given its files, or the name itself.
+func (c *converter) contextDirs() map[string]string {
+	dirs := map[string]string{}
+	byDir := map[string][]File{}
 	for _, p := range slices.Sorted(maps.Keys(c.files)) {
-		out = append(out, c.files[p])
+		m := ctxRef.FindStringSubmatch(p)
+		if m == nil {
+			continue
+		}
+		f := c.files[p]
+		f.Path = strings.TrimPrefix(strings.TrimPrefix(p, m[0]), "/")
+		if f.Path != "" {
+			byDir[m[1]] = append(byDir[m[1]], f)
+		} else if _, ok := byDir[m[1]]; !ok {
+			byDir[m[1]] = nil
+		}
+	}
+	for name, files := range byDir {
+		dirs[name] = name
+		if c.opts.layout != nil {
+			if to := path.Clean(c.opts.layout(name, files)); to != "." && !strings.HasPrefix(to, "..") && !path.IsAbs(to) {
+				dirs[name] = to
+			}
+		}
+	}
+	return dirs
+}
+
+// resolve puts the final context directory names into s.
+func resolve(s string, dirs map[string]string) string {
+	return ctxRef.ReplaceAllStringFunc(s, func(m string) string { return dirs[strings.Trim(m, ctxMark)] })
+}
+
+func (c *converter) contextFiles(dirs map[string]string) []File {
+	files := map[string]File{}
+	for _, f := range c.files {
+		f.Path = resolve(f.Path, dirs)
+		files[f.Path] = f
+		for p := path.Dir(f.Path); p != "." && p != "/"; p = path.Dir(p) {
+			if _, ok := files[p]; !ok {
+				files[p] = File{Path: p, Mode: fs.ModeDir | 0o755}
+			}
+		}
+	}
+	out := make([]File, 0, len(files))
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out = append(out, files[p])
 	}
 	return out
 }

@@ -52,22 +52,25 @@ type Vertex struct {
 // FromImage marshals img and converts it.
 //
 //	res, err := dockerfile.FromImage(ctx, img)
-func FromImage(ctx context.Context, img llbdefs.Image) (*Result, error) {
+func FromImage(ctx context.Context, img llbdefs.Image, opts ...Option) (*Result, error) {
 	def, err := img.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return Convert(img.Name, def, img.Config)
+	return Convert(img.Name, def, img.Config, opts...)
 }
 
 // Convert turns the marshalled graph def of the image called name, and its
 // config, into a Dockerfile. Its last stage is named name.
 //
 //	res, err := dockerfile.Convert("nginx", def, img.Config)
-func Convert(name string, def *llb.Definition, cfg dockerspec.DockerOCIImage) (*Result, error) {
+func Convert(name string, def *llb.Definition, cfg dockerspec.DockerOCIImage, opts ...Option) (*Result, error) {
 	c, err := newConverter(name, def)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(&c.opts)
 	}
 	final, err := c.appendable(c.result)
 	if err != nil {
@@ -88,6 +91,7 @@ type ref struct {
 
 // converter holds one conversion's graph and the stages made so far.
 type converter struct {
+	opts   options
 	image  string
 	ops    map[digest.Digest]*pb.Op
 	names  map[digest.Digest]string
@@ -519,12 +523,18 @@ func (c *converter) source(d digest.Digest, src *pb.SourceOp) (*stage, error) {
 		}
 		var flags []string
 		if sum := src.Attrs[pb.AttrHTTPChecksum]; sum != "" {
+			if c.opts.dialect == DialectDocker20 {
+				return nil, c.unsupported(d, "ADD --checksum: Docker 20.10 cannot check a download")
+			}
 			flags = append(flags, "--checksum="+sum)
 		}
 		if perm := src.Attrs[pb.AttrHTTPPerm]; perm != "" {
 			p, err := strconv.ParseInt(perm, 0, 32)
 			if err != nil {
 				return nil, c.unsupported(d, "file mode %q", perm)
+			}
+			if c.opts.dialect == DialectDocker20 {
+				return nil, c.unsupported(d, "ADD --chmod: Docker 20.10 cannot set a mode")
 			}
 			flags = append(flags, fmt.Sprintf("--chmod=%04o", p))
 		}
@@ -584,6 +594,9 @@ func (c *converter) run(st *stage, d digest.Digest, op *pb.Op, e *pb.ExecOp) (*s
 	}
 
 	var flags []string
+	if c.opts.dialect == DialectDocker20 && (e.Network != pb.NetMode_UNSET || e.Security != pb.SecurityMode_SANDBOX) {
+		return nil, c.unsupported(d, "RUN --network or --security: Docker 20.10's built-in frontend has neither")
+	}
 	switch e.Network {
 	case pb.NetMode_UNSET:
 	case pb.NetMode_HOST:
@@ -628,7 +641,14 @@ func (c *converter) run(st *stage, d digest.Digest, op *pb.Op, e *pb.ExecOp) (*s
 		st.env[k] = want[k]
 		st.args[k] = true
 	}
-	if len(args) > 0 {
+	switch {
+	case len(args) == 0:
+	case c.opts.dialect == DialectDocker20:
+		// One name per ARG: the frontend of Docker 20.10 takes no more.
+		for _, a := range args {
+			c.add(st, "ARG "+a, d)
+		}
+	default:
 		c.add(st, "ARG "+strings.Join(args, " "), d)
 	}
 	if cwd := cmpOr(m.Cwd, "/"); cwd != cmpOr(st.workdir, "/") {
@@ -865,6 +885,9 @@ func (c *converter) copyAction(st *stage, d digest.Digest, op *pb.Op, a *pb.File
 	if own := owner(cp.Owner); own != "" {
 		flags = append(flags, "--chown="+own)
 	}
+	if c.opts.dialect == DialectDocker20 && (cp.ModeStr != "" || cp.Mode >= 0) {
+		return c.unsupported(d, "COPY --chmod: Docker 20.10's built-in frontend has no --chmod")
+	}
 	switch {
 	case cp.ModeStr != "":
 		flags = append(flags, "--chmod="+cp.ModeStr)
@@ -981,7 +1004,7 @@ func (c *converter) config(st *stage, img dockerspec.DockerOCIImage) error {
 		c.add(st, "STOPSIGNAL "+escape(cfg.StopSignal))
 	}
 	if hc := cfg.Healthcheck; hc != nil {
-		line, err := healthcheck(hc)
+		line, err := healthcheck(hc, c.opts.dialect)
 		if err != nil {
 			return fmt.Errorf("%s: image config: %w", c.image, err)
 		}
@@ -996,7 +1019,7 @@ func (c *converter) config(st *stage, img dockerspec.DockerOCIImage) error {
 	return nil
 }
 
-func healthcheck(hc *dockerspec.HealthcheckConfig) (string, error) {
+func healthcheck(hc *dockerspec.HealthcheckConfig, dialect Dialect) (string, error) {
 	if len(hc.Test) == 0 {
 		return "", nil
 	}
@@ -1005,6 +1028,9 @@ func healthcheck(hc *dockerspec.HealthcheckConfig) (string, error) {
 		name string
 		d    time.Duration
 	}{{"interval", hc.Interval}, {"timeout", hc.Timeout}, {"start-period", hc.StartPeriod}, {"start-interval", hc.StartInterval}} {
+		if f.name == "start-interval" && dialect == DialectDocker20 {
+			continue
+		}
 		if f.d > 0 {
 			flags = append(flags, "--"+f.name+"="+f.d.String())
 		}

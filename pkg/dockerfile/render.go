@@ -51,7 +51,9 @@ func (c *converter) render(final *stage) (*Result, error) {
 	for _, st := range c.stages {
 		byID[strconv.Itoa(st.id)] = st.name
 	}
+	dirs := c.contextDirs()
 	names := func(s string) string {
+		s = resolve(s, dirs)
 		return stageRef.ReplaceAllStringFunc(s, func(m string) string { return byID[strings.Trim(m, "\x00")] })
 	}
 
@@ -64,7 +66,10 @@ func (c *converter) render(final *stage) (*Result, error) {
 	}
 	lines := map[digest.Digest][]int{}
 	write(fmt.Sprintf("# %s: Dockerfile converted from its LLB graph by `inceptionctl dockerfile %s`.", c.image, c.image))
-	if len(c.files) > 0 {
+	switch {
+	case c.opts.dialect == DialectDocker20:
+		write("# Docker 20.10 and later build it with BuildKit on (RUN --mount): DOCKER_BUILDKIT=1 docker build DIR")
+	case len(c.files) > 0:
 		write(fmt.Sprintf("# The files it copies are in its build context: `inceptionctl dockerfile %s --context DIR`", c.image))
 		write("# writes both. Build it with BuildKit's Dockerfile frontend, the base image from the engine's store:")
 		write("#   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local")
@@ -95,7 +100,7 @@ func (c *converter) render(final *stage) (*Result, error) {
 		}
 	}
 
-	res := &Result{Dockerfile: b.Bytes(), Context: c.contextFiles()}
+	res := &Result{Dockerfile: b.Bytes(), Context: c.contextFiles(dirs)}
 	for _, d := range c.order {
 		if len(lines[d]) == 0 {
 			return nil, c.unsupported(d, "no instruction stands for it")
