@@ -23,7 +23,21 @@ func TestParseOutput(t *testing.T) {
 		{name: "docker", in: "type=docker,dest=out/{service}.tar", want: Output{Type: "docker", Dest: "out/{service}.tar"}},
 		{name: "no type", in: "dest=x", err: "has no type"},
 		{name: "no dest", in: "type=oci", err: "has no dest"},
-		{name: "unknown type", in: "type=registry,dest=x", err: "not supported"},
+		{name: "unknown type", in: "type=tar,dest=x", err: "not supported"},
+		{name: "registry is a push", in: "type=registry,name=reg.example.com/ns/{service}:bookworm",
+			want: Output{Type: "image", Name: "reg.example.com/ns/{service}:bookworm", Attrs: map[string]string{"push": "true", "store": "false"}}},
+		{name: "image push with insecure", in: "type=image,name=127.0.0.1:5000/ns/{service}:t,push=true,registry.insecure=true",
+			want: Output{Type: "image", Name: "127.0.0.1:5000/ns/{service}:t", Attrs: map[string]string{"push": "true", "store": "false", "registry.insecure": "true"}}},
+		{name: "image stored only", in: "type=image,name=localhost/{service}:t",
+			want: Output{Type: "image", Name: "localhost/{service}:t", Attrs: map[string]string{}}},
+		{name: "quoted names", in: `type=registry,"name=r.example.com/a/{service}:1,r.example.com/b/{service}:1"`,
+			want: Output{Type: "image", Name: "r.example.com/a/{service}:1,r.example.com/b/{service}:1", Attrs: map[string]string{"push": "true", "store": "false"}}},
+		{name: "registry without push", in: "type=registry,name=r.example.com/x:1,push=false", err: "always pushes"},
+		{name: "image without name", in: "type=image,push=true", err: "no name"},
+		{name: "name without registry", in: "type=registry,name=inception/{service}:1", err: "names no registry"},
+		{name: "bad reference", in: "type=registry,name=r.example.com/UPPER:1", err: "UPPER"},
+		{name: "unknown image attribute", in: "type=registry,name=r.example.com/x:1,dest=x", err: "unknown image output attribute"},
+		{name: "bad boolean", in: "type=registry,name=r.example.com/x:1,registry.insecure=yes", err: "true or false"},
 		{name: "unknown attribute", in: "type=oci,dest=x,push=true", err: "unknown output attribute"},
 		{name: "not key=value", in: "oci", err: "key=value"},
 	}
@@ -39,6 +53,60 @@ func TestParseOutput(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func TestPushOutput(t *testing.T) {
+	o, err := PushOutput("127.0.0.1:5000/inception/", "bookworm")
+	require.NoError(t, err)
+	assert.True(t, o.Push())
+	assert.Equal(t, "127.0.0.1:5000/inception/nginx:bookworm", o.names("nginx"))
+	_, err = PushOutput("", "bookworm")
+	assert.ErrorIs(t, err, ErrInvalidOutput)
+	_, err = PushOutput("inception", "bookworm")
+	assert.ErrorIs(t, err, ErrInvalidOutput, "a namespace alone names no registry")
+}
+
+func TestParseCache(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Cache
+		err  string
+	}{
+		{name: "registry", in: "type=registry,ref=reg.example.com/ns/{service}:buildcache,mode=max",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "reg.example.com/ns/{service}:buildcache", "mode": "max"}}},
+		{name: "bare reference", in: "reg.example.com/ns/nginx:buildcache",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "reg.example.com/ns/nginx:buildcache"}}},
+		{name: "insecure registry", in: "type=registry,ref=127.0.0.1:5000/c:{service},registry.insecure=true",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "127.0.0.1:5000/c:{service}", "registry.insecure": "true"}}},
+		{name: "inline", in: "type=inline", want: Cache{Type: "inline", Attrs: map[string]string{}}},
+		{name: "local", in: "type=local,dest=/c", want: Cache{Type: "local", Attrs: map[string]string{"dest": "/c"}}},
+		{name: "gha passes through", in: "type=gha,scope=x", want: Cache{Type: "gha", Attrs: map[string]string{"scope": "x"}}},
+		{name: "registry without ref", in: "type=registry,mode=max", err: "no name"},
+		{name: "registry ref without registry", in: "type=registry,ref=ns/x:cache", err: "names no registry"},
+		{name: "two refs", in: `type=registry,"ref=r.example.com/a:1,r.example.com/b:1"`, err: "one ref per cache"},
+		{name: "bad mode", in: "type=registry,ref=r.example.com/a:1,mode=all", err: "min or max"},
+		{name: "inline with attributes", in: "type=inline,mode=max", err: "no attributes"},
+		{name: "no type", in: "ref=r.example.com/a:1", err: "has no type"},
+		{name: "unterminated quote", in: `type=registry,"ref=x`, err: "key=value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseCache(tc.in)
+			if tc.err != "" {
+				require.ErrorIs(t, err, ErrInvalidOutput)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	c, err := ParseCache("type=registry,ref=r.example.com/ns/{service}:buildcache,mode=max")
+	require.NoError(t, err)
+	e := c.entry("mariadb")
+	assert.Equal(t, "r.example.com/ns/mariadb:buildcache", e.Attrs["ref"])
+	assert.Equal(t, "r.example.com/ns/{service}:buildcache", c.Attrs["ref"], "entry must not change the parsed cache")
 }
 
 func TestOutputPath(t *testing.T) {
