@@ -18,6 +18,7 @@ type globalOptions struct {
 	buildkitAddress   string
 	namespace         string
 	buildkitdPath     string
+	buildkitTLS       engine.BuildkitTLS
 }
 
 // usageError marks errors caused by how the command was called (exit code 2).
@@ -42,7 +43,12 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.root, "root", envOr("INCEPTION_ROOT", engine.DefaultRoot), "engine state directory (env INCEPTION_ROOT)")
 	f.StringVar(&g.runDir, "run-dir", envOr("INCEPTION_RUN_DIR", engine.DefaultRunDir), "engine sockets and pid files (env INCEPTION_RUN_DIR)")
 	f.StringVar(&g.containerdAddress, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "use this containerd instead of the embedded one (env CONTAINERD_ADDRESS)")
-	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one (env BUILDKIT_HOST)")
+	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one: unix:///path, tcp://host:port, docker-container://NAME or kube-pod://POD (env BUILDKIT_HOST)")
+	f.StringVar(&g.buildkitTLS.ServerName, "tlsservername", "", "buildkitd server name for certificate validation (tcp://)")
+	f.StringVar(&g.buildkitTLS.CACert, "tlscacert", "", "CA certificate the buildkitd's certificate is checked against (tcp://)")
+	f.StringVar(&g.buildkitTLS.Cert, "tlscert", "", "client certificate for mutual TLS with buildkitd (tcp://)")
+	f.StringVar(&g.buildkitTLS.Key, "tlskey", "", "client key for mutual TLS with buildkitd (tcp://)")
+	f.StringVar(&g.buildkitTLS.Dir, "tlsdir", "", "directory with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt and tls.key) for buildkitd (tcp://)")
 	f.StringVar(&g.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", engine.DefaultNamespace), "containerd namespace shared by builds and containers")
 	f.StringVar(&g.buildkitdPath, "buildkitd", os.Getenv("INCEPTION_BUILDKITD"), "buildkitd binary for the embedded engine (default: next to inceptionctl, then PATH)")
 
@@ -85,6 +91,7 @@ func (g *globalOptions) engine() (*engine.Engine, error) {
 		engine.WithContainerdAddress(g.containerdAddress),
 		engine.WithBuildkitAddress(g.buildkitAddress),
 		engine.WithBuildkitdPath(g.buildkitdPath),
+		engine.WithBuildkitTLS(g.buildkitTLS),
 	)
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/containerd/errdefs"
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/pflag"
 
 	"github.com/inceptionctl/inception/pkg/base"
@@ -127,18 +126,36 @@ func (g *globalOptions) openRuntime(ctx context.Context, o *runtimeOptions, log 
 
 // buildTargets makes the base image when missing, then builds targets on
 // the engine's buildkitd: the one path build and up --build share.
+//
+// A nil baseOpts means the graphs start from a base in a registry (build
+// --base): no local base is made. A builder that does not share the
+// engine's image store (an OCI worker, a pod) builds for a registry only:
+// the store export is left out, and pushing is then required.
 func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []base.Option, targets []build.Target, opts ...build.Option) (build.Report, error) {
-	if err := s.ensureBase(ctx, log, baseOpts...); err != nil {
+	bk, err := s.engine.BuildkitClient(ctx)
+	if err != nil {
 		return build.Report{}, err
 	}
-	bk, err := client.New(ctx, s.engine.BuildkitAddress())
-	if err != nil {
-		return build.Report{}, fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
-	}
 	defer bk.Close()
+	shares, err := s.engine.SharesStore(ctx, bk)
+	if err != nil {
+		return build.Report{}, err
+	}
+	if baseOpts != nil && !shares {
+		return build.Report{}, fmt.Errorf("the buildkitd at %s does not share this engine's image store, so it cannot see the local base image nor store what it builds: build from a base in a registry with `build --base REF` (see `base --push REF`) and push with --push or -o type=registry", s.engine.BuildkitAddress())
+	}
+	if baseOpts != nil {
+		if err := s.ensureBase(ctx, log, baseOpts...); err != nil {
+			return build.Report{}, err
+		}
+	}
 	// The image store first: an image already built from the same graph,
 	// config and base is not solved again.
-	b, err := build.New(bk, append([]build.Option{build.WithImageStore(s.cd.ImageService())}, opts...)...)
+	first := []build.Option{build.WithImageStore(s.cd.ImageService())}
+	if !shares {
+		first = []build.Option{build.WithoutStore()}
+	}
+	b, err := build.New(bk, append(first, opts...)...)
 	if err != nil {
 		return build.Report{}, usagef("%w", err)
 	}

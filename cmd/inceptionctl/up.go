@@ -9,6 +9,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 
+	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -137,6 +138,6 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	if err != nil {
 		return err
 	}
-	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), nil, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
+	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), []base.Option{}, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
 	return err
 }
