@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"maps"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,20 +136,20 @@ func New(s Solver, opts ...Option) (*Builder, error) {
 
 // ImageReport is what one image's solve did.
 type ImageReport struct {
-	Service  string        `json:"service"`
-	Ref      string        `json:"ref"`
-	Digest   string        `json:"digest,omitempty"`
+	Service string `json:"service"`
+	Ref     string `json:"ref"`
+	Digest  string `json:"digest,omitempty"`
 	// Pushed are the references pushed to a registry, comma-separated as
 	// BuildKit's image.name; Descriptor is the pushed (or stored) manifest.
 	Pushed     string              `json:"pushed,omitempty"`
 	Descriptor *ocispec.Descriptor `json:"descriptor,omitempty"`
 	// ConfigDigest is the digest of the image config.
-	ConfigDigest string `json:"config_digest,omitempty"`
-	Vertices int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
-	Cached   int           `json:"cached"`   // of which came from the cache
-	Ran      []string      `json:"ran"`      // names of the vertices that ran
-	Steps    []Step        `json:"steps,omitempty"`
-	Duration time.Duration `json:"duration"`
+	ConfigDigest string        `json:"config_digest,omitempty"`
+	Vertices     int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
+	Cached       int           `json:"cached"`   // of which came from the cache
+	Ran          []string      `json:"ran"`      // names of the vertices that ran
+	Steps        []Step        `json:"steps,omitempty"`
+	Duration     time.Duration `json:"duration"`
 	// UpToDate: the image already held what the target would build (see
 	// WithImageStore), so nothing was solved.
 	UpToDate bool `json:"up_to_date,omitempty"`

@@ -216,5 +216,3 @@ func (e *Engine) SharesStore(ctx context.Context, c *bkclient.Client) (bool, err
 	err = checkWorkers(workers, e.cfg.namespace)
 	return err == nil, nil
 }
-
-
