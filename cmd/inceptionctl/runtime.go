@@ -27,7 +27,8 @@ type runtimeOptions struct {
 	subnet     string
 	tag        string
 
-	cfg    *stack.Config // loaded by stack()
+	cfg    *stack.Config     // loaded by stack()
+	env    map[string]string // the env file's keys, loaded by stack()
 	loaded stack.Stack
 }
 
@@ -63,7 +64,7 @@ func (o *runtimeOptions) stack() (stack.Stack, error) {
 	if err != nil {
 		return stack.Stack{}, err
 	}
-	o.cfg, o.loaded = &cfg, st
+	o.cfg, o.loaded, o.env = &cfg, st, env
 	o.dataDir, o.secretsDir, o.hostIP = cfg.DataDir, cfg.SecretsDir, cfg.HostIP
 	return st, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -23,6 +24,7 @@ type upOptions struct {
 	waitTimeout time.Duration
 	progress    string
 	hosts       string
+	registry    string
 }
 
 func newUpCmd(g *globalOptions) *cobra.Command {
@@ -47,6 +49,7 @@ them.`,
 	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")
 	f.DurationVar(&o.waitTimeout, "wait-timeout", 0, "give up waiting after this long (0: no limit)")
 	f.StringVar(&o.progress, "progress", "auto", "build progress output: auto, tty, plain, rawjson or quiet")
+	f.StringVar(&o.registry, "registry", "", "run the images of this registry and namespace (REGISTRY/{service}:TAG), pulled first, instead of building (default: IMAGE_REGISTRY in the env file)")
 	f.StringVar(&o.hosts, "hosts", "", "also write the site's line into this hosts file (e.g. /etc/hosts), replacing an older line for the domain")
 	return cmd
 }
@@ -83,7 +86,17 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 		return err
 	}
 	defer s.Close()
-	if err := buildMissing(ctx, cmd, s, rt, st, args, o); err != nil {
+	reg := o.registry
+	if reg == "" {
+		reg = o.env["IMAGE_REGISTRY"]
+	}
+	if reg != "" {
+		// Every image is pulled before anything starts: a missing image
+		// or an unreachable registry leaves nothing half-started.
+		if err := pullImages(ctx, cmd, s, rt, st, args, reg, o.tag); err != nil {
+			return err
+		}
+	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -103,6 +116,35 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	return rt.Stop(sctx, st.Name, args)
+}
+
+// pullImages pulls REGISTRY/{service}:TAG for every service up will start
+// and names each as the image the runtime runs.
+func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, reg, tag string) error {
+	names, err := rt.Services(st, args)
+	if err != nil {
+		return err
+	}
+	r, err := registry.NewResolver(registry.WithCertsDir(s.engine.CertsDir()))
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		local, err := stack.ImageRef(n, tag)
+		if err != nil {
+			return usagef("%w", err)
+		}
+		ref, err := registry.CheckRef(strings.TrimSuffix(reg, "/") + "/" + n + ":" + tag)
+		if err != nil {
+			return usagef("--registry / IMAGE_REGISTRY %q: %w", reg, err)
+		}
+		img, err := registry.Pull(ctx, s.cd, r, ref, local, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", n, ref, img.Target.Digest)
+	}
+	return nil
 }
 
 // buildMissing builds the images of the services up will start (with their
