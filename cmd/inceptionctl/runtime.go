@@ -13,6 +13,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -154,7 +155,13 @@ func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []ba
 	// config and base is not solved again.
 	first := []build.Option{build.WithImageStore(s.cd.ImageService())}
 	if !shares {
-		first = []build.Option{build.WithoutStore()}
+		// Up to date then means: the registry holds images built from the
+		// same graph, config and base.
+		r, err := registry.NewResolver(registry.WithCertsDir(s.engine.CertsDir()))
+		if err != nil {
+			return build.Report{}, err
+		}
+		first = []build.Option{build.WithoutStore(), build.WithRegistryCheck(r)}
 	}
 	b, err := build.New(bk, append(first, opts...)...)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
@@ -72,6 +73,7 @@ type config struct {
 	noStore      bool
 	store        ImageStore
 	dockerConfig *configfile.ConfigFile
+	resolver     remotes.Resolver
 }
 
 // Option configures a Builder.
@@ -257,6 +259,14 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 			inGraph[d] = true
 		}
 	}
+	// In registry mode the key travels in the image config, where the
+	// next build's check reads it back from the registry.
+	cfg := t.Config
+	if b.registryMode() {
+		if cfg, err = withKeyLabel(t.Config, key); err != nil {
+			return rep, fmt.Errorf("build %s: %w", t.Service, err)
+		}
+	}
 	tap := newTap(inGraph)
 	ch := make(chan *client.SolveStatus)
 	fwd.Add(1)
@@ -277,8 +287,8 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		if err != nil {
 			return nil, err
 		}
-		if t.Config != nil {
-			res.AddMeta(exptypes.ExporterImageConfigKey, t.Config)
+		if cfg != nil {
+			res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
 		}
 		return res, nil
 	}, ch)
