@@ -27,6 +27,7 @@ type buildOptions struct {
 	registry  string
 	metadata  string
 	baseRef   string
+	distro    distroFlag
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -53,6 +54,7 @@ base image is made first when it is missing.`,
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
 	f.StringVar(&o.format, "format", "table", "summary format: table or json")
+	o.distro.add(f)
 	return cmd
 }
 
@@ -97,8 +99,15 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		}
 		bopts = append(bopts, build.WithOutputs(out))
 	}
-	var graphOpts []llbdefs.Option
+	dopt, err := o.distro.option()
+	if err != nil {
+		return err
+	}
+	graphOpts := []llbdefs.Option{dopt}
 	baseOpts := []base.Option{base.WithMirror(o.mirror)}
+	if o.distro.alpine() {
+		baseOpts = nil // from a registry, never made here
+	}
 	if o.baseRef != "" {
 		graphOpts = append(graphOpts, llbdefs.WithBase(o.baseRef))
 		baseOpts = nil
@@ -115,7 +124,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	defer s.Close()
 	report, err := s.buildTargets(ctx, cmd.ErrOrStderr(), baseOpts, targets, bopts...)
 	if err != nil {
-		return err
+		return o.distro.explain(err)
 	}
 	if o.metadata != "" {
 		if err := report.WriteMetadata(o.metadata); err != nil {

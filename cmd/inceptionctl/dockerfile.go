@@ -11,6 +11,7 @@ import (
 
 type dockerfileOptions struct {
 	context string
+	distro  distroFlag
 }
 
 // newDockerfileCmd is `inceptionctl dockerfile SERVICE`: the Dockerfile a
@@ -36,7 +37,11 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 			if err != nil {
 				return usagef("%w", err)
 			}
-			img, err := svcs[0].Image()
+			dopt, err := o.distro.option()
+			if err != nil {
+				return err
+			}
+			img, err := svcs[0].Image(dopt)
 			if err != nil {
 				return err
 			}
@@ -61,6 +66,7 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.context, "context", "", "write the Dockerfile and its build context into this new or empty directory")
+	o.distro.add(cmd.Flags())
 	return cmd
 }
 

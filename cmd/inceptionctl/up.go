@@ -11,6 +11,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -25,6 +26,7 @@ type upOptions struct {
 	progress    string
 	hosts       string
 	registry    string
+	distro      distroFlag
 }
 
 func newUpCmd(g *globalOptions) *cobra.Command {
@@ -50,6 +52,7 @@ them.`,
 	f.DurationVar(&o.waitTimeout, "wait-timeout", 0, "give up waiting after this long (0: no limit)")
 	f.StringVar(&o.progress, "progress", "auto", "build progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&o.registry, "registry", "", "run the images of this registry and namespace (REGISTRY/{service}:TAG), pulled first, instead of building (default: IMAGE_REGISTRY in the env file)")
+	o.distro.add(f)
 	f.StringVar(&o.hosts, "hosts", "", "also write the site's line into this hosts file (e.g. /etc/hosts), replacing an older line for the domain")
 	return cmd
 }
@@ -64,6 +67,10 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	}
 	if err := build.CheckProgress(o.progress); err != nil {
 		return usagef("--progress: %w", err)
+	}
+	dopt, err := o.distro.option()
+	if err != nil {
+		return err
 	}
 	if o.waitTimeout < 0 {
 		return usagef("--wait-timeout %v is negative", o.waitTimeout)
@@ -96,8 +103,8 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 		if err := pullImages(ctx, cmd, s, rt, st, args, reg, o.tag); err != nil {
 			return err
 		}
-	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o); err != nil {
-		return err
+	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o, dopt); err != nil {
+		return o.distro.explain(err)
 	}
 	start := time.Now()
 	if err := rt.Up(ctx, st, runtime.UpOptions{Services: args, Wait: o.wait, Timeout: o.waitTimeout}); err != nil {
@@ -149,7 +156,7 @@ func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime
 
 // buildMissing builds the images of the services up will start (with their
 // dependencies) that are not in the store; all of them with --build.
-func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, o *upOptions) error {
+func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, o *upOptions, dopt llbdefs.Option) error {
 	names, err := rt.Services(st, args)
 	if err != nil {
 		return err
@@ -176,10 +183,14 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	if len(svcs) == 0 {
 		return nil
 	}
-	targets, err := stack.Targets(ctx, svcs, o.tag)
+	targets, err := stack.Targets(ctx, svcs, o.tag, dopt)
 	if err != nil {
 		return err
 	}
-	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), []base.Option{}, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
+	baseOpts := []base.Option{}
+	if o.distro.alpine() {
+		baseOpts = nil // from a registry, never made here
+	}
+	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), baseOpts, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
 	return err
 }
