@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/images"
-	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client"
@@ -190,7 +189,7 @@ func TestRegistryMode(t *testing.T) {
 	push, err := PushOutput("127.0.0.1:5000/ns", "t")
 	require.NoError(t, err)
 	tarball := Output{Type: "oci", Dest: "/tmp/x"}
-	var r remotes.Resolver = docker.NewResolver(docker.ResolverOptions{})
+	r := docker.NewResolver(docker.ResolverOptions{})
 	for _, tc := range []struct {
 		name string
 		opts []Option
