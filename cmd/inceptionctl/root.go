@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/engine"
@@ -84,7 +85,7 @@ func markUsageErrors(cmd *cobra.Command) {
 
 // engine returns the engine the global flags describe.
 func (g *globalOptions) engine() (*engine.Engine, error) {
-	return engine.New(
+	e, err := engine.New(
 		engine.WithRoot(g.root),
 		engine.WithRunDir(g.runDir),
 		engine.WithNamespace(g.namespace),
@@ -93,6 +94,10 @@ func (g *globalOptions) engine() (*engine.Engine, error) {
 		engine.WithBuildkitdPath(g.buildkitdPath),
 		engine.WithBuildkitTLS(g.buildkitTLS),
 	)
+	if errdefs.IsInvalidArgument(err) {
+		return nil, usagef("%w", err)
+	}
+	return e, err
 }
 
 func envOr(key, def string) string {

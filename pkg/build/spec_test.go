@@ -2,11 +2,14 @@ package build
 
 import (
 	"context"
-
-	"github.com/containerd/containerd/v2/pkg/namespaces"
-	"google.golang.org/grpc/metadata"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -154,4 +157,38 @@ func TestWithoutContainerdNamespace(t *testing.T) {
 	assert.Equal(t, []string{"kept"}, md.Get("other"))
 	orig, _ := metadata.FromOutgoingContext(ctx)
 	assert.NotEmpty(t, orig.Get(namespaces.GRPCHeader), "the caller's context is left as it was")
+}
+
+func TestMetadata(t *testing.T) {
+	desc := &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: "sha256:aa", Size: 7}
+	r := Report{Images: []ImageReport{
+		{Service: "nginx", Ref: "docker.io/library/nginx:bookworm", Digest: "sha256:aa", ConfigDigest: "sha256:cc", Descriptor: desc, Pushed: "r.example.com/ns/nginx:bookworm"},
+		{Service: "redis", Ref: "docker.io/library/redis:bookworm", Digest: "sha256:bb", UpToDate: true},
+	}}
+	path := filepath.Join(t.TempDir(), "meta.json")
+	require.NoError(t, r.WriteMetadata(path))
+	dt, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{
+		"nginx": {"containerimage.digest": "sha256:aa", "containerimage.config.digest": "sha256:cc",
+			"containerimage.descriptor": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:aa", "size": 7},
+			"image.name": "r.example.com/ns/nginx:bookworm"},
+		"redis": {"containerimage.digest": "sha256:bb", "image.name": "docker.io/library/redis:bookworm"}
+	}`, string(dt))
+	_, err = os.Stat(path + ".partial")
+	assert.True(t, os.IsNotExist(err))
+}
+
+func TestPushError(t *testing.T) {
+	err := error(&PushError{Image: "nginx", Refs: "127.0.0.1:5000/ns/nginx:1,other.example.com/nginx:1",
+		Err: errors.New("failed to authorize: 401 Unauthorized")})
+	assert.Contains(t, err.Error(), "push nginx to 127.0.0.1:5000: ")
+	assert.Contains(t, err.Error(), "401 Unauthorized")
+	assert.Contains(t, err.Error(), "DOCKER_CONFIG")
+	assert.True(t, isPushError(errors.New(`failed to push 127.0.0.1:5000/ns/nginx:1: unexpected status from HEAD request`)))
+	assert.False(t, isPushError(errors.New(`process "/bin/sh -c apt-get install" did not complete successfully: exit code: 100`)))
+	decoded := decodeDescriptor("eyJtZWRpYVR5cGUiOiJhIiwiZGlnZXN0Ijoic2hhMjU2OmFhIiwic2l6ZSI6N30=")
+	require.NotNil(t, decoded)
+	assert.Equal(t, int64(7), decoded.Size)
+	assert.Nil(t, decodeDescriptor("not base64"))
 }
