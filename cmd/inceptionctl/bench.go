@@ -19,6 +19,7 @@ import (
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -210,7 +211,11 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		defer bk.Close()
 		imgs := make([]bench.Image, 0, len(st.Services))
 		for _, svc := range st.Services {
-			imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
+			recipe, err := build.RecipeOf(svc, llbdefs.Recipes())
+			if err != nil {
+				return errors.Join(err, closeRuntimeBench(ctx, rtb))
+			}
+			imgs = append(imgs, bench.Image{Name: svc.Name, Build: recipe})
 		}
 		// No containerd namespace on the context: the image store's client
 		// has its own, and BuildKit calls must not carry one.
@@ -283,7 +288,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 // another bench have the engine's stack.
 func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st stack.Stack, o *benchOptions, p benchPlan) (_ *bench.RuntimeBench, done func(), err error) {
 	log := cmd.ErrOrStderr()
-	targets, err := stack.Targets(ctx, st.Services, runtime.DefaultTag)
+	targets, err := build.Targets(ctx, st.Services, llbdefs.Recipes())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -324,7 +329,6 @@ func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st st
 		runtime.WithRoot(e.Root()),
 		runtime.WithRunDir(e.RunDir()),
 		runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
-		runtime.WithTag(runtime.DefaultTag),
 		runtime.WithProgress(progress),
 	}, rs.RuntimeOptions(bench.RuntimeSubnet)...)...)
 	if err != nil {

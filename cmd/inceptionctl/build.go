@@ -60,7 +60,11 @@ base image is made first when it is missing.`,
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []string) error {
 	// Everything the user typed is checked before any daemon is started.
-	svcs, err := stack.Default().Select(args)
+	st, err := stack.Default().Retag(o.tag)
+	if err != nil {
+		return usagef("--tag: %w", err)
+	}
+	svcs, err := st.Select(args)
 	if err != nil {
 		return usagef("%w", err)
 	}
@@ -112,7 +116,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		graphOpts = append(graphOpts, llbdefs.WithBase(o.baseRef))
 		baseOpts = nil
 	}
-	targets, err := stack.Targets(cmd.Context(), svcs, o.tag, graphOpts...)
+	targets, err := build.Targets(cmd.Context(), svcs, llbdefs.Recipes(), graphOpts...)
 	if err != nil {
 		return usagef("%w", err)
 	}

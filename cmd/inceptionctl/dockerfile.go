@@ -5,7 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/dockerfile"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -41,7 +43,11 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 			if err != nil {
 				return err
 			}
-			img, err := svcs[0].Image(dopt)
+			recipe, err := build.RecipeOf(svcs[0], llbdefs.Recipes())
+			if err != nil {
+				return err
+			}
+			img, err := recipe(dopt)
 			if err != nil {
 				return err
 			}

@@ -35,7 +35,7 @@ stay unless --volumes is given.`,
 			return rt.Down(ctx, st, runtime.DownOptions{Volumes: o.volumes})
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd.Flags(), g)
 	cmd.Flags().BoolVarP(&o.volumes, "volumes", "v", false, "also remove the named volumes (their data is lost)")
 	return cmd
 }

@@ -43,7 +43,7 @@ inceptionctl exits with the command's exit code.`,
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after SERVICE belong to COMMAND
-	o.addFlags(f)
+	o.addFlags(f, g)
 	f.BoolVarP(&o.tty, "tty", "t", false, "allocate a terminal (when attached to one)")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "pass stdin to the command")
 	f.StringVarP(&o.user, "user", "u", "", "run as uid[:gid] instead of the container's user")

@@ -31,7 +31,7 @@ func newLifecycleCmd(g *globalOptions, use, short string, action func(*runtime.R
 			return action(rt, ctx, st.Name, args)
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd.Flags(), g)
 	return cmd
 }
 

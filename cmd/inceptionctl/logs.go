@@ -40,7 +40,7 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 			}, cmd.OutOrStdout())
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd.Flags(), g)
 	f := cmd.Flags()
 	f.BoolVarP(&o.follow, "follow", "f", false, "keep printing new lines")
 	f.IntVarP(&o.tail, "tail", "n", -1, "lines to show from the end of each log (-1: all)")

@@ -13,9 +13,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
 )
 
 func main() {
+	// The runtime runs inceptionctl itself as each stack's supervisor and
+	// as the log shipper of every container: those runs end here.
+	runtime.HelperMain()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

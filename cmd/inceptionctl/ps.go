@@ -62,7 +62,7 @@ func newPsCmd(g *globalOptions) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd.Flags(), g)
 	cmd.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/engine"
+	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 // globalOptions are the flags every command shares: where the engine lives
@@ -20,6 +21,7 @@ type globalOptions struct {
 	namespace         string
 	buildkitdPath     string
 	buildkitTLS       engine.BuildkitTLS
+	project           string // -p; see projectName
 }
 
 // usageError marks errors caused by how the command was called (exit code 2).
@@ -51,6 +53,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.buildkitTLS.Key, "tlskey", "", "client key for mutual TLS with buildkitd (tcp://)")
 	f.StringVar(&g.buildkitTLS.Dir, "tlsdir", "", "directory with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt and tls.key) for buildkitd (tcp://)")
 	f.StringVar(&g.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", engine.DefaultNamespace), "containerd namespace shared by builds and containers")
+	f.StringVarP(&g.project, "project-name", "p", "", "project name: names the stack's containers, network and state, so projects never share them (env COMPOSE_PROJECT_NAME; default "+stack.DefaultProjectName+")")
 	f.StringVar(&g.buildkitdPath, "buildkitd", os.Getenv("INCEPTION_BUILDKITD"), "buildkitd binary for the embedded engine (default: next to inceptionctl, then PATH)")
 
 	cmd.AddCommand(
@@ -60,7 +63,6 @@ func newRootCmd() *cobra.Command {
 		newDockerfileCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newStopCmd(g), newStartCmd(g), newRestartCmd(g),
-		newSuperviseCmd(g), newLoggerCmd(),
 	)
 	markUsageErrors(cmd)
 	return cmd
@@ -81,6 +83,26 @@ func markUsageErrors(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		markUsageErrors(sub)
 	}
+}
+
+// projectName is the stack's project name, as docker compose picks it:
+// -p, else COMPOSE_PROJECT_NAME, else fromFile (a compose file's name:,
+// "" when there is none), else the default.
+func (g *globalOptions) projectName(fromFile string) (string, error) {
+	name, from := g.project, "-p"
+	for _, c := range []struct{ v, from string }{
+		{os.Getenv("COMPOSE_PROJECT_NAME"), "COMPOSE_PROJECT_NAME"},
+		{fromFile, "the compose file's name"},
+		{stack.DefaultProjectName, ""},
+	} {
+		if name == "" {
+			name, from = c.v, c.from
+		}
+	}
+	if err := stack.ValidateProjectName(name); err != nil {
+		return "", usagef("%s: %w", from, err)
+	}
+	return name, nil
 }
 
 // engine returns the engine the global flags describe.

@@ -28,17 +28,19 @@ type runtimeOptions struct {
 	subnet     string
 	tag        string
 
+	g      *globalOptions    // the project name
 	cfg    *stack.Config     // loaded by stack()
 	env    map[string]string // the env file's keys, loaded by stack()
 	loaded stack.Stack
 }
 
-func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
+func (o *runtimeOptions) addFlags(f *pflag.FlagSet, g *globalOptions) {
+	o.g = g
 	f.StringVar(&o.envFile, "env-file", envOr("INCEPTION_ENV_FILE", ".env"), "the stack's configuration (KEY=value lines; see .env.example)")
 	f.StringVar(&o.dataDir, "data-dir", os.Getenv("INCEPTION_DATA_DIR"), "where named volumes live (default: DATA_DIR in the env file, else /home/<login>/data)")
 	f.StringVar(&o.secretsDir, "secrets-dir", os.Getenv("INCEPTION_SECRETS_DIR"), "where secret files are (default: SECRETS_DIR in the env file, else ./secrets)")
 	f.StringVar(&o.hostIP, "host-ip", os.Getenv("INCEPTION_HOST_IP"), "host address published ports bind to (default: HOST_IP in the env file, else 0.0.0.0)")
-	f.StringVar(&o.subnet, "subnet", envOr("INCEPTION_SUBNET", runtime.DefaultSubnet), "IPv4 subnet of the stack network")
+	f.StringVar(&o.subnet, "subnet", os.Getenv("INCEPTION_SUBNET"), "IPv4 subnet of the stack network (default: "+runtime.DefaultSubnet+" for the project inception, a /24 of 10.90.0.0/16 drawn from any other project name)")
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
 }
 
@@ -65,6 +67,12 @@ func (o *runtimeOptions) stack() (stack.Stack, error) {
 	if err != nil {
 		return stack.Stack{}, err
 	}
+	if st, err = st.Retag(o.tag); err != nil {
+		return stack.Stack{}, usagef("--tag: %w", err)
+	}
+	if st.Name, err = o.g.projectName(""); err != nil {
+		return stack.Stack{}, err
+	}
 	o.cfg, o.loaded, o.env = &cfg, st, env
 	o.dataDir, o.secretsDir, o.hostIP = cfg.DataDir, cfg.SecretsDir, cfg.HostIP
 	return st, nil
@@ -89,8 +97,10 @@ func (o *runtimeOptions) check() error {
 	if ip := net.ParseIP(o.hostIP); ip == nil || ip.To4() == nil {
 		return usagef("--host-ip %q: give an IPv4 address such as 127.0.0.1", o.hostIP)
 	}
-	if _, err := runtime.NewNetwork("check", runtime.WithSubnet(o.subnet)); err != nil {
-		return usagef("--subnet: %w", err)
+	if o.subnet != "" {
+		if _, err := runtime.NewNetwork("check", runtime.WithSubnet(o.subnet)); err != nil {
+			return usagef("--subnet: %w", err)
+		}
 	}
 	return nil
 }
@@ -113,7 +123,6 @@ func (g *globalOptions) openRuntime(ctx context.Context, o *runtimeOptions, log 
 		runtime.WithSecretsDir(o.secretsDir),
 		runtime.WithHostIP(o.hostIP),
 		runtime.WithNetworkSubnet(o.subnet),
-		runtime.WithTag(o.tag),
 		runtime.WithProgress(log),
 	)
 	if err != nil {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRuntimeUsageErrors: the runtime commands refuse bad input with a
@@ -22,8 +25,38 @@ func TestRuntimeUsageErrors(t *testing.T) {
 		{"exec unknown service", []string{"exec", "nosuch", "ls"}, `unknown service "nosuch"`},
 		{"stop unknown service", []string{"stop", "nosuch"}, `unknown service "nosuch"`},
 		{"down argument", []string{"down", "nginx"}, "unknown command"},
-		{"supervise without stack", []string{"supervise"}, "--stack is required"},
-		{"logger without path", []string{"logger"}, "accepts 1 arg(s)"},
+		{"bad project name", []string{"ps", "-p", "Inception"}, `-p: invalid stack: project name "Inception"`},
+		{"project name with a dot", []string{"down", "--project-name", "a.b"}, "starting with a letter or digit"},
 	}
 	checkUsageErrors(t, dir, tests)
+}
+
+// TestProjectName: -p, then COMPOSE_PROJECT_NAME, then a compose file's
+// name, then the default, as docker compose picks it; a bad name is a
+// usage error that says where it came from.
+func TestProjectName(t *testing.T) {
+	tests := []struct {
+		name, flag, env, file, want, err string
+	}{
+		{name: "default", want: "inception"},
+		{name: "file", file: "site", want: "site"},
+		{name: "env over file", env: "dev", file: "site", want: "dev"},
+		{name: "flag over all", flag: "prod", env: "dev", file: "site", want: "prod"},
+		{name: "bad env", env: "Dev", err: "COMPOSE_PROJECT_NAME"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("COMPOSE_PROJECT_NAME", tc.env)
+			g := &globalOptions{project: tc.flag}
+			got, err := g.projectName(tc.file)
+			if tc.err != "" {
+				var ue *usageError
+				require.ErrorAs(t, err, &ue)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }

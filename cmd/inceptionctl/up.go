@@ -45,7 +45,7 @@ them.`,
 		},
 	}
 	f := cmd.Flags()
-	o.addFlags(f)
+	o.addFlags(f, g)
 	f.BoolVarP(&o.detach, "detach", "d", false, "start in the background and return")
 	f.BoolVar(&o.build, "build", false, "build the images before starting, even when they exist")
 	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")
@@ -100,7 +100,10 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if reg != "" {
 		// Every image is pulled before anything starts: a missing image
 		// or an unreachable registry leaves nothing half-started.
-		if err := pullImages(ctx, cmd, s, rt, st, args, reg, o.tag); err != nil {
+		if st, err = fromRegistry(st, reg, o.tag); err != nil {
+			return err
+		}
+		if err := pullImages(ctx, cmd, s, rt, st, args); err != nil {
 			return err
 		}
 	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o, dopt); err != nil {
@@ -125,9 +128,26 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	return rt.Stop(sctx, st.Name, args)
 }
 
-// pullImages pulls REGISTRY/{service}:TAG for every service up will start
-// and names each as the image the runtime runs.
-func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, reg, tag string) error {
+// fromRegistry is st with every service running REGISTRY/<service>:TAG,
+// never built here.
+func fromRegistry(st stack.Stack, reg, tag string) (stack.Stack, error) {
+	svcs := make([]stack.Service, len(st.Services))
+	for i, svc := range st.Services {
+		ref, err := registry.CheckRef(strings.TrimSuffix(reg, "/") + "/" + svc.Name + ":" + tag)
+		if err != nil {
+			return st, usagef("--registry / IMAGE_REGISTRY %q: %w", reg, err)
+		}
+		svc.Image, svc.Build = ref, nil
+		svcs[i] = svc
+	}
+	st.Services = svcs
+	return st, nil
+}
+
+// pullImages pulls the image of every service up will start (its
+// dependencies included), all before anything starts, so a missing image
+// or an unreachable registry leaves nothing half-started.
+func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string) error {
 	names, err := rt.Services(st, args)
 	if err != nil {
 		return err
@@ -137,19 +157,15 @@ func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime
 		return err
 	}
 	for _, n := range names {
-		local, err := stack.ImageRef(n, tag)
-		if err != nil {
-			return usagef("%w", err)
-		}
-		ref, err := registry.CheckRef(strings.TrimSuffix(reg, "/") + "/" + n + ":" + tag)
-		if err != nil {
-			return usagef("--registry / IMAGE_REGISTRY %q: %w", reg, err)
-		}
-		img, err := registry.Pull(ctx, s.cd, r, ref, local, cmd.ErrOrStderr())
+		svcs, err := st.Select([]string{n})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", n, ref, img.Target.Digest)
+		img, err := registry.Pull(ctx, s.cd, r, svcs[0].Image, "", cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", n, img.Name, img.Target.Digest)
 	}
 	return nil
 }
@@ -163,7 +179,15 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	}
 	var svcs []stack.Service
 	for _, n := range names {
-		ref, err := stack.ImageRef(n, o.tag)
+		sel, err := st.Select([]string{n})
+		if err != nil {
+			return err
+		}
+		svc := sel[0]
+		if svc.Build == nil {
+			continue // an image by reference only: the runtime says when it is missing
+		}
+		ref, err := stack.NormalizeImage(svc.Image)
 		if err != nil {
 			return usagef("%w", err)
 		}
@@ -174,16 +198,12 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 				return err
 			}
 		}
-		sel, err := st.Select([]string{n})
-		if err != nil {
-			return err
-		}
-		svcs = append(svcs, sel...)
+		svcs = append(svcs, svc)
 	}
 	if len(svcs) == 0 {
 		return nil
 	}
-	targets, err := stack.Targets(ctx, svcs, o.tag, dopt)
+	targets, err := build.Targets(ctx, svcs, llbdefs.Recipes(), dopt)
 	if err != nil {
 		return err
 	}

@@ -4,13 +4,14 @@
 // they are missing, brings the stack up, prints what `inceptionctl ps`
 // would, and with -down removes it again.
 //
-// The runtime's supervisor and log shipper are inceptionctl's hidden
-// `supervise` and `logger` commands, so -helper must name an inceptionctl
-// binary (make inceptionctl builds bin/inceptionctl).
+// The runtime runs this program itself as the stack's supervisor and log
+// shipper: main calls runtime.HelperMain first. Build it once rather than
+// `go run` it, so the supervisor's binary stays where the runtime saw it.
 //
-//	sudo go run ./examples/two-services -helper $PWD/bin/inceptionctl
+//	go build -o /tmp/two-services ./examples/two-services
+//	sudo /tmp/two-services
 //	curl http://127.0.0.1:18080/
-//	sudo go run ./examples/two-services -helper $PWD/bin/inceptionctl -down
+//	sudo /tmp/two-services -down
 package main
 
 import (
@@ -37,36 +38,29 @@ import (
 func twoServices(port int) stack.Stack {
 	always := stack.RestartPolicy{Mode: stack.RestartAlways}
 	return stack.Stack{Name: "example", Services: []stack.Service{
-		{Name: "redis", Image: llbdefs.Redis, Restart: always,
+		{Name: "redis", Image: "redis:bookworm", Build: &stack.Build{Recipe: "redis"}, Restart: always,
 			Mounts: []stack.Mount{{Kind: stack.MountVolume, Source: "example-redis", Target: "/data"}}},
-		{Name: "static", Image: llbdefs.Static, Restart: always,
+		{Name: "static", Image: "static:bookworm", Build: &stack.Build{Recipe: "static"}, Restart: always,
 			DependsOn: map[string]stack.Condition{"redis": stack.ConditionHealthy},
 			Ports:     []stack.Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 8080, Protocol: stack.TCP}}},
 	}}
 }
 
 func main() {
-	helper := flag.String("helper", "bin/inceptionctl", "the inceptionctl binary the runtime's supervisor runs")
+	runtime.HelperMain() // the runtime's supervisor and log shipper end here
 	down := flag.Bool("down", false, "remove the stack (and its volume) instead of starting it")
 	port := flag.Int("port", 18080, "host port of the static site on 127.0.0.1")
 	data := flag.String("data", filepath.Join(os.TempDir(), "inception-two-services"), "where the named volume lives")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *helper, *data, *down, *port); err != nil {
+	if err := run(ctx, *data, *down, *port); err != nil {
 		fmt.Fprintln(os.Stderr, "two-services:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, helper, data string, down bool, port int) error {
-	helper, err := filepath.Abs(helper)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(helper); err != nil {
-		return fmt.Errorf("helper %s: %w (run make inceptionctl)", helper, err)
-	}
+func run(ctx context.Context, data string, down bool, port int) error {
 	e, err := engine.New()
 	if err != nil {
 		return err
@@ -83,7 +77,7 @@ func run(ctx context.Context, helper, data string, down bool, port int) error {
 	rt, err := runtime.New(cd,
 		runtime.WithRoot(e.Root()), runtime.WithRunDir(e.RunDir()),
 		runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
-		runtime.WithHelper(helper), runtime.WithDataDir(data), runtime.WithSecretsDir(data),
+		runtime.WithDataDir(data), runtime.WithSecretsDir(data),
 		runtime.WithHostIP("127.0.0.1"), runtime.WithNetworkSubnet("10.89.200.0/24"),
 		runtime.WithProgress(os.Stderr))
 	if err != nil {
@@ -116,7 +110,7 @@ func buildImages(ctx context.Context, e *engine.Engine, cd *containerd.Client, s
 	if _, err := base.Ensure(ctx, cd.ContentStore(), cd.ImageService(), base.WithTempDir(e.Root())); err != nil {
 		return err
 	}
-	targets, err := stack.Targets(ctx, st.Services, runtime.DefaultTag)
+	targets, err := build.Targets(ctx, st.Services, llbdefs.Recipes())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,10 @@ import (
 // ErrInvalidOutput means an --output or cache specification could not be used.
 var ErrInvalidOutput = errors.New("invalid output")
 
+// ErrNoRecipe is returned for a service Targets cannot build: no build
+// section, or a recipe name the recipes do not have.
+var ErrNoRecipe = errors.New("no build recipe")
+
 // StepError is a failed build step: which vertex, and the end of its log.
 type StepError struct {
 	Image string   // the image being built

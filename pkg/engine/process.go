@@ -10,11 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/inceptionctl/inception/pkg/engine/proc"
 )
 
 // procDir is the proc file system. The helpers below take it as a
@@ -38,35 +39,6 @@ func readPIDFile(path string) (int, error) {
 // writePIDFile records pid in path, atomically.
 func writePIDFile(path string, pid int) error {
 	return writeFileAtomic(path, []byte(strconv.Itoa(pid)+"\n"), 0o644)
-}
-
-// processArgs returns the argv of pid. A zombie has none: its memory, and so
-// its command line, is already gone.
-func processArgs(proc string, pid int) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "cmdline"))
-	if err != nil {
-		return nil, err
-	}
-	b = bytes.TrimRight(b, "\x00")
-	if len(b) == 0 {
-		return nil, nil
-	}
-	return strings.Split(string(b), "\x00"), nil
-}
-
-// processState returns the state letter of pid from /proc/<pid>/stat
-// ("R", "S", "Z", ...).
-func processState(proc string, pid int) (string, error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return "", err
-	}
-	// The command name in parentheses may itself hold spaces and ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return "", fmt.Errorf("parse /proc/%d/stat: %q", pid, b)
-	}
-	return string(b[i+2]), nil
 }
 
 // matchArgs reports whether argv is that of the daemon started with
@@ -104,24 +76,6 @@ func isDaemonProcess(proc string, pid int, configPath string) bool {
 		return false
 	}
 	return matchArgs(argv, configPath)
-}
-
-// processExited reports whether pid has finished exiting: it is gone, or only
-// its zombie is left. isDaemonProcess is not enough to wait on: a dying
-// daemon's command line reads empty (its main thread released its memory)
-// while its other threads still run and its sockets still listen.
-func processExited(proc string, pid int) bool {
-	state, err := processState(proc, pid)
-	if err != nil {
-		return true
-	}
-	if state != "Z" && state != "X" {
-		return false
-	}
-	// A zombie main thread with other threads still exiting: the files,
-	// sockets included, close with the last of them.
-	tasks, err := os.ReadDir(filepath.Join(proc, strconv.Itoa(pid), "task"))
-	return err != nil || len(tasks) <= 1
 }
 
 // findDaemonProcess scans proc for the daemon started with configPath, for
@@ -189,51 +143,6 @@ func removeIfExists(path string) error {
 		return err
 	}
 	return nil
-}
-
-// terminate stops the daemon pid the way containerd stops a task: SIGTERM,
-// a grace period, then SIGKILL. Only pid is signalled, never its process
-// group, so the containerd shims it started (and their containers) live on.
-func terminate(ctx context.Context, proc string, pid int, grace time.Duration) error {
-	for _, step := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{
-		{syscall.SIGTERM, grace},
-		{syscall.SIGKILL, 5 * time.Second},
-	} {
-		if err := syscall.Kill(pid, step.sig); err != nil {
-			if errors.Is(err, syscall.ESRCH) {
-				return nil
-			}
-			return fmt.Errorf("send %v to %d: %w", step.sig, pid, err)
-		}
-		gone, err := waitGone(ctx, proc, pid, step.wait)
-		if err != nil || gone {
-			return err
-		}
-	}
-	return fmt.Errorf("pid %d still runs after SIGKILL: %w", pid, ErrStopFailed)
-}
-
-// waitGone polls until pid has exited or d has passed.
-func waitGone(ctx context.Context, proc string, pid int, d time.Duration) (bool, error) {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if processExited(proc, pid) {
-			return true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-deadline.C:
-			return false, nil
-		case <-tick.C:
-		}
-	}
 }
 
 // watchProcess reports on the returned channel when pid stops running the
@@ -327,32 +236,28 @@ func lockRunDir(ctx context.Context, runDir string) (unlock func(), err error) {
 // user's PATH may lack.
 var defaultPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
-// daemonEnv is the environment of a daemon: ours, minus systemd's hand-over
-// variables meant for inceptionctl itself, with the directories of
-// defaultPath appended to PATH where missing.
-func daemonEnv(env []string) []string {
-	out := make([]string, 0, len(env)+1)
-	var path []string
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES":
-			continue
-		case "PATH":
-			path = filepath.SplitList(v)
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, dir := range defaultPath {
-		if !slices.Contains(path, dir) {
-			path = append(path, dir)
-		}
-	}
-	return append(out, "PATH="+strings.Join(path, string(filepath.ListSeparator)))
-}
-
 func dirExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
+}
+
+// The process helpers live in package proc, which the runtime shares
+// without the rest of the engine (and its BuildKit client).
+func processArgs(dir string, pid int) ([]string, error) { return proc.Args(dir, pid) }
+
+func processState(dir string, pid int) (string, error) { return proc.State(dir, pid) }
+
+func processExited(dir string, pid int) bool { return proc.Exited(dir, pid) }
+
+func daemonEnv(env []string) []string { return proc.DaemonEnv(env) }
+
+// terminate stops pid: SIGTERM, grace, SIGKILL (proc.Terminate).
+func terminate(ctx context.Context, dir string, pid int, grace time.Duration) error {
+	if err := proc.Terminate(ctx, dir, pid, grace); err != nil {
+		if errors.Is(err, proc.ErrStillRunning) {
+			return fmt.Errorf("%w: %w", ErrStopFailed, err)
+		}
+		return err
+	}
+	return nil
 }

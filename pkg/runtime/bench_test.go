@@ -161,9 +161,9 @@ func benchRuntime(ctx context.Context, b *testing.B) (*Runtime, stack.Stack) {
 	store := imageStore{}
 	rootfs := snapshotter{dirs: map[string]string{}}
 	for _, svc := range st.Services {
-		img, err := svc.Image()
+		img, err := llbdefs.Recipes()[svc.Build.Recipe]()
 		require.NoError(b, err)
-		ref, err := stack.ImageRef(svc.Name, DefaultTag)
+		ref, err := stack.NormalizeImage(svc.Image)
 		require.NoError(b, err)
 		store[ref] = images.Image{Name: ref, Target: writeImage(ctx, b, cs, img)}
 		rootfs.dirs[containerID(st.Name, svc.Name)] = imageRootfs(b, filepath.Join(dir, "rootfs", svc.Name), svc.Name)

@@ -7,12 +7,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/containerd/containerd/api/types/runc/options"
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
+
+// runcRuntime is containerd's runc shim, with which the runtime passes
+// runc its own state directory (runcRoot).
+const runcRuntime = "io.containerd.runc.v2"
 
 // Container labels. A container carries everything the supervisor and the
 // commands other than up need (policy, health check, address, ports), so
@@ -169,6 +174,9 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		oci.WithImageConfig(p.image),
 		withServiceEnv(p.svc.Env),
 	}
+	if p.svc.Entrypoint != nil || p.svc.Command != nil {
+		opts = append(opts, oci.WithProcessArgs(p.args...))
+	}
 	if p.svc.User != "" {
 		opts = append(opts, oci.WithUser(p.svc.User))
 	}
@@ -183,6 +191,7 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		withLimits(p.svc.Limits),
 		withSecurity(p.capAdd),
 		withReadOnlyRoot(p.svc.ReadOnlyRoot),
+		withCgroupsPath(engineScope(r.cfg.root, r.cfg.namespace)),
 	)
 }
 
@@ -219,6 +228,7 @@ func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *service
 		containerd.WithContainerLabels(labels),
 		containerd.WithImage(p.image),
 		containerd.WithImageStopSignal(p.image, "SIGTERM"),
+		containerd.WithRuntime(runcRuntime, &options.Options{Root: runcRoot(r.cfg.runDir)}),
 		containerd.WithSnapshotter(r.cfg.snapshotter),
 		containerd.WithNewSnapshot(p.id, p.image),
 		containerd.WithNewSpec(r.specOpts(p, r.paths(sp.name))...),

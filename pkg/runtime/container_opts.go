@@ -194,6 +194,17 @@ func mountDepth(p string) int {
 	return strings.Count(p, "/")
 }
 
+// withCgroupsPath puts the container in cgroup <parent>/<id>, parent being
+// the engine's (engineScope): containerd's default, /<namespace>/<id>, is
+// the same for two engines that use one namespace name.
+func withCgroupsPath(parent string) oci.SpecOpts {
+	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
+		setLinux(s)
+		s.Linux.CgroupsPath = "/" + parent + "/" + c.ID
+		return nil
+	}
+}
+
 // withLimits applies the service's cgroup limits; zero values leave a
 // resource unlimited.
 func withLimits(l stack.Limits) oci.SpecOpts {

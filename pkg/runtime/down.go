@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -37,12 +37,14 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 	var errs []error
 	volumes := map[string]bool{}
 	ids := []string{}
+	var services []string // by name: the containers' and the stack's
 	for _, n := range g.stopOrder(names) {
 		sc := cs[n]
 		for _, v := range sc.info.volumes {
 			volumes[v] = true
 		}
 		ids = append(ids, sc.c.ID())
+		services = append(services, n)
 		r.logf("%s: stopping and removing %s", n, sc.c.ID())
 		if err := r.stopService(ctx, pth, n, sc.c, sc.info.grace); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", n, err))
@@ -54,6 +56,7 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 	}
 	for _, s := range st.Services {
 		ids = append(ids, containerID(st.Name, s.Name))
+		services = append(services, s.Name)
 		for _, m := range s.Mounts {
 			if m.Kind == stack.MountVolume {
 				volumes[m.Source] = true
@@ -66,22 +69,25 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 	}
 	r.logf("network %s: removing", nw.Name())
 	errs = append(errs, nw.Teardown(ctx, ids...))
+	// The project's own directories only, and the namespaces in its own
+	// directory: never by a prefix, which another project's name may share.
 	entries, _ := os.ReadDir(pth.netnsDir())
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), st.Name+"-") {
-			errs = append(errs, removeNetNS(filepath.Join(pth.netnsDir(), e.Name())))
+		errs = append(errs, removeNetNS(filepath.Join(pth.netnsDir(), e.Name())))
+	}
+	if err := os.Remove(pth.netnsDir()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	for _, n := range services {
+		if isNetNS(pth.legacyNetnsPath(n)) {
+			errs = append(errs, removeNetNS(pth.legacyNetnsPath(n)))
 		}
 	}
 	errs = append(errs,
-		os.RemoveAll(filepath.Join(r.cfg.runDir, "secrets", st.Name)),
+		os.RemoveAll(pth.secretsRoot()),
+		os.RemoveAll(pth.probesRoot()),
 		os.RemoveAll(pth.stateDir()),
 	)
-	entries, _ = os.ReadDir(filepath.Join(r.cfg.runDir, "probes"))
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), st.Name+"-") {
-			errs = append(errs, os.RemoveAll(filepath.Join(r.cfg.runDir, "probes", e.Name())))
-		}
-	}
 	if o.Volumes {
 		for _, v := range sortedKeys(volumes) {
 			if !volumeName.MatchString(v) {

@@ -30,6 +30,11 @@ var (
 	// (exec, start, logs) when `up` has not created it.
 	ErrNotCreated = errors.New("service has no container: run `inceptionctl up` first")
 
+	// ErrNoHelper is returned by Up, Start and Restart when the runtime has
+	// no program to run as its supervisor and log shipper.
+	ErrNoHelper = errors.New("no helper program for the runtime's supervisor and log shipper: " +
+		"call runtime.HelperMain() first in main, or pass runtime.WithHelper(PATH) naming a program that does")
+
 	// ErrNotRunning is returned by exec when the service's container has no
 	// running task.
 	ErrNotRunning = errors.New("service is not running")

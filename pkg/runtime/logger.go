@@ -37,15 +37,8 @@ type LogEntry struct {
 	Log    string    `json:"log"`    // the line, with its newline when it had one
 }
 
-// LoggerArgs is the query of the binary logging URI: one key, because the
-// shim turns the query into arguments in map order, and the first one must
-// name the command.
-func loggerArgs(logPath string) map[string]string {
-	return map[string]string{"logger": logPath}
-}
-
-// Logger returns the logging function that `inceptionctl logger PATH` runs
-// under containerd's logging.Run.
+// Logger returns the logging function the log shipper runs under
+// containerd's logging.Run (see HelperMain).
 //
 //	logging.Run(runtime.Logger(path))
 func Logger(logPath string) logging.LoggerFunc {

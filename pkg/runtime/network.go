@@ -8,11 +8,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 // Defaults of the stack network.
@@ -76,8 +77,6 @@ func WithStateDir(dir string) NetworkOption { return func(c *networkConfig) { c.
 // WithCNIBinDirs sets where the CNI plugins are looked up.
 func WithCNIBinDirs(dirs ...string) NetworkOption { return func(c *networkConfig) { c.binDirs = dirs } }
 
-var netName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,30}$`)
-
 // NewNetwork returns the network called name. It only builds configuration:
 // the bridge appears with the first Attach.
 //
@@ -87,16 +86,13 @@ func NewNetwork(name string, opts ...NetworkOption) (*Network, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if !netName.MatchString(name) {
-		return nil, fmt.Errorf("%w: name %q: use lower-case letters, digits, - and _ (at most 31)", ErrNetwork, name)
+	if err := stack.ValidateProjectName(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNetwork, err)
 	}
 	if c.bridge == "" {
-		c.bridge = "inc-" + name
-		if len(c.bridge) > 15 {
-			c.bridge = c.bridge[:15]
-		}
+		c.bridge = BridgeName(name)
 	}
-	if len(c.bridge) > 15 {
+	if len(c.bridge) > bridgeNameMax {
 		return nil, fmt.Errorf("%w: bridge name %q is longer than 15 characters", ErrNetwork, c.bridge)
 	}
 	ip, subnet, err := net.ParseCIDR(c.subnet)
@@ -285,6 +281,37 @@ func (n *Network) Teardown(ctx context.Context, containerIDs ...string) error {
 	}
 	errs = append(errs, deleteBridge(n.bridge))
 	return errors.Join(errs...)
+}
+
+// CheckSubnetFree fails when an interface of the host other than the
+// network's bridge has an address in the network's subnet: another project's
+// bridge, or a network of the host, that packets to the services would be
+// routed to instead.
+func (n *Network) CheckSubnetFree() error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("%w: list interfaces: %w", ErrNetwork, err)
+	}
+	for _, ifc := range ifaces {
+		if ifc.Name == n.bridge {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil {
+				continue
+			}
+			if n.subnet.Contains(ipn.IP) || ipn.Contains(n.subnet.IP) {
+				return fmt.Errorf("%w: subnet %s of %s overlaps %s on interface %s (another project, or a network of the host): give this project another subnet (--subnet)",
+					ErrNetwork, n.subnet, n.name, ipn, ifc.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // firstServiceHost is the host number of the first service's address: .1

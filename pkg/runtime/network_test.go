@@ -18,6 +18,7 @@ func TestNewNetworkValidation(t *testing.T) {
 	}{
 		{name: "default", net: "inception"},
 		{name: "bad name", net: "Bad Name", err: "lower-case"},
+		{name: "name with a dot", net: "a.b", err: "lower-case"},
 		{name: "bad subnet", net: "x", opts: []NetworkOption{WithSubnet("10.0.0.300/24")}, err: "IPv4 CIDR"},
 		{name: "ipv6 subnet", net: "x", opts: []NetworkOption{WithSubnet("fd00::/64")}, err: "IPv4 CIDR"},
 		{name: "tiny subnet", net: "x", opts: []NetworkOption{WithSubnet("10.0.0.0/30")}, err: "too small"},

@@ -19,7 +19,6 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -27,7 +26,7 @@ import (
 
 // specVersion is part of every config hash: bump it when the way a spec is
 // built changes, so that `up` recreates containers made the old way.
-const specVersion = 1
+const specVersion = 2
 
 // servicePlan is a service resolved against the host and the image store:
 // everything that defines its container, and its config hash.
@@ -38,6 +37,7 @@ type servicePlan struct {
 	ref     string
 	image   containerd.Image
 	config  dockerspec.DockerOCIImage
+	args    []string // the process's command line: image config and service
 	ip      net.IP
 	ports   []PortMapping
 	mounts  []volumeMount
@@ -66,8 +66,8 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // Every problem is reported at once.
 func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 	var errs []error
-	if !netName.MatchString(st.Name) {
-		errs = append(errs, fmt.Errorf("%w: stack name %q: use lower-case letters, digits, - and _ (at most 31)", stack.ErrInvalid, st.Name))
+	if err := stack.ValidateProjectName(st.Name); err != nil {
+		errs = append(errs, err)
 	}
 	seen := map[string]bool{}
 	type hostPort struct {
@@ -84,8 +84,10 @@ func (r *Runtime) checkStack(st stack.Stack) (*graph, error) {
 			errs = append(errs, fmt.Errorf("%w: service %q is defined twice", stack.ErrInvalid, s.Name))
 		}
 		seen[s.Name] = true
-		if s.Image == nil {
-			errs = append(errs, fmt.Errorf("%w: service %q has no image", stack.ErrInvalid, s.Name))
+		if s.Image == "" {
+			errs = append(errs, fmt.Errorf("%w: service %q has no image: name an image reference such as redis:7", stack.ErrInvalid, s.Name))
+		} else if _, err := stack.NormalizeImage(s.Image); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 		}
 		switch s.Restart.Mode {
 		case "", stack.RestartNo, stack.RestartAlways, stack.RestartUnlessStopped, stack.RestartOnFailure:
@@ -256,16 +258,13 @@ func (r *Runtime) plan(ctx context.Context, st stack.Stack) (*stackPlan, error) 
 }
 
 func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Service, index int, ip net.IP) (*servicePlan, error) {
-	ref, err := stack.ImageRef(s.Name, r.cfg.tag)
+	ref, err := stack.NormalizeImage(s.Image)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
+	img, err := r.image(ctx, s, ref)
 	if err != nil {
 		return nil, err
-	}
-	img, err := r.cd.GetImage(ctx, ref)
-	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: service %q: %s is not in the engine's image store: run `inceptionctl build %s` (or up --build)", ErrImageMissing, s.Name, ref, s.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("service %q: image %s: %w", s.Name, ref, err)
 	}
 	cfg, err := imageConfig(ctx, img)
 	if err != nil {
@@ -274,6 +273,10 @@ func (r *Runtime) planService(ctx context.Context, stackName string, s stack.Ser
 	p := &servicePlan{
 		svc: s, index: index, id: containerID(stackName, s.Name), ref: ref, image: img, config: cfg, ip: ip,
 		restart: s.Restart, grace: s.StopGracePeriod, digests: map[string]string{},
+	}
+	p.args = processArgs(cfg.Config.Entrypoint, cfg.Config.Cmd, s.Entrypoint, s.Command)
+	if len(p.args) == 0 {
+		return nil, fmt.Errorf("%w: service %q: image %s has no command: give the service a Command", stack.ErrInvalid, s.Name, ref)
 	}
 	if p.restart.Mode == "" {
 		p.restart.Mode = stack.RestartNo
@@ -330,6 +333,7 @@ func (p *servicePlan) configHash() (string, error) {
 	in := struct {
 		Version  int
 		Image    string
+		Args     []string
 		Env      []string
 		User     string
 		IP       string
@@ -342,7 +346,7 @@ func (p *servicePlan) configHash() (string, error) {
 		Health   *healthCheck
 		Restart  string
 		Grace    time.Duration
-	}{specVersion, p.image.Target().Digest.String(), env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
+	}{specVersion, p.image.Target().Digest.String(), p.args, env, p.svc.User, p.ip.String(), p.ports, p.mounts, p.digests,
 		p.capAdd, p.svc.ReadOnlyRoot, p.svc.Limits, p.health, p.restart.String(), p.grace}
 	data, err := json.Marshal(in)
 	if err != nil {
@@ -350,6 +354,20 @@ func (p *servicePlan) configHash() (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:32], nil
+}
+
+// processArgs is the command line a container runs, as docker decides it:
+// the service's entrypoint or the image's, then the service's command, or
+// the image's when the service sets no entrypoint of its own.
+func processArgs(imgEntrypoint, imgCmd, entrypoint, command []string) []string {
+	ep, cmd := imgEntrypoint, imgCmd
+	if entrypoint != nil {
+		ep, cmd = entrypoint, nil
+	}
+	if command != nil {
+		cmd = command
+	}
+	return append(slices.Clone(ep), cmd...)
 }
 
 // imageConfig reads an image's config (entrypoint, env, user, health check,

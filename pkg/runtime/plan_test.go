@@ -11,11 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-func noImage(...llbdefs.Option) (llbdefs.Image, error) { return llbdefs.Image{}, nil }
+const noImage = "example.test/none:1"
 
 func testRuntime(t *testing.T) *Runtime {
 	t.Helper()
@@ -50,6 +49,8 @@ func TestCheckStack(t *testing.T) {
 			[]string{"8443", `"db" and "web"`}, ErrPortConflict},
 		{"bad port", func(s *stack.Stack) { s.Services[1].Ports[0].ContainerPort = 70000 }, []string{"1-65535"}, nil},
 		{"bad protocol", func(s *stack.Stack) { s.Services[1].Ports[0].Protocol = "sctp" }, []string{"use tcp or udp"}, nil},
+		{"no image", func(s *stack.Stack) { s.Services[0].Image = "" }, []string{`service "db" has no image`}, stack.ErrInvalid},
+		{"bad image reference", func(s *stack.Stack) { s.Services[0].Image = "Redis:7" }, []string{`image reference "Redis:7"`}, stack.ErrInvalid},
 		{"bad policy", func(s *stack.Stack) { s.Services[0].Restart = stack.RestartPolicy{Mode: "sometimes"} }, []string{`"sometimes"`}, nil},
 		{"retries without on-failure", func(s *stack.Stack) {
 			s.Services[0].Restart = stack.RestartPolicy{Mode: stack.RestartAlways, MaxRetries: 2}
@@ -125,4 +126,24 @@ func TestLabelsRoundTrip(t *testing.T) {
 	}, si)
 	_, err = parseServiceInfo(map[string]string{})
 	assert.Error(t, err)
+}
+
+func TestProcessArgs(t *testing.T) {
+	img, cmd := []string{"/entry"}, []string{"serve", "-v"}
+	tests := []struct {
+		name                string
+		entrypoint, command []string
+		want                []string
+	}{
+		{"the image's", nil, nil, []string{"/entry", "serve", "-v"}},
+		{"command replaces the image's command", nil, []string{"sh"}, []string{"/entry", "sh"}},
+		{"entrypoint drops the image's command", []string{"/bin/sleep"}, nil, []string{"/bin/sleep"}},
+		{"both", []string{"/bin/sleep"}, []string{"60"}, []string{"/bin/sleep", "60"}},
+		{"empty entrypoint: the command alone", []string{}, []string{"/bin/true"}, []string{"/bin/true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, processArgs(img, cmd, tc.entrypoint, tc.command))
+		})
+	}
 }

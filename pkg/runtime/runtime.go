@@ -20,7 +20,7 @@ import (
 // Defaults of the runtime.
 const (
 	DefaultHostIP      = "0.0.0.0"
-	DefaultTag         = "bookworm"
+	DefaultTag         = stack.DefaultTag
 	DefaultSnapshotter = "overlayfs"
 	DefaultStopGrace   = 10 * time.Second
 )
@@ -47,7 +47,7 @@ type config struct {
 	hostIP            string
 	subnet            string
 	cniBinDirs        []string
-	tag               string
+	puller            ImagePuller
 	snapshotter       string
 	log               io.Writer
 }
@@ -69,9 +69,10 @@ func WithContainerd(address, namespace string) Option {
 	return func(c *config) { c.containerdAddress, c.namespace = address, namespace }
 }
 
-// WithHelper sets the program that implements the hidden `supervise` and
-// `logger` commands as its first argument: inceptionctl itself by default
-// (os.Executable). Tests pass their own binary, whose TestMain dispatches.
+// WithHelper names the program the runtime runs as its supervisor and log
+// shipper: one that calls HelperMain first in main. Without it, a program
+// that called HelperMain is its own helper (os.Executable); a program that
+// did neither gets ErrNoHelper from Up and Start.
 func WithHelper(path string) Option { return func(c *config) { c.helper = path } }
 
 // WithDataDir sets where named volumes live: <dir>/<volume>.
@@ -84,14 +85,17 @@ func WithSecretsDir(dir string) Option { return func(c *config) { c.secretsDir =
 // not name one.
 func WithHostIP(ip string) Option { return func(c *config) { c.hostIP = ip } }
 
-// WithNetworkSubnet sets the stack network's IPv4 subnet.
+// WithNetworkSubnet sets the stack network's IPv4 subnet; by default each
+// project has its own (ProjectSubnet).
 func WithNetworkSubnet(cidr string) Option { return func(c *config) { c.subnet = cidr } }
 
 // WithCNIPluginDirs sets where the CNI plugins are found.
 func WithCNIPluginDirs(dirs ...string) Option { return func(c *config) { c.cniBinDirs = dirs } }
 
-// WithTag sets the tag of the service images (<service>:<tag>).
-func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
+// WithImagePuller makes the runtime fetch an image a service names that
+// is not in the engine's image store; without one, such a service fails
+// with ErrImageMissing.
+func WithImagePuller(p ImagePuller) Option { return func(c *config) { c.puller = p } }
 
 // WithProgress makes the runtime say what it does on w.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.log = w } }
@@ -122,9 +126,7 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		dataDir:     DefaultDataDir(),
 		secretsDir:  "secrets",
 		hostIP:      DefaultHostIP,
-		subnet:      DefaultSubnet,
 		cniBinDirs:  []string{DefaultCNIBin},
-		tag:         DefaultTag,
 		snapshotter: DefaultSnapshotter,
 		log:         io.Discard,
 	}
@@ -134,15 +136,15 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 	if cd == nil {
 		return nil, errors.New("runtime: no containerd client: start the engine with `inceptionctl engine start`")
 	}
-	if c.helper == "" {
+	if c.helper == "" && helperMainCalled.Load() {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("runtime: find inceptionctl for the supervisor: %w", err)
+			return nil, fmt.Errorf("runtime: find this program to run as the helper: %w", err)
 		}
 		c.helper = exe
 	}
 	var errs []error
-	for _, d := range []struct{ name, dir string }{{"root", c.root}, {"run dir", c.runDir}, {"helper", c.helper}} {
+	for _, d := range []struct{ name, dir string }{{"root", c.root}, {"run dir", c.runDir}} {
 		if !filepath.IsAbs(d.dir) {
 			errs = append(errs, fmt.Errorf("runtime %s %q is not an absolute path", d.name, d.dir))
 		}
@@ -154,11 +156,11 @@ func New(cd *containerd.Client, opts ...Option) (*Runtime, error) {
 		}
 		*d = abs
 	}
+	if c.helper != "" && !filepath.IsAbs(c.helper) {
+		errs = append(errs, fmt.Errorf("runtime helper %q is not an absolute path", c.helper))
+	}
 	if ip := net.ParseIP(c.hostIP); ip == nil || ip.To4() == nil {
 		errs = append(errs, fmt.Errorf("host address %q: give an IPv4 address such as 127.0.0.1", c.hostIP))
-	}
-	if _, err := stack.ImageRef("x", c.tag); err != nil {
-		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", errdefs.ErrInvalidArgument, err)
@@ -188,21 +190,26 @@ func (p paths) logPath(svc string) string { return filepath.Join(p.serviceDir(sv
 
 // netnsPath is the bind mount that keeps a service's network namespace
 // alive between its tasks.
-func (p paths) netnsPath(svc string) string {
+func (p paths) netnsPath(svc string) string { return filepath.Join(p.netnsDir(), svc) }
+
+// netnsDir holds the project's network namespaces, and nothing else.
+func (p paths) netnsDir() string { return projectDir(p.runDir, "netns", p.stack) }
+
+// legacyNetnsPath is where a runtime before per-project directories kept a
+// service's namespace; down removes it by its exact name.
+func (p paths) legacyNetnsPath(svc string) string {
 	return filepath.Join(p.runDir, "netns", p.stack+"-"+svc)
 }
 
-func (p paths) netnsDir() string { return filepath.Join(p.runDir, "netns") }
-
 // secretsDir holds a service's secret files (tmpfs: the run dir).
-func (p paths) secretsDir(svc string) string {
-	return filepath.Join(p.runDir, "secrets", p.stack, svc)
-}
+func (p paths) secretsDir(svc string) string { return filepath.Join(p.secretsRoot(), svc) }
+
+func (p paths) secretsRoot() string { return projectDir(p.runDir, "secrets", p.stack) }
 
 // probeDir holds the output files of health checks while they run (tmpfs).
-func (p paths) probeDir(svc string) string {
-	return filepath.Join(p.runDir, "probes", p.stack+"-"+svc)
-}
+func (p paths) probeDir(svc string) string { return filepath.Join(p.probesRoot(), svc) }
+
+func (p paths) probesRoot() string { return projectDir(p.runDir, "probes", p.stack) }
 
 func (p paths) cniStateDir() string { return filepath.Join(p.root, "cni") }
 
@@ -220,14 +227,18 @@ func (p paths) supervisorLog() string {
 
 func (p paths) store() stateStore { return stateStore{dir: p.stateDir()} }
 
-// containerID is the container of a service: one per service, named like
-// compose's <project>-<service>.
-func containerID(stackName, svc string) string { return stackName + "-" + svc }
+// subnet is the stack's subnet: the one given, else the project's own.
+func (r *Runtime) subnet(stackName string) string {
+	if r.cfg.subnet != "" {
+		return r.cfg.subnet
+	}
+	return ProjectSubnet(stackName)
+}
 
 // network returns the stack's network.
 func (r *Runtime) network(stackName string) (*Network, error) {
 	return NewNetwork(stackName,
-		WithSubnet(r.cfg.subnet),
+		WithSubnet(r.subnet(stackName)),
 		WithStateDir(r.paths(stackName).cniStateDir()),
 		WithCNIBinDirs(r.cfg.cniBinDirs...))
 }

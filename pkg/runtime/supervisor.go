@@ -446,8 +446,8 @@ type SupervisorConfig struct {
 }
 
 // RunSupervisor connects to containerd, waiting for it while it is down
-// (the engine restarts), and supervises the stack until ctx ends: the body
-// of `inceptionctl supervise`.
+// (the engine restarts), and supervises the stack until ctx ends: the
+// supervisor helper that HelperMain runs.
 func RunSupervisor(ctx context.Context, c SupervisorConfig) error {
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	if c.Stack == "" {
@@ -468,10 +468,15 @@ func RunSupervisor(ctx context.Context, c SupervisorConfig) error {
 		}
 	}
 	defer cd.Close()
-	opts := []Option{WithRoot(c.Root), WithRunDir(c.RunDir), WithContainerd(c.ContainerdAddress, c.Namespace)}
-	if c.Helper != "" {
-		opts = append(opts, WithHelper(c.Helper))
+	helper := c.Helper
+	if helper == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("supervise: find this program to run as the log shipper: %w", err)
+		}
+		helper = exe
 	}
+	opts := []Option{WithRoot(c.Root), WithRunDir(c.RunDir), WithContainerd(c.ContainerdAddress, c.Namespace), WithHelper(helper)}
 	r, err := New(cd, opts...)
 	if err != nil {
 		return err

@@ -12,19 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/inceptionctl/inception/pkg/engine"
+	"github.com/inceptionctl/inception/pkg/engine/proc"
 )
 
 // supervisorStartTimeout bounds the wait for a new supervisor to take its
 // lock.
 const supervisorStartTimeout = 10 * time.Second
-
-// supervisorArgs is the command line of the stack's supervisor.
-func (r *Runtime) supervisorArgs(stackName string) []string {
-	return []string{r.cfg.helper, "supervise", "--stack", stackName,
-		"--root", r.cfg.root, "--run-dir", r.cfg.runDir,
-		"--containerd-address", r.cfg.containerdAddress, "--namespace", r.cfg.namespace}
-}
 
 // supervisorPID returns the pid of the stack's running supervisor, 0 when
 // none runs. The supervisor holds an exclusive lock on its lock file for its
@@ -54,10 +47,13 @@ func supervisorPID(pth paths) int {
 // same command line (a new inceptionctl binary, or other options, replace
 // it).
 func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error {
+	if r.cfg.helper == "" {
+		return ErrNoHelper
+	}
 	pth := r.paths(stackName)
 	want := r.supervisorArgs(stackName)
 	if pid := supervisorPID(pth); pid != 0 {
-		argv, err := engine.ProcessArgs(pid)
+		argv, err := proc.Args(proc.Dir, pid)
 		if err == nil && slices.Equal(argv, want) && !exeDeleted(pid) {
 			return nil
 		}
@@ -74,7 +70,7 @@ func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error 
 			return fmt.Errorf("start supervisor: %w", err)
 		}
 	}
-	pid, err := engine.SpawnDetached(want, pth.supervisorLog())
+	pid, err := proc.SpawnDetached(want, pth.supervisorLog())
 	if err != nil {
 		return fmt.Errorf("start supervisor of %s: %w", stackName, err)
 	}
@@ -83,7 +79,7 @@ func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error 
 		if got := supervisorPID(pth); got != 0 {
 			return nil
 		}
-		if engine.ProcessExited(pid) {
+		if proc.Exited(proc.Dir, pid) {
 			return fmt.Errorf("supervisor of %s exited while starting; last lines of %s:\n%s", stackName, pth.supervisorLog(), tailText(pth.supervisorLog(), 10))
 		}
 		select {
@@ -104,7 +100,7 @@ func (r *Runtime) stopSupervisor(ctx context.Context, stackName string) error {
 		_ = os.Remove(pth.supervisorPID())
 		return nil
 	}
-	if err := engine.Terminate(ctx, pid, 5*time.Second); err != nil {
+	if err := proc.Terminate(ctx, proc.Dir, pid, 5*time.Second); err != nil {
 		return fmt.Errorf("stop supervisor of %s: %w", stackName, err)
 	}
 	_ = os.Remove(pth.supervisorPID())

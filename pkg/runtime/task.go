@@ -26,6 +26,9 @@ func (r *Runtime) taskIO(logPath string) cio.Creator {
 // left behind (exited, or created and never started by a crashed
 // inceptionctl) is deleted first. It returns the task's pid.
 func (r *Runtime) startTask(ctx context.Context, c containerd.Container, logPath string) (uint32, error) {
+	if r.cfg.helper == "" {
+		return 0, ErrNoHelper
+	}
 	if t, err := c.Task(ctx, nil); err == nil {
 		st, err := t.Status(ctx)
 		if err != nil && !errdefs.IsNotFound(err) {

@@ -75,14 +75,17 @@ func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 		return err
 	}
 
+	nw, err := r.network(st.Name)
+	if err != nil {
+		return err
+	}
+	if err := nw.CheckSubnetFree(); err != nil {
+		return err
+	}
 	if err := r.prepareStack(ctx, sp, names); err != nil {
 		return err
 	}
 	if err := r.ensureSupervisor(ctx, st.Name); err != nil {
-		return err
-	}
-	nw, err := r.network(st.Name)
-	if err != nil {
 		return err
 	}
 	// Every service is brought up in its own goroutine, as docker compose

@@ -147,10 +147,39 @@ type Limits struct {
 	Pids        int64
 }
 
+// Build is how a service's image is made. The runtime never reads it: it
+// runs the image the service names, from the engine's image store; the
+// commands that build (inceptionctl build, up --build) follow the recipe.
+type Build struct {
+	// Recipe names a Go image recipe (an LLB graph) registered with the
+	// builder: the Inception stack's services name theirs after
+	// themselves ("nginx" is llbdefs.Nginx).
+	Recipe string
+
+	// A Dockerfile build, as compose's build: section: the context
+	// directory, the Dockerfile in it, build arguments and the stage.
+	Context    string
+	Dockerfile string
+	Args       map[string]string
+	Target     string
+}
+
 // Service is one service of the stack: the image it runs and how.
 type Service struct {
-	Name  string
-	Image ImageFunc
+	Name string
+	// Image is the reference of the image the service runs, as docker
+	// compose's image: "redis:7", "docker.io/library/nginx:bookworm",
+	// "registry.example:5000/app@sha256:...". Short names are normalised
+	// (NormalizeImage).
+	Image string
+	// Build, when set, is how Image is made when it is missing (or asked
+	// for); nil for an image that is only run.
+	Build *Build
+	// Entrypoint and Command replace the image's, as compose's entrypoint
+	// and command: nil keeps the image's; an Entrypoint without a Command
+	// drops the image's command.
+	Entrypoint []string
+	Command    []string
 
 	Env       map[string]string // added to the image's environment
 	Secrets   []string          // files at /run/secrets/<name>, read-only, mode 0400

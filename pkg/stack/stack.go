@@ -1,14 +1,13 @@
 package stack
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/inceptionctl/inception/pkg/build"
-	"github.com/inceptionctl/inception/pkg/llbdefs"
+	"github.com/distribution/reference"
 )
 
 // ErrUnknownService is returned for a service name the stack does not have.
@@ -18,29 +17,85 @@ var ErrUnknownService = errors.New("unknown service")
 // docker.io/library/nginx:bookworm as containerd and BuildKit normalise it.
 const DefaultRegistry = "docker.io/library/"
 
-// ImageFunc makes a service's image graph.
-type ImageFunc func(opts ...llbdefs.Option) (llbdefs.Image, error)
+// DefaultTag is the tag of the images the Inception stack builds itself:
+// the Debian release they are built from.
+const DefaultTag = "bookworm"
 
-// Stack is a named set of services.
+// DefaultProjectName names the Inception stack when no project name is
+// given.
+const DefaultProjectName = "inception"
+
+// Stack is a named set of services. Name is the project name, as docker
+// compose's -p: everything the runtime makes for the stack (containers,
+// network, namespaces, state) is named after it, so two stacks with
+// different names never share anything. Check it with ValidateProjectName.
 type Stack struct {
 	Name     string
 	Services []Service
 }
 
-// Default returns the Inception stack.
+// Default returns the Inception stack: its seven services, each running
+// the image <service>:bookworm, built by the Go recipe of the same name.
 func Default() Stack {
-	return Stack{
-		Name: "inception",
-		Services: []Service{
-			{Name: "nginx", Image: llbdefs.Nginx},
-			{Name: "wordpress", Image: llbdefs.WordPress},
-			{Name: "adminer", Image: llbdefs.Adminer},
-			{Name: "vsftpd", Image: llbdefs.Vsftpd},
-			{Name: "static", Image: llbdefs.Static},
-			{Name: "mariadb", Image: llbdefs.MariaDB},
-			{Name: "redis", Image: llbdefs.Redis},
-		},
+	names := []string{"nginx", "wordpress", "adminer", "vsftpd", "static", "mariadb", "redis"}
+	st := Stack{Name: DefaultProjectName}
+	for _, n := range names {
+		st.Services = append(st.Services, Service{
+			Name:  n,
+			Image: DefaultRegistry + n + ":" + DefaultTag,
+			Build: &Build{Recipe: n},
+		})
 	}
+	return st
+}
+
+// Retag names the images of the services built from a Go recipe
+// <service>:<tag> (as ImageRef), the way `inceptionctl build --tag` stores
+// them; services that run an image by reference only are left alone.
+//
+//	st, err := stack.Default().Retag("test")
+func (s Stack) Retag(tag string) (Stack, error) {
+	out := Stack{Name: s.Name, Services: make([]Service, len(s.Services))}
+	for i, svc := range s.Services {
+		if svc.Build != nil && svc.Build.Recipe != "" {
+			ref, err := ImageRef(svc.Name, tag)
+			if err != nil {
+				return Stack{}, err
+			}
+			svc.Image = ref
+		}
+		out.Services[i] = svc
+	}
+	return out, nil
+}
+
+// projectName is compose's rule for project names.
+var projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// MaxProjectName bounds a project name: container ids, file names and
+// network names are made of it.
+const MaxProjectName = 63
+
+// ValidateProjectName checks a project name as docker compose does: lower
+// case letters, digits, dashes and underscores, starting with a letter or
+// a digit (and at most MaxProjectName characters).
+func ValidateProjectName(name string) error {
+	if !projectName.MatchString(name) || len(name) > MaxProjectName {
+		return fmt.Errorf("%w: project name %q: use lower-case letters, digits, dashes and underscores, starting with a letter or digit (at most %d)",
+			ErrInvalid, name, MaxProjectName)
+	}
+	return nil
+}
+
+// NormalizeImage returns the full name of an image reference, as
+// containerd stores it: "redis:7" is docker.io/library/redis:7, a name
+// without tag or digest gets :latest, as docker does.
+func NormalizeImage(ref string) (string, error) {
+	named, err := reference.ParseDockerRef(ref)
+	if err != nil {
+		return "", fmt.Errorf("%w: image reference %q: %w", ErrInvalid, ref, err)
+	}
+	return named.String(), nil
 }
 
 // Names lists the stack's service names in order.
@@ -90,31 +145,6 @@ func ImageRef(service, tag string) (string, error) {
 		return "", fmt.Errorf("image tag %q: give an explicit tag other than latest", tag)
 	}
 	return DefaultRegistry + service + ":" + tag, nil
-}
-
-// Targets marshals the services' images into build targets.
-func Targets(ctx context.Context, svcs []Service, tag string, opts ...llbdefs.Option) ([]build.Target, error) {
-	out := make([]build.Target, 0, len(svcs))
-	for _, svc := range svcs {
-		img, err := svc.Image(opts...)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", svc.Name, err)
-		}
-		def, err := img.Marshal(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("marshal %s: %w", svc.Name, err)
-		}
-		cfg, err := img.ConfigJSON()
-		if err != nil {
-			return nil, fmt.Errorf("image config %s: %w", svc.Name, err)
-		}
-		ref, err := ImageRef(svc.Name, tag)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, build.Target{Service: svc.Name, Ref: ref, Definition: def, Config: cfg})
-	}
-	return out, nil
 }
 
 func quoteList(xs []string) string {

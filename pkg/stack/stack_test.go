@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,15 +48,50 @@ func TestImageRef(t *testing.T) {
 	}
 }
 
-func TestDefaultStackImagesMarshal(t *testing.T) {
+func TestDefaultStackImages(t *testing.T) {
 	st := Default()
 	require.NotEmpty(t, st.Services)
-	targets, err := Targets(t.Context(), st.Services, "bookworm")
+	assert.Equal(t, DefaultProjectName, st.Name)
+	for _, svc := range st.Services {
+		assert.Equal(t, "docker.io/library/"+svc.Name+":bookworm", svc.Image)
+		require.NotNil(t, svc.Build, svc.Name)
+		assert.Equal(t, svc.Name, svc.Build.Recipe)
+	}
+	re, err := Stack{Name: "p", Services: []Service{
+		{Name: "own", Image: "own:bookworm", Build: &Build{Recipe: "own"}},
+		{Name: "cache", Image: "redis:7"},
+	}}.Retag("test")
 	require.NoError(t, err)
-	for _, tg := range targets {
-		assert.NotEmpty(t, tg.Definition.Def, tg.Service)
-		assert.Contains(t, string(tg.Config), `"architecture":"amd64"`, tg.Service)
-		assert.Equal(t, "docker.io/library/"+tg.Service+":bookworm", tg.Ref)
+	assert.Equal(t, "docker.io/library/own:test", re.Services[0].Image, "built from a recipe: retagged")
+	assert.Equal(t, "redis:7", re.Services[1].Image, "an image by reference: left alone")
+	_, err = Default().Retag("latest")
+	assert.Error(t, err)
+}
+
+func TestNormalizeImage(t *testing.T) {
+	for in, want := range map[string]string{
+		"redis:7":                          "docker.io/library/redis:7",
+		"redis":                            "docker.io/library/redis:latest",
+		"docker.io/library/nginx:bookworm": "docker.io/library/nginx:bookworm",
+		"localhost:5000/app:1":             "localhost:5000/app:1",
+		"ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	} {
+		got, err := NormalizeImage(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "Redis:7", "redis:", "a b"} {
+		_, err := NormalizeImage(in)
+		assert.ErrorIs(t, err, ErrInvalid, in)
+	}
+}
+
+func TestValidateProjectName(t *testing.T) {
+	for _, ok := range []string{"inception", "inception-dev", "a", "0x", "my_app-2", strings.Repeat("a", MaxProjectName)} {
+		assert.NoError(t, ValidateProjectName(ok), ok)
+	}
+	for _, bad := range []string{"", "Inception", "-x", "_x", "a.b", "a b", "é", strings.Repeat("a", MaxProjectName+1)} {
+		assert.ErrorIs(t, ValidateProjectName(bad), ErrInvalid, bad)
 	}
 }
 

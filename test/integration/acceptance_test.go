@@ -234,7 +234,6 @@ func TestAcceptance(t *testing.T) {
 		runtime.WithSecretsDir(a.cfg.SecretsDir),
 		runtime.WithHostIP(a.cfg.HostIP),
 		runtime.WithNetworkSubnet(accSubnet),
-		runtime.WithTag("bookworm"),
 		runtime.WithProgress(testWriter{t}),
 	)
 	require.NoError(t, err)

@@ -46,7 +46,6 @@ func TestBenchRuntime(t *testing.T) {
 		runtime.WithRunDir(e.engine.RunDir()),
 		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
 		runtime.WithHelper(exe),
-		runtime.WithTag(runtime.DefaultTag),
 		runtime.WithProgress(testWriter{t}),
 	}, rs.RuntimeOptions(benchRTSubnet)...)...)
 	require.NoError(t, err)

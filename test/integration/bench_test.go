@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -48,7 +49,7 @@ func TestBenchQuick(t *testing.T) {
 	require.NoError(t, err)
 	var imgs []bench.Image
 	for _, svc := range st.Services {
-		imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
+		imgs = append(imgs, bench.Image{Name: svc.Name, Build: llbdefs.Recipes()[svc.Build.Recipe]})
 	}
 	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats), bench.WithPasses(2), bench.WithMachineReference(),
 		bench.WithImageStore(e.cd.ImageService()), bench.WithLog(testLog{t}), bench.WithKeepImages())
@@ -222,7 +223,7 @@ func TestDockerfileMatchesLLB(t *testing.T) {
 	st := stack.Default()
 	var imgs []bench.Image
 	for _, svc := range st.Services {
-		imgs = append(imgs, bench.Image{Name: svc.Name, Build: svc.Image})
+		imgs = append(imgs, bench.Image{Name: svc.Name, Build: llbdefs.Recipes()[svc.Build.Recipe]})
 	}
 	cases, err := bench.Plan(st.Names(), nil, []bench.Scenario{bench.ScenarioNoChange}, false)
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/engine"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -94,7 +95,7 @@ func buildServices(ctx context.Context, t *testing.T, e *env, names ...string) b
 	t.Helper()
 	svcs, err := stack.Default().Select(names)
 	require.NoError(t, err)
-	targets, err := stack.Targets(ctx, svcs, "bookworm")
+	targets, err := build.Targets(ctx, svcs, llbdefs.Recipes())
 	require.NoError(t, err)
 	b, err := build.New(e.bk, build.WithProgress(os.Stderr, "plain"))
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/testregistry"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -25,7 +26,7 @@ import (
 func TestRegistryPushPull(t *testing.T) {
 	ctx, e := setup(t)
 	reg := testregistry.Start(t)
-	targets, err := stack.Targets(ctx, stack.Default().Services, "bookworm")
+	targets, err := build.Targets(ctx, stack.Default().Services, llbdefs.Recipes())
 	require.NoError(t, err)
 	push, err := build.PushOutput(reg.Host+"/inception", "bookworm")
 	require.NoError(t, err)
@@ -76,7 +77,7 @@ func TestRegistryPushPull(t *testing.T) {
 func TestRegistryPushBadCredentials(t *testing.T) {
 	ctx, e := setup(t)
 	reg := testregistry.Start(t, testregistry.WithAuth("ci", "right"))
-	targets, err := stack.Targets(ctx, mustSelect(t, "redis"), "bookworm")
+	targets, err := build.Targets(ctx, mustSelect(t, "redis"), llbdefs.Recipes())
 	require.NoError(t, err)
 	push, err := build.PushOutput(reg.Host+"/inception", "bookworm")
 	require.NoError(t, err)
@@ -104,7 +105,7 @@ func TestRegistryPushBadCredentials(t *testing.T) {
 // A registry nobody listens on: the push fails naming it.
 func TestRegistryUnreachable(t *testing.T) {
 	ctx, e := setup(t)
-	targets, err := stack.Targets(ctx, mustSelect(t, "redis"), "bookworm")
+	targets, err := build.Targets(ctx, mustSelect(t, "redis"), llbdefs.Recipes())
 	require.NoError(t, err)
 	push, err := build.PushOutput("127.0.0.1:1/inception", "bookworm")
 	require.NoError(t, err)

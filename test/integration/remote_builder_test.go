@@ -38,7 +38,7 @@ func TestRemoteBuilderRegistryCache(t *testing.T) {
 
 	svcs, err := stack.Default().Select([]string{"redis"})
 	require.NoError(t, err)
-	targets, err := stack.Targets(ctx, svcs, "bookworm", llbdefs.WithBase(baseRef))
+	targets, err := build.Targets(ctx, svcs, llbdefs.Recipes(), llbdefs.WithBase(baseRef))
 	require.NoError(t, err)
 	cacheTo, err := build.ParseCache("type=registry,ref=" + reg.Host + "/inception/{service}:buildcache,mode=max")
 	require.NoError(t, err)

@@ -25,8 +25,27 @@ import (
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// rtTag tags the small images the runtime tests build.
-const rtTag = "rt-test"
+// The small images the runtime tests build and run: rtsvc, and the same
+// with a health check in its image config, like an image that ships its own
+// HEALTHCHECK. Services share them: they name them by reference.
+const (
+	rtRef       = "rtsvc:rt-test"
+	rtHealthRef = "rtsvc-health:rt-test"
+)
+
+var (
+	rtBuild       = &stack.Build{Recipe: "rtsvc"}
+	rtHealthBuild = &stack.Build{Recipe: "rtsvc-health"}
+)
+
+// rtRecipes are the recipes of the runtime tests' images.
+func rtRecipes() map[string]llbdefs.Recipe {
+	return map[string]llbdefs.Recipe{
+		"rtsvc": rtImage(nil),
+		"rtsvc-health": rtImage(&dockerspec.HealthcheckConfig{Test: []string{"CMD-SHELL", "test -f /tmp/ready"},
+			Interval: time.Second, StartPeriod: 20 * time.Second, StartInterval: 100 * time.Millisecond, Retries: 3}),
+	}
+}
 
 // rtServiceScript is the one program of the runtime tests' services; its
 // environment says what to do (serve ports, crash, become ready late).
@@ -35,9 +54,8 @@ const rtTag = "rt-test"
 var rtServiceScript []byte
 
 // rtImage is a small test image: the Debian base plus rtsvc.sh in a layer of
-// its own. health, when set, goes into the image config, like an image
-// that ships its own HEALTHCHECK.
-func rtImage(health *dockerspec.HealthcheckConfig) stack.ImageFunc {
+// its own. health, when set, goes into the image config.
+func rtImage(health *dockerspec.HealthcheckConfig) llbdefs.Recipe {
 	return func(...llbdefs.Option) (llbdefs.Image, error) {
 		layer := llb.Scratch().File(llb.Mkdir("/app", 0o755).Mkfile("/app/rtsvc", 0o755, rtServiceScript), llb.WithCustomName("rtsvc: script"))
 		st := llb.Merge([]llb.State{llb.Image(base.DefaultRef, llb.ResolveModePreferLocal), layer}, llb.WithCustomName("rtsvc: merge"))
@@ -53,10 +71,18 @@ func rtImage(health *dockerspec.HealthcheckConfig) stack.ImageFunc {
 	}
 }
 
-// buildStack builds the images of a test stack.
+// buildStack builds the images of a test stack, each image once.
 func buildStack(ctx context.Context, t *testing.T, e *env, st stack.Stack) {
 	t.Helper()
-	targets, err := stack.Targets(ctx, st.Services, rtTag)
+	var svcs []stack.Service
+	seen := map[string]bool{}
+	for _, s := range st.Services {
+		if s.Build != nil && !seen[s.Image] {
+			seen[s.Image] = true
+			svcs = append(svcs, s)
+		}
+	}
+	targets, err := build.Targets(ctx, svcs, rtRecipes())
 	require.NoError(t, err)
 	b, err := build.New(e.bk, build.WithProgress(os.Stderr, "quiet"))
 	require.NoError(t, err)
@@ -92,7 +118,6 @@ func newRuntime(ctx context.Context, t *testing.T, e *env, st stack.Stack, subne
 		runtime.WithSecretsDir(r.secretsDir),
 		runtime.WithHostIP("127.0.0.1"),
 		runtime.WithNetworkSubnet(subnet),
-		runtime.WithTag(rtTag),
 		runtime.WithProgress(testWriter{t}),
 	}
 	r.rt, err = runtime.New(e.cd, append(base, opts...)...)

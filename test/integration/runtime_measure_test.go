@@ -30,10 +30,10 @@ func TestRuntimeMeasure(t *testing.T) {
 			StartPeriod: 30 * time.Second, StartInterval: 100 * time.Millisecond}
 	}
 	st := stack.Stack{Name: "rt-measure", Services: []stack.Service{
-		{Name: "ms-db", Image: rtImage(nil), Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways}},
-		{Name: "ms-app", Image: rtImage(nil), Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways},
+		{Name: "ms-db", Image: rtRef, Build: rtBuild, Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways}},
+		{Name: "ms-app", Image: rtRef, Build: rtBuild, Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways},
 			DependsOn: map[string]stack.Condition{"ms-db": stack.ConditionHealthy}},
-		{Name: "ms-web", Image: rtImage(nil), Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways},
+		{Name: "ms-web", Image: rtRef, Build: rtBuild, Health: health(), Restart: stack.RestartPolicy{Mode: stack.RestartAlways},
 			Env: map[string]string{"PORTS": "8080"}, Ports: []stack.Port{{HostPort: port, ContainerPort: 8080}},
 			DependsOn: map[string]stack.Condition{"ms-app": stack.ConditionHealthy}},
 	}}

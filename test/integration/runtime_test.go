@@ -14,7 +14,6 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -39,12 +38,10 @@ func dial(addr string) (string, error) {
 // are healthy; every service name resolves to its fixed address.
 func TestRuntimeHealthDependency(t *testing.T) {
 	ctx, e := setup(t)
-	imgHealth := &dockerspec.HealthcheckConfig{Test: []string{"CMD-SHELL", "test -f /tmp/ready"},
-		Interval: time.Second, StartPeriod: 20 * time.Second, StartInterval: 100 * time.Millisecond, Retries: 3}
 	quick := &stack.HealthCheck{Test: []string{"CMD", "test", "-f", "/tmp/ready"}, Interval: time.Second, StartPeriod: 20 * time.Second, StartInterval: 100 * time.Millisecond}
 	st := stack.Stack{Name: "rt-health", Services: []stack.Service{
-		{Name: "hc-a", Image: rtImage(imgHealth), Env: map[string]string{"READY_AFTER": "1.5"}},
-		{Name: "hc-b", Image: rtImage(nil), Health: quick, DependsOn: map[string]stack.Condition{"hc-a": stack.ConditionHealthy}},
+		{Name: "hc-a", Image: rtHealthRef, Build: rtHealthBuild, Env: map[string]string{"READY_AFTER": "1.5"}},
+		{Name: "hc-b", Image: rtRef, Build: rtBuild, Health: quick, DependsOn: map[string]stack.Condition{"hc-a": stack.ConditionHealthy}},
 	}}
 	r := newRuntime(ctx, t, e, st, "10.89.101.0/24")
 	require.NoError(t, r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: time.Minute}))
@@ -86,12 +83,12 @@ func TestRuntimeRestartAndBackoff(t *testing.T) {
 	ctx, e := setup(t)
 	port := freePort(t)
 	st := stack.Stack{Name: "rt-restart", Services: []stack.Service{
-		{Name: "rs-web", Image: rtImage(nil), Env: map[string]string{"PORTS": "8080"},
+		{Name: "rs-web", Image: rtRef, Build: rtBuild, Env: map[string]string{"PORTS": "8080"},
 			Ports:   []stack.Port{{HostPort: port, ContainerPort: 8080}},
 			Restart: stack.RestartPolicy{Mode: stack.RestartAlways}},
-		{Name: "rs-loop", Image: rtImage(nil), Env: map[string]string{"MODE": "crash"},
+		{Name: "rs-loop", Image: rtRef, Build: rtBuild, Env: map[string]string{"MODE": "crash"},
 			Restart: stack.RestartPolicy{Mode: stack.RestartAlways}},
-		{Name: "rs-fail", Image: rtImage(nil), Env: map[string]string{"MODE": "crash", "EXIT_CODE": "4"},
+		{Name: "rs-fail", Image: rtRef, Build: rtBuild, Env: map[string]string{"MODE": "crash", "EXIT_CODE": "4"},
 			Restart: stack.RestartPolicy{Mode: stack.RestartOnFailure, MaxRetries: 2}},
 	}}
 	r := newRuntime(ctx, t, e, st, "10.89.102.0/24")
@@ -153,7 +150,7 @@ func TestRuntimeRestartAndBackoff(t *testing.T) {
 func TestRuntimeStopIsGraceful(t *testing.T) {
 	ctx, e := setup(t)
 	st := stack.Stack{Name: "rt-stop", Services: []stack.Service{
-		{Name: "sg-svc", Image: rtImage(nil), Env: map[string]string{"MARKER_DIR": "/data"},
+		{Name: "sg-svc", Image: rtRef, Build: rtBuild, Env: map[string]string{"MARKER_DIR": "/data"},
 			Mounts:          []stack.Mount{{Kind: stack.MountVolume, Source: "rt-stop-data", Target: "/data"}},
 			Restart:         stack.RestartPolicy{Mode: stack.RestartAlways},
 			StopGracePeriod: 20 * time.Second},
@@ -193,7 +190,7 @@ func TestRuntimePortsVolumesSecrets(t *testing.T) {
 	ctx, e := setup(t)
 	pub, unpub := freePort(t), freePort(t)
 	st := stack.Stack{Name: "rt-ports", Services: []stack.Service{
-		{Name: "pv-web", Image: rtImage(nil), Env: map[string]string{"PORTS": fmt.Sprintf("8080 %d", unpub)},
+		{Name: "pv-web", Image: rtRef, Build: rtBuild, Env: map[string]string{"PORTS": fmt.Sprintf("8080 %d", unpub)},
 			Ports:        []stack.Port{{HostPort: pub, ContainerPort: 8080}},
 			Mounts:       []stack.Mount{{Kind: stack.MountVolume, Source: "rt-ports-data", Target: "/data", UID: 1000, GID: 1000}},
 			Secrets:      []string{"api_key"},
@@ -238,10 +235,17 @@ func TestRuntimePortsVolumesSecrets(t *testing.T) {
 	assert.NotEqual(t, 0, code, "the root filesystem is read-only")
 	code, out = r.exec(ctx, t, "pv-web", "touch", "/tmp/x")
 	assert.Equal(t, 0, code, "/tmp is a writable tmpfs: %s", out)
-	cg := "/sys/fs/cgroup/memory/" + e.engine.Namespace() + "/rt-ports-pv-web/memory.limit_in_bytes"
+	// The cgroup is the engine's own: <namespace>-<hash of the root>/<id>
+	// (the default engine's is containerd's, <namespace>/<id>).
+	c, err := e.cd.LoadContainer(ctx, runtime.ContainerID(st.Name, "pv-web"))
+	require.NoError(t, err)
+	spec, err := c.Spec(ctx)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(spec.Linux.CgroupsPath, "/"+e.engine.Namespace()) && strings.HasSuffix(spec.Linux.CgroupsPath, "/rt-ports-pv-web"), spec.Linux.CgroupsPath)
+	cg := "/sys/fs/cgroup/memory" + spec.Linux.CgroupsPath + "/memory.limit_in_bytes"
 	if limit, err := os.ReadFile(cg); err == nil { // cgroup v1, as on Debian 12 here
 		assert.Equal(t, strconv.Itoa(64<<20)+"\n", string(limit))
-		pids, err := os.ReadFile("/sys/fs/cgroup/pids/" + e.engine.Namespace() + "/rt-ports-pv-web/pids.max")
+		pids, err := os.ReadFile("/sys/fs/cgroup/pids" + spec.Linux.CgroupsPath + "/pids.max")
 		require.NoError(t, err)
 		assert.Equal(t, "64\n", string(pids))
 	} else {
@@ -287,9 +291,9 @@ func TestRuntimePortsVolumesSecrets(t *testing.T) {
 func TestRuntimeValidationBeforeAction(t *testing.T) {
 	ctx, e := setup(t)
 	st := stack.Stack{Name: "rt-valid", Services: []stack.Service{
-		{Name: "va-db", Image: rtImage(nil), Env: map[string]string{"MODE": "crash", "EXIT_CODE": "9"},
+		{Name: "va-db", Image: rtRef, Build: rtBuild, Env: map[string]string{"MODE": "crash", "EXIT_CODE": "9"},
 			Health: &stack.HealthCheck{Test: []string{"CMD", "true"}, Interval: time.Second}},
-		{Name: "va-app", Image: rtImage(nil), Secrets: []string{"missing_secret"},
+		{Name: "va-app", Image: rtRef, Build: rtBuild, Secrets: []string{"missing_secret"},
 			DependsOn: map[string]stack.Condition{"va-db": stack.ConditionHealthy}},
 	}}
 	r := newRuntime(ctx, t, e, st, "10.89.105.0/24")
@@ -316,10 +320,10 @@ func TestRuntimeEngineRestart(t *testing.T) {
 	ctx, e := setup(t)
 	port := freePort(t)
 	st := stack.Stack{Name: "rt-reboot", Services: []stack.Service{
-		{Name: "rb-db", Image: rtImage(nil), Mounts: []stack.Mount{{Kind: stack.MountVolume, Source: "rt-reboot-db", Target: "/data"}},
+		{Name: "rb-db", Image: rtRef, Build: rtBuild, Mounts: []stack.Mount{{Kind: stack.MountVolume, Source: "rt-reboot-db", Target: "/data"}},
 			Health:  &stack.HealthCheck{Test: []string{"CMD", "test", "-f", "/tmp/ready"}, Interval: time.Second, StartPeriod: 10 * time.Second, StartInterval: 100 * time.Millisecond},
 			Restart: stack.RestartPolicy{Mode: stack.RestartUnlessStopped}},
-		{Name: "rb-web", Image: rtImage(nil), Env: map[string]string{"PORTS": "8080"},
+		{Name: "rb-web", Image: rtRef, Build: rtBuild, Env: map[string]string{"PORTS": "8080"},
 			Ports:     []stack.Port{{HostPort: port, ContainerPort: 8080}},
 			DependsOn: map[string]stack.Condition{"rb-db": stack.ConditionHealthy},
 			Restart:   stack.RestartPolicy{Mode: stack.RestartUnlessStopped}},

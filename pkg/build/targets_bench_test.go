@@ -1,4 +1,4 @@
-package stack
+package build_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
+	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 // BenchmarkMarshalStack marshals every image of the default stack into
@@ -19,16 +20,16 @@ import (
 func BenchmarkMarshalStack(b *testing.B) {
 	for _, d := range []llbdefs.Distro{llbdefs.Debian(), llbdefs.Alpine()} {
 		b.Run(d.Name(), func(b *testing.B) {
-			svcs := Default().Services
+			svcs := stack.Default().Services
 			// Once, outside the measure: the targets are whole, so the
 			// loop below cannot measure a short cut.
-			ts, err := Targets(b.Context(), svcs, "bookworm", llbdefs.WithDistro(d))
+			ts, err := build.Targets(b.Context(), svcs, llbdefs.Recipes(), llbdefs.WithDistro(d))
 			require.NoError(b, err)
 			checkTargets(b, svcs, d, ts)
 
 			b.ReportAllocs()
 			for b.Loop() {
-				ts, err := Targets(b.Context(), svcs, "bookworm", llbdefs.WithDistro(d))
+				ts, err := build.Targets(b.Context(), svcs, llbdefs.Recipes(), llbdefs.WithDistro(d))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -44,13 +45,13 @@ func BenchmarkMarshalStack(b *testing.B) {
 // order: its reference, a graph of decodable ops with one terminal op, an
 // exec (the package install) and the distro's base image, and an image
 // config with a command.
-func checkTargets(b *testing.B, svcs []Service, d llbdefs.Distro, ts []build.Target) {
+func checkTargets(b *testing.B, svcs []stack.Service, d llbdefs.Distro, ts []build.Target) {
 	b.Helper()
 	require.Len(b, ts, len(svcs))
 	for i, tg := range ts {
 		name := svcs[i].Name
 		assert.Equal(b, name, tg.Service)
-		assert.Equal(b, DefaultRegistry+name+":bookworm", tg.Ref)
+		assert.Equal(b, stack.DefaultRegistry+name+":bookworm", tg.Ref)
 		require.NotNil(b, tg.Definition, name)
 		var terminals, execs int
 		var sources []string
@@ -76,5 +77,36 @@ func checkTargets(b *testing.B, svcs []Service, d llbdefs.Distro, ts []build.Tar
 		assert.Equal(b, "amd64", cfg.Architecture, name)
 		assert.NotEmpty(b, append(cfg.Config.Entrypoint, cfg.Config.Cmd...), "%s: a command", name)
 		assert.Equal(b, name, cfg.Config.Labels["org.opencontainers.image.title"])
+	}
+}
+
+func TestDefaultStackTargets(t *testing.T) {
+	st := stack.Default()
+	targets, err := build.Targets(t.Context(), st.Services, llbdefs.Recipes())
+	require.NoError(t, err)
+	require.Len(t, targets, len(st.Services))
+	for _, tg := range targets {
+		assert.NotEmpty(t, tg.Definition.Def, tg.Service)
+		assert.Contains(t, string(tg.Config), `"architecture":"amd64"`, tg.Service)
+		assert.Equal(t, "docker.io/library/"+tg.Service+":bookworm", tg.Ref)
+	}
+}
+
+func TestTargetsNeedARecipe(t *testing.T) {
+	tests := []struct {
+		name string
+		svc  stack.Service
+		want string
+	}{
+		{name: "image only", svc: stack.Service{Name: "cache", Image: "redis:7"}, want: "has no build recipe"},
+		{name: "unknown recipe", svc: stack.Service{Name: "x", Image: "x:1", Build: &stack.Build{Recipe: "nope"}}, want: `recipe "nope" is not one of`},
+		{name: "dockerfile", svc: stack.Service{Name: "x", Image: "x:1", Build: &stack.Build{Context: "."}}, want: "Dockerfile build"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := build.Targets(t.Context(), []stack.Service{tc.svc}, llbdefs.Recipes())
+			require.ErrorIs(t, err, build.ErrNoRecipe)
+			assert.Contains(t, err.Error(), tc.want)
+		})
 	}
 }
