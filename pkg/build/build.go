@@ -283,6 +283,11 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		if t.Frontend == "" {
 			req = gateway.SolveRequest{Definition: t.Definition.ToPB()}
 		}
+		// The solve's cache imports reach a frontend only; a graph solved
+		// from here has to name them itself, or they are never read.
+		for _, ci := range opt.CacheImports {
+			req.CacheImports = append(req.CacheImports, gateway.CacheOptionsEntry{Type: ci.Type, Attrs: ci.Attrs})
+		}
 		res, err := c.Solve(ctx, req)
 		if err != nil {
 			return nil, err
@@ -320,6 +325,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, error) {
 	opt := client.SolveOpt{
 		LocalMounts: t.LocalMounts,
+		// Never nil: BuildKit's client copies the cache imports' frontend
+		// attributes into a clone of this map, and a clone of nil is nil.
+		FrontendAttrs: map[string]string{},
 		Session: []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 			AuthConfigProvider: authprovider.LoadAuthConfig(b.cfg.dockerConfig),
 		})},
