@@ -199,3 +199,21 @@ func tarNames(t *testing.T, path string) []string {
 	}
 	return names
 }
+
+// TestAlpineWithoutRegistry: an Alpine build starts from a registry. Where
+// none serves the Alpine base (these machines), the error says so and is
+// not a usage error (exit 1).
+func TestAlpineWithoutRegistry(t *testing.T) {
+	testutil.Integration(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, _, err := run(ctx, "build", "--progress", "quiet", "--distro", "alpine", "redis")
+	if err == nil {
+		t.Log("this machine reaches a registry that serves the Alpine base: nothing to check")
+		return
+	}
+	var ue *usageError
+	assert.False(t, errors.As(err, &ue), "a pull failure is not a usage error: %v", err)
+	assert.Contains(t, err.Error(), "the Alpine base image docker.io/library/alpine:3.23 could not be pulled")
+	assert.Contains(t, err.Error(), "--distro debian")
+}
