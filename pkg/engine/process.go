@@ -231,11 +231,6 @@ func lockRunDir(ctx context.Context, runDir string) (unlock func(), err error) {
 	}
 }
 
-// defaultPath holds the directories a daemon needs on PATH: containerd finds
-// its shim and runc there, and Debian installs runc in /usr/sbin, which a
-// user's PATH may lack.
-var defaultPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
 func dirExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()

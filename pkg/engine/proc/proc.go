@@ -117,7 +117,7 @@ func WaitGone(ctx context.Context, proc string, pid int, d time.Duration) (bool,
 
 // DaemonEnv is the environment of a daemon: ours, minus systemd's hand-over
 // variables meant for inceptionctl itself, with the directories of
-// DefaultPath appended to PATH where missing.
+// defaultPath appended to PATH where missing.
 func DaemonEnv(env []string) []string {
 	out := make([]string, 0, len(env)+1)
 	var path []string
@@ -132,7 +132,7 @@ func DaemonEnv(env []string) []string {
 		}
 		out = append(out, kv)
 	}
-	for _, dir := range DefaultPath {
+	for _, dir := range defaultPath {
 		if !slices.Contains(path, dir) {
 			path = append(path, dir)
 		}
@@ -140,35 +140,10 @@ func DaemonEnv(env []string) []string {
 	return append(out, "PATH="+strings.Join(path, string(filepath.ListSeparator)))
 }
 
-// DefaultPath holds the directories a daemon needs on PATH: containerd finds
+// defaultPath holds the directories a daemon needs on PATH: containerd finds
 // its shim and runc there, and Debian installs runc in /usr/sbin, which a
 // user's PATH may lack.
-var DefaultPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
-// daemonEnv is the environment of a daemon: ours, minus systemd's hand-over
-// variables meant for inceptionctl itself, with the directories of
-// DefaultPath appended to PATH where missing.
-func daemonEnv(env []string) []string {
-	out := make([]string, 0, len(env)+1)
-	var path []string
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES":
-			continue
-		case "PATH":
-			path = filepath.SplitList(v)
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, dir := range DefaultPath {
-		if !slices.Contains(path, dir) {
-			path = append(path, dir)
-		}
-	}
-	return append(out, "PATH="+strings.Join(path, string(filepath.ListSeparator)))
-}
+var defaultPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
 // SpawnDetached starts argv as a detached helper of inceptionctl, the way
 // the daemons are started: in its own session (no terminal hang-up or

@@ -1,0 +1,91 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// TestRuntimeTwoProjects: two projects whose names share a prefix, both
+// longer than a bridge name can hold, each with a service of the same
+// name, are up at once, each on the subnet its name draws; down of one
+// leaves the other running, answering on its port, with its network
+// namespace, bridge and state; then the other comes down as well.
+//
+//	INCEPTION_INTEGRATION=1 go test -count=1 -v -run TestRuntimeTwoProjects ./test/integration/
+func TestRuntimeTwoProjects(t *testing.T) {
+	ctx, e := setup(t)
+	names := []string{"rt-projects", "rt-projects-dev"}
+	require.NotEqual(t, runtime.ProjectSubnet(names[0]), runtime.ProjectSubnet(names[1]), "the two names draw two subnets")
+	require.NotEqual(t, runtime.BridgeName(names[0]), runtime.BridgeName(names[1]))
+	type project struct {
+		r    *rtEnv
+		st   stack.Stack
+		port int
+	}
+	var ps []project
+	for _, n := range names {
+		port := freePort(t)
+		st := stack.Stack{Name: n, Services: []stack.Service{
+			{Name: "web", Image: rtRef, Build: rtBuild, Env: map[string]string{"PORTS": "8080"},
+				Ports:   []stack.Port{{HostPort: port, ContainerPort: 8080}},
+				Restart: stack.RestartPolicy{Mode: stack.RestartAlways}},
+		}}
+		// No subnet: each project's own (runtime.ProjectSubnet).
+		ps = append(ps, project{r: newRuntime(ctx, t, e, st, ""), st: st, port: port})
+	}
+	for _, p := range ps {
+		require.NoError(t, p.r.rt.Up(ctx, p.st, runtime.UpOptions{Wait: true, Timeout: time.Minute}), p.st.Name)
+	}
+	answers := func(p project) bool {
+		name, err := dial(fmt.Sprintf("127.0.0.1:%d", p.port))
+		return err == nil && name == "web"
+	}
+	netns := func(p project) string { return filepath.Join(e.engine.RunDir(), "netns", p.st.Name, "web") }
+	for _, p := range ps {
+		waitFor(t, p.st.Name+" answering", 20*time.Second, func() bool { return answers(p) })
+		_, err := os.Stat(netns(p))
+		require.NoError(t, err, "%s: its namespace", p.st.Name)
+		_, err = net.InterfaceByName(runtime.BridgeName(p.st.Name))
+		require.NoError(t, err, "%s: its bridge", p.st.Name)
+		ip := net.ParseIP(p.r.ps(ctx, t, "web").IP)
+		_, subnet, err := net.ParseCIDR(runtime.ProjectSubnet(p.st.Name))
+		require.NoError(t, err)
+		assert.True(t, subnet.Contains(ip), "%s: %s is on %s", p.st.Name, ip, subnet)
+	}
+
+	// Down of the project whose name is the other's prefix.
+	a, b := ps[0], ps[1]
+	require.NoError(t, a.r.rt.Down(ctx, a.st, runtime.DownOptions{}))
+	assert.Zero(t, a.r.containerCount(ctx, t))
+	_, err := os.Stat(netns(a))
+	assert.ErrorIs(t, err, os.ErrNotExist, "its namespace is gone")
+	_, err = net.InterfaceByName(runtime.BridgeName(a.st.Name))
+	assert.Error(t, err, "its bridge is gone")
+
+	assert.Equal(t, 1, b.r.containerCount(ctx, t))
+	rep := b.r.ps(ctx, t, "web")
+	assert.Equal(t, runtime.StatusRunning, rep.State, "the other project runs on")
+	_, err = os.Stat(netns(b))
+	require.NoError(t, err, "the other project's namespace is left")
+	_, err = net.InterfaceByName(runtime.BridgeName(b.st.Name))
+	require.NoError(t, err, "the other project's bridge is left")
+	waitFor(t, b.st.Name+" answering after the other's down", 10*time.Second, func() bool { return answers(b) })
+	code, out := b.r.exec(ctx, t, "web", "cat", "/etc/hostname")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "web\n", out)
+	_, err = os.Stat(filepath.Join(e.engine.Root(), "runtime", b.st.Name, "state.json"))
+	require.NoError(t, err, "the other project's state is left")
+
+	require.NoError(t, b.r.rt.Down(ctx, b.st, runtime.DownOptions{}))
+	assert.Zero(t, b.r.containerCount(ctx, t))
+}
