@@ -78,6 +78,15 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if err := o.check(); err != nil {
 		return err
 	}
+	reg := o.registry
+	if reg == "" {
+		reg = o.env["IMAGE_REGISTRY"]
+	}
+	if reg != "" {
+		if st, err = fromRegistry(st, reg, o.tag); err != nil {
+			return err
+		}
+	}
 	// Missing secrets are made once every input is known good, before
 	// anything starts; values are never printed, only where they are.
 	srep, err := o.cfg.EnsureSecrets()
@@ -93,16 +102,9 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 		return err
 	}
 	defer s.Close()
-	reg := o.registry
-	if reg == "" {
-		reg = o.env["IMAGE_REGISTRY"]
-	}
 	if reg != "" {
 		// Every image is pulled before anything starts: a missing image
 		// or an unreachable registry leaves nothing half-started.
-		if st, err = fromRegistry(st, reg, o.tag); err != nil {
-			return err
-		}
 		if err := pullImages(ctx, cmd, s, rt, st, args); err != nil {
 			return err
 		}
