@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 # chromium: the headless browser of the acceptance suite (test/integration/acceptance_*).
 # tini: the init of services that ask for one (compose's init: true), static so it runs in any image.
-PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium tini)
+# docker-registry: distribution 2.8, the registry the push, pull and cache tests
+# start on 127.0.0.1 with their own config (internal/testregistry).
+PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium tini docker-registry)
 CACHE=${INCEPTION_TOOLS_CACHE:-/var/cache/inception/tools}
 BIN=${BIN:-$PWD/bin}
 
@@ -29,6 +31,18 @@ fi
 
 # Debian's containerd package may start a system containerd; inception runs
 # its own on its own sockets, so the two never meet.
+
+# Debian's docker-registry package starts a registry on port 5000 for the
+# whole machine. The tests run their own instances on free ports and never
+# use it; stop and disable it so nothing listens that nobody asked for.
+if [[ " ${missing[*]:-} " == *" docker-registry "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  else
+    invoke-rc.d docker-registry stop >/dev/null 2>&1 || true
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+  fi
+fi
 
 GO=${GO:-go}
 command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go

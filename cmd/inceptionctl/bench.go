@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -205,7 +204,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	}
 	var bb *bench.BuildBench
 	if len(p.cases) > 0 {
-		bk, err := client.New(cmd.Context(), s.engine.BuildkitAddress())
+		bk, err := s.engine.BuildkitClient(cmd.Context())
 		if err != nil {
 			return errors.Join(err, closeRuntimeBench(ctx, rtb))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -21,6 +23,11 @@ type buildOptions struct {
 	tag       string
 	mirror    string
 	format    string
+	push      bool
+	registry  string
+	metadata  string
+	baseRef   string
+	distro    distroFlag
 	composeOptions
 }
 
@@ -38,12 +45,17 @@ base image is made first when it is missing.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson or quiet")
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "also export as a tarball: type=oci,dest=FILE or type=docker,dest=FILE (a directory or {service} for several images)")
-	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "export the build cache: type=local,dest=DIR")
-	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "import a build cache: type=local,src=DIR")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "also export: type=oci,dest=FILE or type=docker,dest=FILE (a directory or {service} for several images), type=registry,name=REG/NS/{service}:TAG (a push; add registry.insecure=true for plain HTTP)")
+	f.BoolVar(&o.push, "push", false, "also push every image as REGISTRY/{service}:TAG (shorthand for -o type=registry; needs --registry)")
+	f.StringVar(&o.registry, "registry", os.Getenv("IMAGE_REGISTRY"), "registry and namespace --push pushes to, e.g. registry.example.com/inception (env IMAGE_REGISTRY)")
+	f.StringVar(&o.metadata, "metadata-file", "", "write what was built and pushed, per service, as JSON (buildx's keys: containerimage.digest, image.name, containerimage.descriptor)")
+	f.StringVar(&o.baseRef, "base", "", "build every image from this base image reference in a registry (e.g. REG/NS/debian:bookworm, see `base --push`) instead of the local base")
+	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "export the build cache: type=registry,ref=REG/NS/{service}:buildcache[,mode=max], type=inline or type=local,dest=DIR")
+	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "import a build cache (repeatable): type=registry,ref=REG/NS/{service}:buildcache or type=local,src=DIR")
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
 	f.StringVar(&o.format, "format", "table", "summary format: table or json")
+	o.distro.add(f)
 	o.addComposeFlags(f)
 	return cmd
 }
@@ -96,7 +108,27 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		}
 		bopts = append(bopts, build.WithCacheFrom(c))
 	}
-	targets, err := buildTargetsOf(cmd.Context(), svcs)
+	if o.push {
+		out, err := build.PushOutput(o.registry, o.tag)
+		if err != nil {
+			return usagef("--push: %w", err)
+		}
+		bopts = append(bopts, build.WithOutputs(out))
+	}
+	dopt, err := o.distro.option()
+	if err != nil {
+		return err
+	}
+	graphOpts := []llbdefs.Option{dopt}
+	baseOpts := []base.Option{base.WithMirror(o.mirror)}
+	if o.distro.alpine() {
+		baseOpts = nil // from a registry, never made here
+	}
+	if o.baseRef != "" {
+		graphOpts = append(graphOpts, llbdefs.WithBase(o.baseRef))
+		baseOpts = nil
+	}
+	targets, err := buildTargetsOf(cmd.Context(), svcs, graphOpts...)
 	if err != nil {
 		return usagef("%w", err)
 	}
@@ -109,9 +141,14 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		return err
 	}
 	defer s.Close()
-	report, err := s.buildTargets(ctx, cmd.ErrOrStderr(), []base.Option{base.WithMirror(o.mirror)}, targets, bopts...)
+	report, err := s.buildTargets(ctx, cmd.ErrOrStderr(), baseOpts, targets, bopts...)
 	if err != nil {
-		return err
+		return o.distro.explain(err)
+	}
+	if o.metadata != "" {
+		if err := report.WriteMetadata(o.metadata); err != nil {
+			return err
+		}
 	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {

@@ -69,7 +69,19 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown service", []string{"build", "nosuch"}, `unknown service "nosuch": the stack has `},
 		{"two unknown services", []string{"build", "nginx", "a", "b"}, `unknown service "a", "b"`},
 		{"bad progress", []string{"build", "--progress", "fancy"}, "use auto, tty, plain, rawjson or quiet"},
-		{"bad output type", []string{"build", "-o", "type=zip,dest=x"}, "use oci or docker"},
+		{"bad output type", []string{"build", "-o", "type=zip,dest=x"}, "use oci, docker, image or registry"},
+		{"push without registry", []string{"build", "--push", "--registry", ""}, "nothing to push to"},
+		{"push to a name without registry", []string{"build", "--push", "--registry", "inception"}, "names no registry"},
+		{"registry output without name", []string{"build", "-o", "type=registry"}, "no name"},
+		{"unknown image attribute", []string{"build", "-o", "type=registry,name=r.example.com/{service}:1,nope=1"}, "unknown image output attribute"},
+		{"registry cache without ref", []string{"build", "--cache-to", "type=registry,mode=max"}, "no name"},
+		{"bad cache mode", []string{"build", "--cache-from", "type=registry,ref=r.example.com/c:1,mode=all"}, "use min or max"},
+		{"bad distro", []string{"build", "--distro", "arch"}, "use debian or alpine"},
+		{"base push without registry", []string{"base", "--push", "debian:bookworm"}, "name the registry"},
+		{"ssh builder", []string{"--buildkit-addr", "ssh://u@h", "build"}, `scheme "ssh" is not supported`},
+		{"tcp builder without port", []string{"--buildkit-addr", "tcp://builder", "build"}, "give a host and a port"},
+		{"tls on a unix builder", []string{"--buildkit-addr", "unix:///run/b.sock", "--tlscacert", "/etc/hostname", "build"}, "tcp:// addresses only"},
+		{"tls without a builder", []string{"--tlsdir", "/nonexistent", "build"}, "without an external buildkitd"},
 		{"output without dest", []string{"build", "-o", "type=oci"}, "add dest=FILE"},
 		{"bad cache", []string{"build", "--cache-to", "type=local"}, "needs dest=DIR"},
 		{"latest tag", []string{"build", "--tag", "latest"}, "other than latest"},
@@ -186,4 +198,22 @@ func tarNames(t *testing.T, path string) []string {
 		names = append(names, h.Name)
 	}
 	return names
+}
+
+// TestAlpineWithoutRegistry: an Alpine build starts from a registry. Where
+// none serves the Alpine base (these machines), the error says so and is
+// not a usage error (exit 1).
+func TestAlpineWithoutRegistry(t *testing.T) {
+	testutil.Integration(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, _, err := run(ctx, "build", "--progress", "quiet", "--distro", "alpine", "redis")
+	if err == nil {
+		t.Log("this machine reaches a registry that serves the Alpine base: nothing to check")
+		return
+	}
+	var ue *usageError
+	assert.False(t, errors.As(err, &ue), "a pull failure is not a usage error: %v", err)
+	assert.Contains(t, err.Error(), "the Alpine base image docker.io/library/alpine:3.23 could not be pulled")
+	assert.Contains(t, err.Error(), "--distro debian")
 }

@@ -115,7 +115,7 @@ func makeBindDirs(app *compose.App) error {
 // buildTargetsOf returns the build targets of svcs: Go recipes for the
 // services that name one, BuildKit's Dockerfile frontend for compose
 // builds. Services without a build are left out.
-func buildTargetsOf(ctx context.Context, svcs []stack.Service) ([]build.Target, error) {
+func buildTargetsOf(ctx context.Context, svcs []stack.Service, graphOpts ...llbdefs.Option) ([]build.Target, error) {
 	var recipes, dockerfiles []stack.Service
 	for _, s := range svcs {
 		switch {
@@ -126,7 +126,7 @@ func buildTargetsOf(ctx context.Context, svcs []stack.Service) ([]build.Target, 
 			recipes = append(recipes, s)
 		}
 	}
-	out, err := build.Targets(ctx, recipes, llbdefs.Recipes())
+	out, err := build.Targets(ctx, recipes, llbdefs.Recipes(), graphOpts...)
 	if err != nil {
 		return nil, err
 	}

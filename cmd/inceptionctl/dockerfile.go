@@ -13,6 +13,7 @@ import (
 
 type dockerfileOptions struct {
 	context string
+	distro  distroFlag
 }
 
 // newDockerfileCmd is `inceptionctl dockerfile SERVICE`: the Dockerfile a
@@ -38,11 +39,15 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 			if err != nil {
 				return usagef("%w", err)
 			}
+			dopt, err := o.distro.option()
+			if err != nil {
+				return err
+			}
 			recipe, err := build.RecipeOf(svcs[0], llbdefs.Recipes())
 			if err != nil {
 				return err
 			}
-			img, err := recipe()
+			img, err := recipe(dopt)
 			if err != nil {
 				return err
 			}
@@ -67,6 +72,7 @@ Dockerfile form is an error that names the step. Needs no engine.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.context, "context", "", "write the Dockerfile and its build context into this new or empty directory")
+	o.distro.add(cmd.Flags())
 	return cmd
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/containerd/log"
+
 	"github.com/inceptionctl/inception/pkg/runtime"
 )
 
@@ -21,6 +23,10 @@ func main() {
 	// The runtime runs inceptionctl itself as each stack's supervisor and
 	// as the log shipper of every container: those runs end here.
 	runtime.HelperMain()
+	// containerd's resolver logs its HTTPS-then-HTTP fallback and every
+	// 404 it probes at info level; what a pull or push does is printed by
+	// the commands, and its errors are returned.
+	_ = log.SetLevel("warn")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

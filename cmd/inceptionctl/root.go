@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 
 	"github.com/inceptionctl/inception/pkg/engine"
@@ -19,6 +20,7 @@ type globalOptions struct {
 	buildkitAddress   string
 	namespace         string
 	buildkitdPath     string
+	buildkitTLS       engine.BuildkitTLS
 	project           string // -p; see projectName
 }
 
@@ -44,7 +46,12 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.root, "root", envOr("INCEPTION_ROOT", engine.DefaultRoot), "engine state directory (env INCEPTION_ROOT)")
 	f.StringVar(&g.runDir, "run-dir", envOr("INCEPTION_RUN_DIR", engine.DefaultRunDir), "engine sockets and pid files (env INCEPTION_RUN_DIR)")
 	f.StringVar(&g.containerdAddress, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "use this containerd instead of the embedded one (env CONTAINERD_ADDRESS)")
-	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one (env BUILDKIT_HOST)")
+	f.StringVar(&g.buildkitAddress, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "use this buildkitd instead of the embedded one: unix:///path, tcp://host:port, docker-container://NAME or kube-pod://POD (env BUILDKIT_HOST)")
+	f.StringVar(&g.buildkitTLS.ServerName, "tlsservername", "", "buildkitd server name for certificate validation (tcp://)")
+	f.StringVar(&g.buildkitTLS.CACert, "tlscacert", "", "CA certificate the buildkitd's certificate is checked against (tcp://)")
+	f.StringVar(&g.buildkitTLS.Cert, "tlscert", "", "client certificate for mutual TLS with buildkitd (tcp://)")
+	f.StringVar(&g.buildkitTLS.Key, "tlskey", "", "client key for mutual TLS with buildkitd (tcp://)")
+	f.StringVar(&g.buildkitTLS.Dir, "tlsdir", "", "directory with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt and tls.key) for buildkitd (tcp://)")
 	f.StringVar(&g.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", engine.DefaultNamespace), "containerd namespace shared by builds and containers")
 	f.StringVarP(&g.project, "project-name", "p", "", "project name: names the stack's containers, network and state, so projects never share them (env COMPOSE_PROJECT_NAME; default "+stack.DefaultProjectName+")")
 	f.StringVar(&g.buildkitdPath, "buildkitd", os.Getenv("INCEPTION_BUILDKITD"), "buildkitd binary for the embedded engine (default: next to inceptionctl, then PATH)")
@@ -100,14 +107,19 @@ func (g *globalOptions) projectName(fromFile string) (string, error) {
 
 // engine returns the engine the global flags describe.
 func (g *globalOptions) engine() (*engine.Engine, error) {
-	return engine.New(
+	e, err := engine.New(
 		engine.WithRoot(g.root),
 		engine.WithRunDir(g.runDir),
 		engine.WithNamespace(g.namespace),
 		engine.WithContainerdAddress(g.containerdAddress),
 		engine.WithBuildkitAddress(g.buildkitAddress),
 		engine.WithBuildkitdPath(g.buildkitdPath),
+		engine.WithBuildkitTLS(g.buildkitTLS),
 	)
+	if errdefs.IsInvalidArgument(err) {
+		return nil, usagef("%w", err)
+	}
+	return e, err
 }
 
 func envOr(key, def string) string {

@@ -9,11 +9,11 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/containerd/errdefs"
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/pflag"
 
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -29,8 +29,9 @@ type runtimeOptions struct {
 	tag        string
 	composeOptions
 
-	g      *globalOptions // the project name
-	cfg    *stack.Config  // loaded by stack() for the Inception stack
+	g      *globalOptions    // the project name
+	cfg    *stack.Config     // loaded by stack() for the Inception stack
+	env    map[string]string // the env file's keys, loaded by stack() for the Inception stack
 	loaded *stack.Stack
 	flags  *pflag.FlagSet
 }
@@ -93,7 +94,7 @@ func (o *runtimeOptions) stack() (stack.Stack, error) {
 	if st.Name, err = o.g.projectName(""); err != nil {
 		return stack.Stack{}, err
 	}
-	o.cfg, o.loaded = &cfg, &st
+	o.cfg, o.loaded, o.env = &cfg, &st, env
 	o.dataDir, o.secretsDir, o.hostIP = cfg.DataDir, cfg.SecretsDir, cfg.HostIP
 	return st, nil
 }
@@ -157,18 +158,42 @@ func (g *globalOptions) openRuntime(ctx context.Context, o *runtimeOptions, log 
 
 // buildTargets makes the base image when missing, then builds targets on
 // the engine's buildkitd: the one path build and up --build share.
+//
+// A nil baseOpts means the graphs start from a base in a registry (build
+// --base): no local base is made. A builder that does not share the
+// engine's image store (an OCI worker, a pod) builds for a registry only:
+// the store export is left out, and pushing is then required.
 func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []base.Option, targets []build.Target, opts ...build.Option) (build.Report, error) {
-	if err := s.ensureBase(ctx, log, baseOpts...); err != nil {
+	bk, err := s.engine.BuildkitClient(ctx)
+	if err != nil {
 		return build.Report{}, err
 	}
-	bk, err := client.New(ctx, s.engine.BuildkitAddress())
-	if err != nil {
-		return build.Report{}, fmt.Errorf("connect to buildkitd at %s: %w", s.engine.BuildkitAddress(), err)
-	}
 	defer bk.Close()
+	shares, err := s.engine.SharesStore(ctx, bk)
+	if err != nil {
+		return build.Report{}, err
+	}
+	if baseOpts != nil && !shares {
+		return build.Report{}, fmt.Errorf("the buildkitd at %s does not share this engine's image store, so it cannot see the local base image nor store what it builds: build from a base in a registry with `build --base REF` (see `base --push REF`) and push with --push or -o type=registry", s.engine.BuildkitAddress())
+	}
+	if baseOpts != nil {
+		if err := s.ensureBase(ctx, log, baseOpts...); err != nil {
+			return build.Report{}, err
+		}
+	}
 	// The image store first: an image already built from the same graph,
 	// config and base is not solved again.
-	b, err := build.New(bk, append([]build.Option{build.WithImageStore(s.cd.ImageService())}, opts...)...)
+	first := []build.Option{build.WithImageStore(s.cd.ImageService())}
+	if !shares {
+		// Up to date then means: the registry holds images built from the
+		// same graph, config and base.
+		r, err := registry.NewResolver(registry.WithCertsDir(s.engine.CertsDir()))
+		if err != nil {
+			return build.Report{}, err
+		}
+		first = []build.Option{build.WithoutStore(), build.WithRegistryCheck(r)}
+	}
+	b, err := build.New(bk, append(first, opts...)...)
 	if err != nil {
 		return build.Report{}, usagef("%w", err)
 	}

@@ -18,6 +18,7 @@ func TestRuntimeUsageErrors(t *testing.T) {
 		{"up bad host ip", []string{"up", "--host-ip", "localhost"}, "IPv4 address"},
 		{"up bad subnet", []string{"up", "--subnet", "10.0.0.0/30"}, "too small"},
 		{"up bad progress", []string{"up", "--progress", "fancy"}, "use auto"},
+		{"up registry without host", []string{"up", "--registry", "inception"}, "name the registry"},
 		{"ps bad format", []string{"ps", "--format", "xml"}, "use table or json"},
 		{"ps argument", []string{"ps", "nginx"}, "unknown command"},
 		{"logs unknown service", []string{"logs", "nosuch"}, `unknown service "nosuch"`},

@@ -9,7 +9,10 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 
+	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/llbdefs"
+	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -22,6 +25,8 @@ type upOptions struct {
 	waitTimeout time.Duration
 	progress    string
 	hosts       string
+	registry    string
+	distro      distroFlag
 }
 
 func newUpCmd(g *globalOptions) *cobra.Command {
@@ -46,6 +51,8 @@ them.`,
 	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")
 	f.DurationVar(&o.waitTimeout, "wait-timeout", 0, "give up waiting after this long (0: no limit)")
 	f.StringVar(&o.progress, "progress", "auto", "build progress output: auto, tty, plain, rawjson or quiet")
+	f.StringVar(&o.registry, "registry", "", "run the images of this registry and namespace (REGISTRY/{service}:TAG), pulled first, instead of building (default: IMAGE_REGISTRY in the env file)")
+	o.distro.add(f)
 	f.StringVar(&o.hosts, "hosts", "", "also write the site's line into this hosts file (e.g. /etc/hosts), replacing an older line for the domain")
 	return cmd
 }
@@ -61,6 +68,10 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if err := build.CheckProgress(o.progress); err != nil {
 		return usagef("--progress: %w", err)
 	}
+	dopt, err := o.distro.option()
+	if err != nil {
+		return err
+	}
 	if o.waitTimeout < 0 {
 		return usagef("--wait-timeout %v is negative", o.waitTimeout)
 	}
@@ -69,6 +80,18 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	}
 	if o.app != nil && o.hosts != "" {
 		return usagef("--hosts writes the Inception site's line: not for a compose file")
+	}
+	if o.app != nil && o.registry != "" {
+		return usagef("--registry runs the Inception stack's images from a registry: a compose file names its own (image:)")
+	}
+	reg := o.registry
+	if reg == "" && o.app == nil {
+		reg = o.env["IMAGE_REGISTRY"]
+	}
+	if reg != "" {
+		if st, err = fromRegistry(st, reg, o.tag); err != nil {
+			return err
+		}
 	}
 	if o.app != nil {
 		if err := makeBindDirs(o.app); err != nil {
@@ -91,8 +114,14 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 		return err
 	}
 	defer s.Close()
-	if err := buildMissing(ctx, cmd, s, rt, st, args, o); err != nil {
-		return err
+	if reg != "" {
+		// Every image is pulled before anything starts: a missing image
+		// or an unreachable registry leaves nothing half-started.
+		if err := pullImages(ctx, cmd, s, rt, st, args); err != nil {
+			return err
+		}
+	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o, dopt); err != nil {
+		return o.distro.explain(err)
 	}
 	start := time.Now()
 	if err := rt.Up(ctx, st, runtime.UpOptions{Services: args, Wait: o.wait, Timeout: o.waitTimeout}); err != nil {
@@ -115,9 +144,51 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	return rt.Stop(sctx, st.Name, args)
 }
 
+// fromRegistry is st with every service running REGISTRY/<service>:TAG,
+// never built here.
+func fromRegistry(st stack.Stack, reg, tag string) (stack.Stack, error) {
+	svcs := make([]stack.Service, len(st.Services))
+	for i, svc := range st.Services {
+		ref, err := registry.CheckRef(strings.TrimSuffix(reg, "/") + "/" + svc.Name + ":" + tag)
+		if err != nil {
+			return st, usagef("--registry / IMAGE_REGISTRY %q: %w", reg, err)
+		}
+		svc.Image, svc.Build = ref, nil
+		svcs[i] = svc
+	}
+	st.Services = svcs
+	return st, nil
+}
+
+// pullImages pulls the image of every service up will start (its
+// dependencies included), all before anything starts, so a missing image
+// or an unreachable registry leaves nothing half-started.
+func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string) error {
+	names, err := rt.Services(st, args)
+	if err != nil {
+		return err
+	}
+	r, err := registry.NewResolver(registry.WithCertsDir(s.engine.CertsDir()))
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		svcs, err := st.Select([]string{n})
+		if err != nil {
+			return err
+		}
+		img, err := registry.Pull(ctx, s.cd, r, svcs[0].Image, "", cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", n, img.Name, img.Target.Digest)
+	}
+	return nil
+}
+
 // buildMissing builds the images of the services up will start (with their
 // dependencies) that are not in the store; all of them with --build.
-func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, o *upOptions) error {
+func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string, o *upOptions, dopt llbdefs.Option) error {
 	names, err := rt.Services(st, args)
 	if err != nil {
 		return err
@@ -148,10 +219,14 @@ func buildMissing(ctx context.Context, cmd *cobra.Command, s *session, rt *runti
 	if len(svcs) == 0 {
 		return nil
 	}
-	targets, err := buildTargetsOf(ctx, svcs)
+	targets, err := buildTargetsOf(ctx, svcs, dopt)
 	if err != nil {
 		return err
 	}
-	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), nil, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
+	baseOpts := []base.Option{}
+	if o.distro.alpine() {
+		baseOpts = nil // from a registry, never made here
+	}
+	_, err = s.buildTargets(ctx, cmd.ErrOrStderr(), baseOpts, targets, build.WithProgress(cmd.ErrOrStderr(), o.progress))
 	return err
 }

@@ -2,9 +2,12 @@ package build
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,13 +15,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/metadata"
@@ -63,6 +72,8 @@ type config struct {
 	cacheFrom    []Cache
 	noStore      bool
 	store        ImageStore
+	dockerConfig *configfile.ConfigFile
+	resolver     remotes.Resolver
 }
 
 // Option configures a Builder.
@@ -84,6 +95,15 @@ func WithCacheFrom(cs ...Cache) Option {
 	return func(c *config) { c.cacheFrom = append(c.cacheFrom, cs...) }
 }
 
+// WithDockerConfig gives BuildKit the registry credentials of the docker
+// config directory dir (the one DOCKER_CONFIG names; "" means DOCKER_CONFIG,
+// else ~/.docker), through BuildKit's auth provider: pushes, registry
+// caches and base images pulled from a registry use them. Without it,
+// Build reads the same default.
+func WithDockerConfig(dir string) Option {
+	return func(c *config) { c.dockerConfig = &configfile.ConfigFile{Filename: dir} }
+}
+
 // WithoutStore skips the export into the image store (graphs are still solved).
 func WithoutStore() Option { return func(c *config) { c.noStore = true } }
 
@@ -101,19 +121,37 @@ func New(s Solver, opts ...Option) (*Builder, error) {
 	if s == nil {
 		return nil, errors.New("no BuildKit client: start the engine with `inceptionctl engine start`")
 	}
+	dir := ""
+	if c.dockerConfig != nil {
+		dir = c.dockerConfig.Filename
+	}
+	if dir == "" {
+		dir = dockerconfig.Dir()
+	}
+	cf, err := dockerconfig.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials: read the docker config in %s: %w", dir, err)
+	}
+	c.dockerConfig = cf
 	return &Builder{solver: s, cfg: c}, nil
 }
 
 // ImageReport is what one image's solve did.
 type ImageReport struct {
-	Service  string        `json:"service"`
-	Ref      string        `json:"ref"`
-	Digest   string        `json:"digest,omitempty"`
-	Vertices int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
-	Cached   int           `json:"cached"`   // of which came from the cache
-	Ran      []string      `json:"ran"`      // names of the vertices that ran
-	Steps    []Step        `json:"steps,omitempty"`
-	Duration time.Duration `json:"duration"`
+	Service string `json:"service"`
+	Ref     string `json:"ref"`
+	Digest  string `json:"digest,omitempty"`
+	// Pushed are the references pushed to a registry, comma-separated as
+	// BuildKit's image.name; Descriptor is the pushed (or stored) manifest.
+	Pushed     string              `json:"pushed,omitempty"`
+	Descriptor *ocispec.Descriptor `json:"descriptor,omitempty"`
+	// ConfigDigest is the digest of the image config.
+	ConfigDigest string        `json:"config_digest,omitempty"`
+	Vertices     int           `json:"vertices"` // graph vertices with inputs (the ones that can be cached)
+	Cached       int           `json:"cached"`   // of which came from the cache
+	Ran          []string      `json:"ran"`      // names of the vertices that ran
+	Steps        []Step        `json:"steps,omitempty"`
+	Duration     time.Duration `json:"duration"`
 	// UpToDate: the image already held what the target would build (see
 	// WithImageStore), so nothing was solved.
 	UpToDate bool `json:"up_to_date,omitempty"`
@@ -221,6 +259,14 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 			inGraph[d] = true
 		}
 	}
+	// In registry mode the key travels in the image config, where the
+	// next build's check reads it back from the registry.
+	cfg := t.Config
+	if b.registryMode() {
+		if cfg, err = withKeyLabel(t.Config, key); err != nil {
+			return rep, fmt.Errorf("build %s: %w", t.Service, err)
+		}
+	}
 	tap := newTap(inGraph)
 	ch := make(chan *client.SolveStatus)
 	fwd.Add(1)
@@ -237,18 +283,26 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		if t.Frontend == "" {
 			req = gateway.SolveRequest{Definition: t.Definition.ToPB()}
 		}
+		// The solve's cache imports reach a frontend only; a graph solved
+		// from here has to name them itself, or they are never read.
+		for _, ci := range opt.CacheImports {
+			req.CacheImports = append(req.CacheImports, gateway.CacheOptionsEntry{Type: ci.Type, Attrs: ci.Attrs})
+		}
 		res, err := c.Solve(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		if t.Config != nil {
-			res.AddMeta(exptypes.ExporterImageConfigKey, t.Config)
+		if cfg != nil {
+			res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
 		}
 		return res, nil
 	}, ch)
 	rep.Duration = time.Since(start)
 	rep.Vertices, rep.Cached, rep.Ran, rep.Steps = tap.counts()
 	if err != nil {
+		if pushed := b.pushed(t.Service); pushed != "" && isPushError(err) {
+			return rep, &PushError{Image: t.Service, Refs: pushed, Err: err}
+		}
 		if step, lines := tap.failed(); step != "" {
 			return rep, &StepError{Image: t.Service, Step: step, Log: lines, Err: err}
 		}
@@ -256,6 +310,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 	}
 	if resp != nil {
 		rep.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+		rep.ConfigDigest = resp.ExporterResponse[exptypes.ExporterImageConfigDigestKey]
+		rep.Descriptor = decodeDescriptor(resp.ExporterResponse[exptypes.ExporterImageDescriptorKey])
+		rep.Pushed = b.pushed(t.Service)
 	}
 	if err := commit(true); err != nil {
 		return rep, err
@@ -266,7 +323,15 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 // solveOpt returns the solve options for t and a commit function that, on
 // success, renames staged tarballs into place and otherwise removes them.
 func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, error) {
-	opt := client.SolveOpt{LocalMounts: t.LocalMounts}
+	opt := client.SolveOpt{
+		LocalMounts: t.LocalMounts,
+		// Never nil: BuildKit's client copies the cache imports' frontend
+		// attributes into a clone of this map, and a clone of nil is nil.
+		FrontendAttrs: map[string]string{},
+		Session: []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(b.cfg.dockerConfig),
+		})},
+	}
 	if !b.cfg.noStore {
 		opt.Exports = append(opt.Exports, client.ExportEntry{
 			Type:  client.ExporterImage,
@@ -276,6 +341,12 @@ func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, 
 	type staged struct{ tmp, final string }
 	var files []staged
 	for _, o := range b.cfg.outputs {
+		if o.Type == client.ExporterImage {
+			attrs := maps.Clone(o.Attrs)
+			attrs["name"] = o.names(t.Service)
+			opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
+			continue
+		}
 		final, err := o.path(t.Service, n)
 		if err != nil {
 			return opt, nil, err
@@ -318,6 +389,34 @@ func (b *Builder) solveOpt(t Target, n int) (client.SolveOpt, func(bool) error, 
 		return errors.Join(errs...)
 	}
 	return opt, commit, nil
+}
+
+// pushed is what service's image is pushed as ("" when nothing is pushed).
+func (b *Builder) pushed(service string) string {
+	var names []string
+	for _, o := range b.cfg.outputs {
+		if o.Push() {
+			names = append(names, o.names(service))
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// decodeDescriptor reads BuildKit's containerimage.descriptor: base64 of
+// the descriptor's JSON.
+func decodeDescriptor(s string) *ocispec.Descriptor {
+	if s == "" {
+		return nil
+	}
+	dt, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil
+	}
+	var d ocispec.Descriptor
+	if json.Unmarshal(dt, &d) != nil {
+		return nil
+	}
+	return &d
 }
 
 // WithoutContainerdNamespace drops the containerd namespace header that
@@ -422,4 +521,48 @@ func (t *tap) failed() (string, []string) {
 		}
 	}
 	return name, lines
+}
+
+// Metadata is the --metadata-file of buildx for a Build, one entry per
+// service: containerimage.digest, containerimage.config.digest,
+// containerimage.descriptor and image.name, with the values BuildKit's
+// image exporter answered. Images found up to date carry their digest.
+func (r Report) Metadata() map[string]map[string]any {
+	m := make(map[string]map[string]any, len(r.Images))
+	for _, img := range r.Images {
+		e := map[string]any{}
+		if img.Digest != "" {
+			e[exptypes.ExporterImageDigestKey] = img.Digest
+		}
+		if img.ConfigDigest != "" {
+			e[exptypes.ExporterImageConfigDigestKey] = img.ConfigDigest
+		}
+		if img.Descriptor != nil {
+			e[exptypes.ExporterImageDescriptorKey] = img.Descriptor
+		}
+		name := img.Ref
+		if img.Pushed != "" {
+			name = img.Pushed
+		}
+		e[exptypes.ExporterImageNameKey] = name
+		m[img.Service] = e
+	}
+	return m
+}
+
+// WriteMetadata writes r.Metadata() as indented JSON to path, atomically.
+func (r Report) WriteMetadata(path string) error {
+	dt, err := json.MarshalIndent(r.Metadata(), "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".partial"
+	if err := os.WriteFile(tmp, append(dt, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	return nil
 }

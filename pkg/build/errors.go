@@ -34,3 +34,37 @@ func (e *StepError) Error() string {
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
+
+// PushError is a push to a registry that failed: which image, where to, and
+// what the registry answered (in Err, as BuildKit reports it).
+type PushError struct {
+	Image string // the service
+	Refs  string // the references pushed, comma-separated
+	Err   error
+}
+
+func (e *PushError) Error() string {
+	return fmt.Sprintf("push %s to %s: %v (check the registry's address and the credentials in the docker config: DOCKER_CONFIG or ~/.docker/config.json)",
+		e.Image, e.Registry(), e.Err)
+}
+
+func (e *PushError) Unwrap() error { return e.Err }
+
+// Registry is the registry host of the first reference pushed.
+func (e *PushError) Registry() string {
+	first, _, _ := strings.Cut(e.Refs, ",")
+	host, _, _ := strings.Cut(first, "/")
+	return host
+}
+
+// isPushError reports whether a solve error came from talking to a
+// registry rather than from a build step.
+func isPushError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"push", "authorize", "401 Unauthorized", "403 Forbidden", "unexpected status"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -2,11 +2,14 @@ package build
 
 import (
 	"context"
-
-	"github.com/containerd/containerd/v2/pkg/namespaces"
-	"google.golang.org/grpc/metadata"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,7 +26,21 @@ func TestParseOutput(t *testing.T) {
 		{name: "docker", in: "type=docker,dest=out/{service}.tar", want: Output{Type: "docker", Dest: "out/{service}.tar"}},
 		{name: "no type", in: "dest=x", err: "has no type"},
 		{name: "no dest", in: "type=oci", err: "has no dest"},
-		{name: "unknown type", in: "type=registry,dest=x", err: "not supported"},
+		{name: "unknown type", in: "type=tar,dest=x", err: "not supported"},
+		{name: "registry is a push", in: "type=registry,name=reg.example.com/ns/{service}:bookworm",
+			want: Output{Type: "image", Name: "reg.example.com/ns/{service}:bookworm", Attrs: map[string]string{"push": "true", "store": "false"}}},
+		{name: "image push with insecure", in: "type=image,name=127.0.0.1:5000/ns/{service}:t,push=true,registry.insecure=true",
+			want: Output{Type: "image", Name: "127.0.0.1:5000/ns/{service}:t", Attrs: map[string]string{"push": "true", "store": "false", "registry.insecure": "true"}}},
+		{name: "image stored only", in: "type=image,name=localhost/{service}:t",
+			want: Output{Type: "image", Name: "localhost/{service}:t", Attrs: map[string]string{}}},
+		{name: "quoted names", in: `type=registry,"name=r.example.com/a/{service}:1,r.example.com/b/{service}:1"`,
+			want: Output{Type: "image", Name: "r.example.com/a/{service}:1,r.example.com/b/{service}:1", Attrs: map[string]string{"push": "true", "store": "false"}}},
+		{name: "registry without push", in: "type=registry,name=r.example.com/x:1,push=false", err: "always pushes"},
+		{name: "image without name", in: "type=image,push=true", err: "no name"},
+		{name: "name without registry", in: "type=registry,name=inception/{service}:1", err: "names no registry"},
+		{name: "bad reference", in: "type=registry,name=r.example.com/UPPER:1", err: "UPPER"},
+		{name: "unknown image attribute", in: "type=registry,name=r.example.com/x:1,dest=x", err: "unknown image output attribute"},
+		{name: "bad boolean", in: "type=registry,name=r.example.com/x:1,registry.insecure=yes", err: "true or false"},
 		{name: "unknown attribute", in: "type=oci,dest=x,push=true", err: "unknown output attribute"},
 		{name: "not key=value", in: "oci", err: "key=value"},
 	}
@@ -39,6 +56,60 @@ func TestParseOutput(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func TestPushOutput(t *testing.T) {
+	o, err := PushOutput("127.0.0.1:5000/inception/", "bookworm")
+	require.NoError(t, err)
+	assert.True(t, o.Push())
+	assert.Equal(t, "127.0.0.1:5000/inception/nginx:bookworm", o.names("nginx"))
+	_, err = PushOutput("", "bookworm")
+	assert.ErrorIs(t, err, ErrInvalidOutput)
+	_, err = PushOutput("inception", "bookworm")
+	assert.ErrorIs(t, err, ErrInvalidOutput, "a namespace alone names no registry")
+}
+
+func TestParseCache(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Cache
+		err  string
+	}{
+		{name: "registry", in: "type=registry,ref=reg.example.com/ns/{service}:buildcache,mode=max",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "reg.example.com/ns/{service}:buildcache", "mode": "max"}}},
+		{name: "bare reference", in: "reg.example.com/ns/nginx:buildcache",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "reg.example.com/ns/nginx:buildcache"}}},
+		{name: "insecure registry", in: "type=registry,ref=127.0.0.1:5000/c:{service},registry.insecure=true",
+			want: Cache{Type: "registry", Attrs: map[string]string{"ref": "127.0.0.1:5000/c:{service}", "registry.insecure": "true"}}},
+		{name: "inline", in: "type=inline", want: Cache{Type: "inline", Attrs: map[string]string{}}},
+		{name: "local", in: "type=local,dest=/c", want: Cache{Type: "local", Attrs: map[string]string{"dest": "/c"}}},
+		{name: "gha passes through", in: "type=gha,scope=x", want: Cache{Type: "gha", Attrs: map[string]string{"scope": "x"}}},
+		{name: "registry without ref", in: "type=registry,mode=max", err: "no name"},
+		{name: "registry ref without registry", in: "type=registry,ref=ns/x:cache", err: "names no registry"},
+		{name: "two refs", in: `type=registry,"ref=r.example.com/a:1,r.example.com/b:1"`, err: "one ref per cache"},
+		{name: "bad mode", in: "type=registry,ref=r.example.com/a:1,mode=all", err: "min or max"},
+		{name: "inline with attributes", in: "type=inline,mode=max", err: "no attributes"},
+		{name: "no type", in: "ref=r.example.com/a:1", err: "has no type"},
+		{name: "unterminated quote", in: `type=registry,"ref=x`, err: "key=value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseCache(tc.in)
+			if tc.err != "" {
+				require.ErrorIs(t, err, ErrInvalidOutput)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	c, err := ParseCache("type=registry,ref=r.example.com/ns/{service}:buildcache,mode=max")
+	require.NoError(t, err)
+	e := c.entry("mariadb")
+	assert.Equal(t, "r.example.com/ns/mariadb:buildcache", e.Attrs["ref"])
+	assert.Equal(t, "r.example.com/ns/{service}:buildcache", c.Attrs["ref"], "entry must not change the parsed cache")
 }
 
 func TestOutputPath(t *testing.T) {
@@ -86,4 +157,38 @@ func TestWithoutContainerdNamespace(t *testing.T) {
 	assert.Equal(t, []string{"kept"}, md.Get("other"))
 	orig, _ := metadata.FromOutgoingContext(ctx)
 	assert.NotEmpty(t, orig.Get(namespaces.GRPCHeader), "the caller's context is left as it was")
+}
+
+func TestMetadata(t *testing.T) {
+	desc := &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: "sha256:aa", Size: 7}
+	r := Report{Images: []ImageReport{
+		{Service: "nginx", Ref: "docker.io/library/nginx:bookworm", Digest: "sha256:aa", ConfigDigest: "sha256:cc", Descriptor: desc, Pushed: "r.example.com/ns/nginx:bookworm"},
+		{Service: "redis", Ref: "docker.io/library/redis:bookworm", Digest: "sha256:bb", UpToDate: true},
+	}}
+	path := filepath.Join(t.TempDir(), "meta.json")
+	require.NoError(t, r.WriteMetadata(path))
+	dt, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{
+		"nginx": {"containerimage.digest": "sha256:aa", "containerimage.config.digest": "sha256:cc",
+			"containerimage.descriptor": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:aa", "size": 7},
+			"image.name": "r.example.com/ns/nginx:bookworm"},
+		"redis": {"containerimage.digest": "sha256:bb", "image.name": "docker.io/library/redis:bookworm"}
+	}`, string(dt))
+	_, err = os.Stat(path + ".partial")
+	assert.True(t, os.IsNotExist(err))
+}
+
+func TestPushError(t *testing.T) {
+	err := error(&PushError{Image: "nginx", Refs: "127.0.0.1:5000/ns/nginx:1,other.example.com/nginx:1",
+		Err: errors.New("failed to authorize: 401 Unauthorized")})
+	assert.Contains(t, err.Error(), "push nginx to 127.0.0.1:5000: ")
+	assert.Contains(t, err.Error(), "401 Unauthorized")
+	assert.Contains(t, err.Error(), "DOCKER_CONFIG")
+	assert.True(t, isPushError(errors.New(`failed to push 127.0.0.1:5000/ns/nginx:1: unexpected status from HEAD request`)))
+	assert.False(t, isPushError(errors.New(`process "/bin/sh -c apt-get install" did not complete successfully: exit code: 100`)))
+	decoded := decodeDescriptor("eyJtZWRpYVR5cGUiOiJhIiwiZGlnZXN0Ijoic2hhMjU2OmFhIiwic2l6ZSI6N30=")
+	require.NotNil(t, decoded)
+	assert.Equal(t, int64(7), decoded.Size)
+	assert.Nil(t, decodeDescriptor("not base64"))
 }

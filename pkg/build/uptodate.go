@@ -46,8 +46,10 @@ var _ ImageStore = images.Store(nil)
 // buildKey is the key of t, or "" when t cannot be skipped (a frontend, a
 // local or remote source other than an image, an image source not in store).
 func (b *Builder) buildKey(ctx context.Context, t Target) (string, error) {
-	if b.cfg.store == nil || b.cfg.noStore || t.Definition == nil || t.Frontend != "" ||
-		len(t.LocalMounts) > 0 || len(b.cfg.outputs) > 0 || len(b.cfg.cacheTo) > 0 {
+	if t.Definition == nil || t.Frontend != "" || len(t.LocalMounts) > 0 || len(b.cfg.cacheTo) > 0 {
+		return "", nil
+	}
+	if !b.registryMode() && (b.cfg.store == nil || b.cfg.noStore || len(b.cfg.outputs) > 0) {
 		return "", nil
 	}
 	h := sha256.New()
@@ -69,14 +71,14 @@ func (b *Builder) buildKey(ctx context.Context, t Target) (string, error) {
 		if !ok {
 			return "", nil // local, git or http: content the graph does not hold
 		}
-		img, err := b.cfg.store.Get(ctx, name)
-		if errdefs.IsNotFound(err) {
-			return "", nil // resolved from elsewhere by BuildKit
-		}
+		d, ok, err := b.sourceDigest(ctx, name)
 		if err != nil {
 			return "", fmt.Errorf("build %s: look up %s: %w", t.Service, name, err)
 		}
-		field(img.Target.Digest.String())
+		if !ok {
+			return "", nil // resolved from elsewhere by BuildKit
+		}
+		field(d)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -85,6 +87,9 @@ func (b *Builder) buildKey(ctx context.Context, t Target) (string, error) {
 func (b *Builder) upToDate(ctx context.Context, t Target, key string) (images.Image, bool, error) {
 	if key == "" {
 		return images.Image{}, false, nil
+	}
+	if b.registryMode() {
+		return b.registryUpToDate(ctx, t, key)
 	}
 	img, err := b.cfg.store.Get(ctx, t.Ref)
 	if errdefs.IsNotFound(err) {
@@ -98,7 +103,7 @@ func (b *Builder) upToDate(ctx context.Context, t Target, key string) (images.Im
 
 // recordKey labels t's freshly exported image with key.
 func (b *Builder) recordKey(ctx context.Context, t Target, key string) error {
-	if key == "" {
+	if key == "" || b.registryMode() {
 		return nil
 	}
 	img, err := b.cfg.store.Get(ctx, t.Ref)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
@@ -168,4 +169,42 @@ func TestBuildSkipsUpToDateImage(t *testing.T) {
 	build(t, target, plain)
 	build(t, target, plain)
 	assert.Equal(t, before+2, s.solves)
+}
+
+func TestWithKeyLabel(t *testing.T) {
+	out, err := withKeyLabel([]byte(`{"architecture":"amd64","config":{"Labels":{"a":"b"},"User":"www"}}`), "sha256:k")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"architecture":"amd64","config":{"Labels":{"a":"b","`+LabelBuildKey+`":"sha256:k"},"User":"www"}}`, string(out))
+	out, err = withKeyLabel([]byte(`{"architecture":"amd64"}`), "sha256:k")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"architecture":"amd64","config":{"Labels":{"`+LabelBuildKey+`":"sha256:k"}}}`, string(out))
+	out, err = withKeyLabel([]byte(`{}`), "")
+	require.NoError(t, err)
+	assert.Equal(t, `{}`, string(out), "no key, config untouched")
+	_, err = withKeyLabel([]byte(`{`), "k")
+	assert.Error(t, err)
+}
+
+func TestRegistryMode(t *testing.T) {
+	push, err := PushOutput("127.0.0.1:5000/ns", "t")
+	require.NoError(t, err)
+	tarball := Output{Type: "oci", Dest: "/tmp/x"}
+	r := docker.NewResolver(docker.ResolverOptions{})
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want bool
+	}{
+		{"push without store", []Option{WithoutStore(), WithOutputs(push), WithRegistryCheck(r)}, true},
+		{"no resolver", []Option{WithoutStore(), WithOutputs(push)}, false},
+		{"store", []Option{WithOutputs(push), WithRegistryCheck(r)}, false},
+		{"nothing pushed", []Option{WithoutStore(), WithRegistryCheck(r)}, false},
+		{"a tarball too", []Option{WithoutStore(), WithOutputs(push, tarball), WithRegistryCheck(r)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(&fakeSolver{}, append(tc.opts, WithDockerConfig(t.TempDir()))...)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, b.registryMode())
+		})
+	}
 }

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,12 +36,20 @@ func (e *Engine) buildkitdDaemon() *daemon {
 		GCMaxUsedSpace:    gcMaxUsedSpace,
 		GCMinFreeSpace:    gcMinFreeSpace,
 	}
+	config := func() ([]byte, error) {
+		regs, err := registryDirs(e.CertsDir())
+		if err != nil {
+			return nil, err
+		}
+		cfg.Registries = regs
+		return renderConfig("buildkitd.toml.tmpl", cfg)
+	}
 	return &daemon{
 		name:       "buildkitd",
 		binary:     c.buildkitdPath,
 		hint:       "run `make deps` or pass --buildkitd",
 		configPath: filepath.Join(c.root, "engine", "buildkitd.toml"),
-		config:     func() ([]byte, error) { return renderConfig("buildkitd.toml.tmpl", cfg) },
+		config:     config,
 		dirs:       []string{c.root, filepath.Join(c.root, "engine"), filepath.Join(c.root, "logs"), cfg.Root, c.runDir},
 		pidFile:    filepath.Join(c.runDir, "buildkitd.pid"),
 		socket:     sock,
@@ -51,17 +61,29 @@ func (e *Engine) buildkitdDaemon() *daemon {
 	}
 }
 
-// buildkitVersion asks the buildkitd at address for its version.
-func buildkitVersion(ctx context.Context, address string) (string, error) {
-	if err := socketExists(address); err != nil {
-		return "", err
+// CertsDir is where registries' certificates live, one directory per
+// registry host in Docker's certs.d layout: certs.d/HOST[:PORT]/ca.crt for a
+// private CA, client.cert + client.key for a client certificate. The
+// embedded buildkitd is configured with every directory present when it
+// starts; image pushes and pulls made by inceptionctl itself read the same.
+func (e *Engine) CertsDir() string { return filepath.Join(e.cfg.root, "certs.d") }
+
+// registryDirs lists the registry directories of certs.d, sorted.
+func registryDirs(dir string) ([]registryConfig, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	c, err := bkclient.New(ctx, address)
 	if err != nil {
-		return "", fmt.Errorf("connect to buildkitd: %w", err)
+		return nil, fmt.Errorf("read registry certificates: %w", err)
 	}
-	defer c.Close()
-	return infoVersion(ctx, c)
+	var regs []registryConfig
+	for _, ent := range ents {
+		if ent.IsDir() {
+			regs = append(regs, registryConfig{Host: ent.Name(), Dir: filepath.Join(dir, ent.Name())})
+		}
+	}
+	return regs, nil
 }
 
 // buildkitReady is readiness for the embedded buildkitd: it answers and

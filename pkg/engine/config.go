@@ -34,6 +34,15 @@ type buildkitdConfig struct {
 	GCReservedSpace   string // buildkit DiskSpace values: "2GB", "10%"
 	GCMaxUsedSpace    string
 	GCMinFreeSpace    string
+	// Registries are the hosts with a directory in the engine's certs.d:
+	// their CA certificates (*.crt) and client key pairs (*.cert + *.key).
+	Registries []registryConfig
+}
+
+// registryConfig is one [registry."HOST"] section of buildkitd.toml.
+type registryConfig struct {
+	Host string // host or host:port, as in image references
+	Dir  string // buildkit's tlsconfigdir
 }
 
 // renderConfig executes the embedded template name with data.

@@ -183,3 +183,24 @@ func parseTOMLLoose(src string) map[string]string {
 	}
 	return out
 }
+
+// Each directory of the engine's certs.d becomes a registry section that
+// points buildkitd at its certificates; with no certs.d there is none.
+func TestBuildkitdRegistries(t *testing.T) {
+	root := t.TempDir()
+	e, err := New(WithRoot(root), WithRunDir("/run/inc"))
+	require.NoError(t, err)
+	doc := renderParsed(t, e.buildkitdDaemon())
+	assert.NotContains(t, doc, "registry")
+
+	for _, host := range []string{"127.0.0.1:5443", "registry.example.com"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(e.CertsDir(), host), 0o755))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(e.CertsDir(), "stray-file"), nil, 0o644))
+	doc = renderParsed(t, e.buildkitdDaemon())
+	regs, ok := doc["registry"].(map[string]any)
+	require.True(t, ok, "a [registry] table: %v", doc)
+	assert.Len(t, regs, 2)
+	assert.Equal(t, []any{filepath.Join(root, "certs.d", "127.0.0.1:5443")}, lookup(t, doc, "registry", "127.0.0.1:5443", "tlsconfigdir"))
+	assert.Equal(t, []any{filepath.Join(root, "certs.d", "registry.example.com")}, lookup(t, doc, "registry", "registry.example.com", "tlsconfigdir"))
+}

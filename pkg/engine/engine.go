@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -36,6 +35,7 @@ type config struct {
 	namespace         string
 	containerdAddress string // external containerd when set
 	buildkitAddress   string // external buildkitd when set
+	buildkitTLS       BuildkitTLS
 	buildkitdPath     string
 	containerdPath    string
 
@@ -133,11 +133,8 @@ func (c *config) validate() error {
 		}
 		c.containerdAddress = p
 	}
-	if c.buildkitAddress != "" {
-		u, err := url.Parse(c.buildkitAddress)
-		if err != nil || (u.Scheme != "unix" && u.Scheme != "tcp") {
-			return fmt.Errorf("buildkit address %q: want unix:///path or tcp://host:port: %w", c.buildkitAddress, errdefs.ErrInvalidArgument)
-		}
+	if err := c.validateRemote(); err != nil {
+		return err
 	}
 	// The longest socket each embedded daemon creates in the run dir.
 	var longest []string
@@ -202,7 +199,7 @@ func (e *Engine) Ensure(ctx context.Context) error {
 		return err
 	}
 	if e.buildkitExternal() {
-		return e.checkExternal(ctx, "buildkitd", e.BuildkitAddress(), "--buildkit-addr or BUILDKIT_HOST", buildkitVersion)
+		return e.checkExternal(ctx, "buildkitd", e.BuildkitAddress(), "--buildkit-addr or BUILDKIT_HOST", e.externalBuildkitVersion)
 	}
 	return e.buildkitdDaemon().ensure(ctx, e.cfg.proc, e.cfg.readyTimeout)
 }
@@ -258,7 +255,7 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 		s.Containerd = e.containerdDaemon().status(ctx, e.cfg.proc, e.ContainerdAddress())
 	}
 	if e.buildkitExternal() {
-		s.Buildkitd = externalStatus(ctx, e.BuildkitAddress(), buildkitVersion)
+		s.Buildkitd = externalStatus(ctx, e.BuildkitAddress(), e.externalBuildkitVersion)
 	} else {
 		s.Buildkitd = e.buildkitdDaemon().status(ctx, e.cfg.proc, e.BuildkitAddress())
 	}

@@ -45,7 +45,7 @@ func TestNewInvalid(t *testing.T) {
 		{"containerd over tcp", []Option{WithContainerdAddress("tcp://host:1")}, "containerd address"},
 		{"relative containerd socket", []Option{WithContainerdAddress("containerd.sock")}, "containerd address"},
 		{"buildkit without scheme", []Option{WithBuildkitAddress("/run/buildkit/buildkitd.sock")}, "buildkit address"},
-		{"buildkit unknown scheme", []Option{WithBuildkitAddress("docker-container://buildx")}, "buildkit address"},
+		{"buildkit unknown scheme", []Option{WithBuildkitAddress("ssh://builder@host")}, "buildkit address"},
 		{"run dir too long for sockets", []Option{WithRunDir(long)}, "shorter run dir"},
 	}
 	for _, tc := range tests {

@@ -35,6 +35,9 @@ const (
 	labelDependsOn  = "io.inception.depends-on"
 	labelVolumes    = "io.inception.volumes"
 	labelIndex      = "io.inception.index"
+	// LabelImageDigest is the manifest digest of the image the container
+	// was made from (its name may point elsewhere since).
+	LabelImageDigest = "io.inception.image-digest"
 )
 
 // serviceInfo is a service as its container's labels describe it.
@@ -49,6 +52,7 @@ type serviceInfo struct {
 	dependsOn   map[string]stack.Condition
 	volumes     []string
 	index       int
+	imageDigest string // the image's manifest digest at creation
 }
 
 func (p *servicePlan) labels(stackName string, deps map[string]stack.Condition) (map[string]string, error) {
@@ -82,6 +86,9 @@ func (p *servicePlan) labels(stackName string, deps map[string]stack.Condition) 
 		labelVolumes:    string(volJSON),
 		labelIndex:      strconv.Itoa(p.index),
 	}
+	if p.image != nil {
+		l[LabelImageDigest] = p.image.Target().Digest.String()
+	}
 	if p.health != nil {
 		h, err := json.Marshal(p.health)
 		if err != nil {
@@ -94,7 +101,8 @@ func (p *servicePlan) labels(stackName string, deps map[string]stack.Condition) 
 
 // parseServiceInfo reads a container's labels back.
 func parseServiceInfo(l map[string]string) (serviceInfo, error) {
-	si := serviceInfo{stack: l[LabelStack], name: l[LabelService], hash: l[LabelConfigHash], ip: l[labelIP], grace: DefaultStopGrace}
+	si := serviceInfo{stack: l[LabelStack], name: l[LabelService], hash: l[LabelConfigHash], ip: l[labelIP], grace: DefaultStopGrace,
+		imageDigest: l[LabelImageDigest]}
 	if si.stack == "" || si.name == "" {
 		return si, fmt.Errorf("container is not an inception service (no %s/%s labels)", LabelStack, LabelService)
 	}

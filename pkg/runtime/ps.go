@@ -12,17 +12,21 @@ import (
 
 // ServiceReport is one line of ps.
 type ServiceReport struct {
-	Service   string        `json:"service"`
-	Container string        `json:"container"`
-	State     ServiceStatus `json:"state"`
-	Health    HealthStatus  `json:"health"`
-	Restarts  int           `json:"restarts"`
-	Ports     []PortMapping `json:"ports,omitempty"`
-	IP        string        `json:"ip"`
-	PID       uint32        `json:"pid,omitempty"`
-	StartedAt time.Time     `json:"startedAt,omitzero"`
-	Uptime    time.Duration `json:"uptime,omitempty"` // running services only
-	ExitCode  *uint32       `json:"exitCode,omitempty"`
+	Service   string `json:"service"`
+	Container string `json:"container"`
+	// Image is the image the container was made from, ImageDigest its
+	// manifest digest then (a registry's digest when up pulled it).
+	Image       string        `json:"image,omitempty"`
+	ImageDigest string        `json:"imageDigest,omitempty"`
+	State       ServiceStatus `json:"state"`
+	Health      HealthStatus  `json:"health"`
+	Restarts    int           `json:"restarts"`
+	Ports       []PortMapping `json:"ports,omitempty"`
+	IP          string        `json:"ip"`
+	PID         uint32        `json:"pid,omitempty"`
+	StartedAt   time.Time     `json:"startedAt,omitzero"`
+	Uptime      time.Duration `json:"uptime,omitempty"` // running services only
+	ExitCode    *uint32       `json:"exitCode,omitempty"`
 }
 
 // PortsString renders the ports as docker ps does: 127.0.0.1:8443->443/tcp.
@@ -51,7 +55,11 @@ func (r *Runtime) PS(ctx context.Context, stackName string) ([]ServiceReport, er
 	for n, sc := range cs {
 		ss := s.service(n)
 		rep := ServiceReport{Service: n, Container: sc.c.ID(), Ports: sc.info.ports, IP: sc.info.ip,
-			Restarts: ss.Restarts, ExitCode: ss.ExitCode, Health: HealthNone, State: StatusCreated}
+			Restarts: ss.Restarts, ExitCode: ss.ExitCode, Health: HealthNone, State: StatusCreated,
+			ImageDigest: sc.info.imageDigest}
+		if info, err := sc.c.Info(ctx, containerd.WithoutRefreshedMetadata); err == nil {
+			rep.Image = info.Image
+		}
 		st, task, err := taskState(ctx, sc.c)
 		if err != nil {
 			return nil, err
