@@ -37,7 +37,8 @@ down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-lint: deps ## gofmt, go vet, golangci-lint
+lint: deps ## no build output tracked, gofmt, go vet, golangci-lint
+	scripts/check-tracked.sh
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(BIN)/golangci-lint run $(PKGS)
