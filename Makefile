@@ -8,12 +8,15 @@ CTL := $(BIN)/inceptionctl
 TEST_TIMEOUT ?= 25m
 PKGS := ./...
 
-.PHONY: all deps inceptionctl engine base build up down test unit lint fmt examples clean
+.PHONY: all deps test-deps inceptionctl engine base build up down test unit lint fmt examples clean
 
 all: build
 
-deps: ## Debian packages + buildkitd (and golangci-lint) built from their pinned modules
-	BIN=$(BIN) scripts/deps.sh
+deps: ## what building and running the stack needs: scripts/packages/run.txt + buildkitd from its pin
+	BIN=$(BIN) scripts/deps.sh run
+
+test-deps: ## deps + what the tests need: scripts/packages/test.txt + golangci-lint from its pin
+	BIN=$(BIN) scripts/deps.sh test
 
 inceptionctl: ## the CLI, into bin/
 	$(GO) build -trimpath -o $(CTL) ./cmd/inceptionctl
@@ -21,15 +24,18 @@ inceptionctl: ## the CLI, into bin/
 engine: deps inceptionctl ## start the embedded containerd + buildkitd
 	$(CTL) engine start
 
-base: engine ## the debian:bookworm base image
+base: inceptionctl ## the debian:bookworm base image (needs the packages and containerd only)
+	BIN=$(BIN) scripts/deps.sh packages run
 	$(CTL) base
 
-build: base ## every service image
-	$(CTL) build --progress plain
+# build and up run their steps side by side where they can (scripts/setup.sh):
+# one line per step on the terminal, each step's output in bin/logs/.
+build: ## packages, buildkitd, inceptionctl, base, then every service image
+	BIN=$(BIN) GO=$(GO) scripts/setup.sh build
 
 UP_FLAGS ?=
-up: build ## build what changed, then run the stack and wait until it is healthy
-	$(CTL) up -d --wait --wait-timeout 10m --progress plain $(UP_FLAGS)
+up: ## build what changed, then run the stack and wait until it is healthy
+	BIN=$(BIN) GO=$(GO) UP_FLAGS="$(UP_FLAGS)" scripts/setup.sh up
 
 down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps running)
 	$(CTL) down
@@ -37,8 +43,9 @@ down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-lint: deps ## no build output tracked, gofmt, go vet, golangci-lint
+lint: ## no build output tracked, gofmt, go vet, golangci-lint
 	scripts/check-tracked.sh
+	BIN=$(BIN) scripts/deps.sh golangci-lint
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(BIN)/golangci-lint run $(PKGS)
@@ -46,7 +53,7 @@ lint: deps ## no build output tracked, gofmt, go vet, golangci-lint
 unit: ## tests that need no daemon
 	$(GO) test -count=1 $(PKGS)
 
-test: deps lint inceptionctl examples ## lint, then every test, integration included, on the real engine
+test: test-deps lint inceptionctl examples ## lint, then every test, integration included, on the real engine
 	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd \
 	  $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(PKGS)
 

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# The set-up behind `make build` and `make up`: every step that does not need
+# another runs at the same time as it, each into its own log, and the
+# terminal shows one line per step with its state and elapsed time.
+#
+#   packages      apt-get install of scripts/packages/run.txt     one-time
+#   buildkitd     compiled from tools/buildkitd's pin             one-time per pin
+#   inceptionctl  go build (the first one downloads the modules)
+#   base          debian:bookworm with mmdebstrap, in containerd  one-time
+#                 (needs packages and inceptionctl; no buildkitd)
+#   images        inceptionctl build (needs buildkitd and base)
+#   up            inceptionctl up -d --wait $UP_FLAGS (make up only)
+#
+# buildkitd and inceptionctl start at once when the host has a CA bundle
+# (they only fetch Go modules), else after packages. A step whose work is
+# already done ends in milliseconds ("up to date"), so that a make with
+# nothing changed takes about a second.
+#
+# Usage: scripts/setup.sh build|up     (root; env BIN, GO, UP_FLAGS)
+# Logs: $BIN/logs/<step>.log
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=${1:-}
+case $target in
+build | up) ;;
+*) echo "usage: scripts/setup.sh build|up" >&2; exit 2 ;;
+esac
+BIN=${BIN:-$PWD/bin}
+CTL=$BIN/inceptionctl
+GO=${GO:-go}
+command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
+export BIN GO
+UP_FLAGS=${UP_FLAGS:-}
+LOGS=$BIN/logs
+mkdir -p "$LOGS"
+STATE=$(mktemp -d /tmp/inception-setup.XXXXXX)
+
+# ---- the steps: each runs in a subshell, output into its log ----------------
+# note TEXT: shown beside the step while it runs (what it is, how long).
+note() { printf '%s' "$*" >"$STATE/$step.note"; }
+# fresh: the step found its work done.
+fresh() { : >"$STATE/$step.fresh"; }
+
+step_packages() {
+  local missing
+  missing=$(scripts/deps.sh missing run)
+  if [ -z "$missing" ]; then
+    fresh
+    return
+  fi
+  note "one-time: apt-get install ${missing//$'\n'/ }, about 1 min"
+  scripts/deps.sh packages run
+}
+
+step_buildkitd() {
+  if scripts/deps.sh cached buildkitd; then
+    fresh
+  else
+    note "one-time per buildkit version: compiling buildkitd, about 4 min on 2 cores"
+  fi
+  scripts/deps.sh buildkitd
+}
+
+step_inceptionctl() {
+  # Up to date when no Go source, go.mod, go.sum or directory (a file added
+  # or removed) is newer than the binary.
+  if [ -x "$CTL" ] && [ -z "$(find cmd pkg internal go.mod go.sum -newer "$CTL" -print -quit)" ]; then
+    fresh
+    return
+  fi
+  [ -x "$CTL" ] || note "first build: downloads the Go modules, about 1 min"
+  "$GO" build -trimpath -o "$CTL.tmp" ./cmd/inceptionctl
+  mv "$CTL.tmp" "$CTL"
+}
+
+step_base() {
+  note "one-time: debian:bookworm from the Debian mirror with mmdebstrap, about 2 min"
+  "$CTL" base | tee "$STATE/base.out"
+  if grep -q ' reused$' "$STATE/base.out"; then fresh; fi
+}
+
+step_images() {
+  note "the first build installs every image's packages, about 3 min; then only what changed"
+  "$CTL" build --progress plain
+}
+
+step_up() {
+  # The site's address and hosts line (stdout) are for the terminal too.
+  # shellcheck disable=SC2086
+  "$CTL" up -d --wait --wait-timeout 10m --progress plain $UP_FLAGS >"$STATE/up.out"
+  cat "$STATE/up.out"
+}
+
+# ---- the schedule -----------------------------------------------------------
+steps=(packages buildkitd inceptionctl base images)
+[ "$target" = up ] && steps+=(up)
+declare -A needs=(
+  [packages]=""
+  [buildkitd]=""
+  [inceptionctl]=""
+  [base]="packages inceptionctl"
+  [images]="buildkitd base inceptionctl"
+  [up]="images"
+)
+# The Go module proxy needs a CA bundle; a host without one gets it from
+# the packages first.
+if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then
+  needs[buildkitd]=packages
+  needs[inceptionctl]=packages
+fi
+
+declare -A state=() started=() ended=() pid_step=()
+for s in "${steps[@]}"; do state[$s]=waiting; done
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+elapsed() { # ms -> 0.4s, 12s, 3m05s
+  local ms=$1
+  if [ "$ms" -lt 10000 ]; then
+    printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+  elif [ "$ms" -lt 60000 ]; then
+    printf '%ds' $((ms / 1000))
+  else
+    printf '%dm%02ds' $((ms / 60000)) $((ms % 60000 / 1000))
+  fi
+}
+
+# line STEP: the step's line, without a newline.
+line() {
+  local s=$1 st=${state[$1]} t="" extra=""
+  case $st in
+  running)
+    t=$(elapsed $(($(now_ms) - started[$s])))
+    [ -s "$STATE/$s.note" ] && extra="  ($(<"$STATE/$s.note"))"
+    ;;
+  done | "up to date" | failed)
+    t=$(elapsed $((ended[$s] - started[$s])))
+    [ "$st" = failed ] && extra="  (log: $LOGS/$s.log)"
+    ;;
+  esac
+  printf '  %-13s %-11s %7s%s' "$s" "$st" "$t" "$extra"
+}
+
+tty=0
+[ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && tty=1
+drawn=0
+declare -A announced=()
+# draw: on a terminal, the block of step lines redrawn in place; otherwise a
+# line when a step has run for 2 s (with its note) and one when it ends.
+draw() {
+  local s
+  if [ $tty = 1 ]; then
+    [ $drawn -gt 0 ] && printf '\e[%dA' $drawn
+    for s in "${steps[@]}"; do
+      printf '\r%s\e[K\n' "$(line "$s")"
+    done
+    drawn=${#steps[@]}
+    return
+  fi
+  for s in "${steps[@]}"; do
+    case ${state[$s]} in
+    running)
+      if [ -z "${announced[$s]:-}" ] && [ $(($(now_ms) - started[$s])) -ge 2000 ]; then
+        announced[$s]=1
+        echo "$(line "$s")"
+      fi
+      ;;
+    done | "up to date" | failed)
+      if [ "${announced[$s]:-}" != end ]; then
+        announced[$s]=end
+        echo "$(line "$s")"
+      fi
+      ;;
+    esac
+  done
+}
+
+start_ready() {
+  local s d ok
+  for s in "${steps[@]}"; do
+    [ "${state[$s]}" = waiting ] || continue
+    ok=1
+    for d in ${needs[$s]}; do
+      case ${state[$d]} in
+      done | "up to date") ;;
+      *) ok=0 ;;
+      esac
+    done
+    [ $ok = 1 ] || continue
+    state[$s]=running
+    started[$s]=$(now_ms)
+    (
+      step=$s
+      set -euo pipefail
+      echo "---- $(date -Is) $s"
+      "step_$s"
+    ) >"$LOGS/$s.log" 2>&1 </dev/null &
+    pid_step[$!]=$s
+  done
+}
+
+ticker=
+cleanup() {
+  [ -n "$ticker" ] && kill "$ticker" 2>/dev/null
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+t0=$(now_ms)
+echo "setup ($target): one line per step, logs in $LOGS/"
+failed=
+start_ready
+while [ ${#pid_step[@]} -gt 0 ]; do
+  if [ -z "$ticker" ]; then
+    sleep 1 &
+    ticker=$!
+  fi
+  draw
+  rc=0
+  wait -n -p done_pid || rc=$?
+  if [ "$done_pid" = "$ticker" ]; then
+    ticker=
+    continue
+  fi
+  s=${pid_step[$done_pid]}
+  unset "pid_step[$done_pid]"
+  ended[$s]=$(now_ms)
+  if [ $rc -ne 0 ]; then
+    state[$s]=failed
+    failed+=" $s"
+  elif [ -e "$STATE/$s.fresh" ]; then
+    state[$s]="up to date"
+  else
+    state[$s]=done
+  fi
+  # After a failure, what runs finishes (a compile or a bootstrap cut off
+  # halfway helps nobody) but nothing new starts.
+  [ -n "$failed" ] || start_ready
+done
+draw
+
+if [ -n "$failed" ]; then
+  for s in $failed; do
+    echo
+    echo "setup: $s failed; the end of $LOGS/$s.log:"
+    tail -n 25 "$LOGS/$s.log"
+  done
+  exit 1
+fi
+if [ "$target" = up ]; then
+  grep -h '^secrets: ' "$LOGS/up.log" || true
+  cat "$STATE/up.out"
+fi
+echo "setup ($target): done in $(elapsed $(($(now_ms) - t0)))"
