@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,4 +79,112 @@ func TestCheckTracked(t *testing.T) {
 			assert.NotContains(t, out, "main.go")
 		})
 	}
+}
+
+// fakeSteps replaces setup.sh's steps: each writes "start <step>" and
+// "end <step>" lines into $ORDER, sleeps as long as STEP_<name>_SLEEP says (0.2 s by default)
+// and fails when STEP_<name>_FAIL is set.
+const fakeSteps = `
+fake() {
+  local v
+  echo "start $step" >>"$ORDER"
+  v=STEP_${step}_SLEEP; sleep "${!v:-0.2}"
+  v=STEP_${step}_FRESH; [ -z "${!v:-}" ] || fresh
+  echo "end $step" >>"$ORDER"
+  v=STEP_${step}_FAIL; if [ -n "${!v:-}" ]; then echo "$step broke"; return 1; fi
+}
+step_packages() { fake; }
+step_buildkitd() { note "one-time, about 4 min"; fake; }
+step_inceptionctl() { fake; }
+step_base() { fake; }
+step_images() { fake; }
+step_up() { fake; echo "site: https://jdoe.42.fr/" >"$STATE/up.out"; }
+`
+
+type setupRun struct {
+	out    string
+	order  []string
+	err    error
+	logDir string
+}
+
+func runSetup(t *testing.T, target string, env ...string) setupRun {
+	t.Helper()
+	dir := t.TempDir()
+	steps := filepath.Join(dir, "steps.sh")
+	require.NoError(t, os.WriteFile(steps, []byte(fakeSteps), 0o644))
+	order := filepath.Join(dir, "order.log")
+	script, err := filepath.Abs("setup.sh")
+	require.NoError(t, err)
+	cmd := exec.Command(script, target)
+	cmd.Env = append(os.Environ(), append([]string{"INCEPTION_SETUP_STEPS=" + steps, "ORDER=" + order,
+		"BIN=" + filepath.Join(dir, "bin"), "TERM=dumb"}, env...)...)
+	out, err := cmd.CombinedOutput()
+	data, _ := os.ReadFile(order)
+	return setupRun{out: string(out), order: strings.Split(strings.TrimSpace(string(data)), "\n"), err: err,
+		logDir: filepath.Join(dir, "bin", "logs")}
+}
+
+func index(t *testing.T, xs []string, x string) int {
+	t.Helper()
+	i := slices.Index(xs, x)
+	require.GreaterOrEqual(t, i, 0, "%q in %v", x, xs)
+	return i
+}
+
+func TestSetupOrder(t *testing.T) {
+	r := runSetup(t, "up", "STEP_buildkitd_SLEEP=2.5", "STEP_inceptionctl_FRESH=1")
+	require.NoError(t, r.err, r.out)
+	o := r.order
+	for _, s := range []string{"packages", "buildkitd", "inceptionctl", "base", "images", "up"} {
+		assert.Less(t, index(t, o, "start "+s), index(t, o, "end "+s))
+	}
+	// buildkitd and inceptionctl do not wait for the packages (the host has
+	// a CA bundle); base waits for packages and inceptionctl, not buildkitd.
+	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err == nil {
+		assert.Less(t, index(t, o, "start buildkitd"), index(t, o, "end packages"))
+	}
+	assert.Less(t, index(t, o, "end packages"), index(t, o, "start base"))
+	assert.Less(t, index(t, o, "end inceptionctl"), index(t, o, "start base"))
+	assert.Less(t, index(t, o, "end base"), index(t, o, "end buildkitd"), "base ran while buildkitd compiled")
+	assert.Less(t, index(t, o, "end buildkitd"), index(t, o, "start images"))
+	assert.Less(t, index(t, o, "end images"), index(t, o, "start up"))
+
+	assert.Regexp(t, `(?m)^  buildkitd +running +\d+\.\ds  \(one-time, about 4 min\)$`, r.out, "a long step is announced with its note")
+	assert.Regexp(t, `(?m)^  buildkitd +done +2\.\ds$`, r.out)
+	assert.Regexp(t, `(?m)^  inceptionctl +up to date +0\.\ds$`, r.out)
+	assert.NotRegexp(t, `(?m)^  packages +running`, r.out, "a short step has one line")
+	assert.Contains(t, r.out, "site: https://jdoe.42.fr/")
+	assert.FileExists(t, filepath.Join(r.logDir, "images.log"))
+}
+
+func TestSetupBuildStopsBeforeUp(t *testing.T) {
+	r := runSetup(t, "build")
+	require.NoError(t, r.err, r.out)
+	assert.Contains(t, r.order, "end images")
+	assert.NotContains(t, r.order, "start up")
+	assert.NotContains(t, r.out, "  up ")
+}
+
+func TestSetupFailure(t *testing.T) {
+	// buildkitd fails while inceptionctl still runs: base, which needs no
+	// buildkitd, could start after inceptionctl but must not.
+	r := runSetup(t, "up", "STEP_buildkitd_FAIL=1", "STEP_buildkitd_SLEEP=0.1", "STEP_inceptionctl_SLEEP=1")
+	var exit *exec.ExitError
+	require.ErrorAs(t, r.err, &exit, r.out)
+	assert.Equal(t, 1, exit.ExitCode())
+	assert.Contains(t, r.order, "end inceptionctl", "a running step finishes")
+	assert.NotContains(t, r.order, "start base", "nothing new starts after a failure")
+	assert.Regexp(t, `(?m)^  buildkitd +failed +0\.\ds  \(log: .*/buildkitd\.log\)$`, r.out)
+	assert.Regexp(t, `(?m)^  inceptionctl +done +1\.\ds$`, r.out)
+	assert.Contains(t, r.out, "setup: buildkitd failed")
+	assert.Contains(t, r.out, "buildkitd broke", "the end of the log is shown")
+}
+
+func TestSetupUsage(t *testing.T) {
+	out, err := exec.Command("./setup.sh", "nonsense").CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 2, exit.ExitCode())
+	assert.Contains(t, string(out), "usage: scripts/setup.sh build|up")
 }
