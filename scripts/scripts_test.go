@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,4 +188,33 @@ func TestSetupUsage(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 2, exit.ExitCode())
 	assert.Contains(t, string(out), "usage: scripts/setup.sh build|up")
+}
+
+func TestSetupInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	steps := filepath.Join(dir, "steps.sh")
+	require.NoError(t, os.WriteFile(steps, []byte(fakeSteps), 0o644))
+	order := filepath.Join(dir, "order.log")
+	cmd := exec.Command("./setup.sh", "build")
+	cmd.Env = append(os.Environ(), "INCEPTION_SETUP_STEPS="+steps, "ORDER="+order, "BIN="+filepath.Join(dir, "bin"),
+		"STEP_buildkitd_SLEEP=30", "STEP_base_SLEEP=30")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool {
+		data, _ := os.ReadFile(order)
+		return strings.Contains(string(data), "start base")
+	}, 10*time.Second, 50*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	t0 := time.Now()
+	err := cmd.Wait()
+	assert.Less(t, time.Since(t0), 15*time.Second, "the steps' 30 s sleeps were stopped, not waited for")
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, out.String())
+	assert.Equal(t, 130, exit.ExitCode())
+	assert.Contains(t, out.String(), "setup: interrupted; stopped: buildkitd base\n")
+	assert.NotContains(t, out.String(), "Terminated", "no job reports")
+	data, _ := os.ReadFile(order)
+	assert.NotContains(t, string(data), "end buildkitd", "the running steps were stopped, not left behind")
+	assert.NotContains(t, string(data), "end base")
 }

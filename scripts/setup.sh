@@ -205,12 +205,25 @@ start_ready() {
   done
 }
 
+# Each step runs in a process group of its own (job control): Ctrl-C reaches
+# this script only, which stops every running step, whole, and says so.
+set -m
 ticker=
 cleanup() {
-  [ -n "$ticker" ] && kill "$ticker" 2>/dev/null
+  if [ -n "$ticker" ]; then kill "$ticker" 2>/dev/null || true; fi
   rm -rf "$STATE"
 }
+interrupted() {
+  local p
+  trap - INT TERM
+  for p in "${!pid_step[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+  { wait; } 2>/dev/null # no job reports
+  echo
+  echo "setup: interrupted; stopped: ${pid_step[*]:-nothing}"
+  exit 130
+}
 trap cleanup EXIT
+trap interrupted INT TERM
 
 t0=$(now_ms)
 echo "setup ($target): one line per step, logs in $LOGS/"
