@@ -214,16 +214,19 @@ cleanup() {
   rm -rf "$STATE"
 }
 interrupted() {
-  local p
+  local p s stopped=()
   trap - INT TERM
   for p in "${!pid_step[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
-  { wait; } 2>/dev/null # no job reports
+  wait
+  for s in "${steps[@]}"; do
+    if [ "${state[$s]}" = running ]; then stopped+=("$s"); fi
+  done
   echo
-  echo "setup: interrupted; stopped: ${pid_step[*]:-nothing}"
+  echo "setup: interrupted; stopped: ${stopped[*]:-nothing}"
   exit 130
 }
 trap cleanup EXIT
-trap interrupted INT TERM
+trap "interrupted 2>/dev/null" INT TERM # no job reports
 
 t0=$(now_ms)
 echo "setup ($target): one line per step, logs in $LOGS/"
