@@ -42,24 +42,15 @@ note() { printf '%s' "$*" >"$STATE/$step.note"; }
 # fresh: the step found its work done.
 fresh() { : >"$STATE/$step.fresh"; }
 
+# deps.sh writes the note when it has work to do: no note, nothing done.
 step_packages() {
-  local missing
-  missing=$(scripts/deps.sh missing run)
-  if [ -z "$missing" ]; then
-    fresh
-    return
-  fi
-  note "one-time: apt-get install ${missing//$'\n'/ }, about 1 min"
-  scripts/deps.sh packages run
+  DEPS_NOTE=$STATE/$step.note scripts/deps.sh packages run
+  [ -s "$STATE/$step.note" ] || fresh
 }
 
 step_buildkitd() {
-  if scripts/deps.sh cached buildkitd; then
-    fresh
-  else
-    note "one-time per buildkit version: compiling buildkitd, about 4 min on 2 cores"
-  fi
-  scripts/deps.sh buildkitd
+  DEPS_NOTE=$STATE/$step.note scripts/deps.sh buildkitd
+  [ -s "$STATE/$step.note" ] || fresh
 }
 
 step_inceptionctl() {
@@ -76,13 +67,15 @@ step_inceptionctl() {
 
 step_base() {
   note "one-time: debian:bookworm from the Debian mirror with mmdebstrap, about 2 min"
-  "$CTL" base | tee "$STATE/base.out"
+  "$CTL" base 2>&1 | tee "$STATE/base.out"
   if grep -q ' reused$' "$STATE/base.out"; then fresh; fi
 }
 
 step_images() {
   note "the first build installs every image's packages, about 3 min; then only what changed"
   "$CTL" build --progress plain
+  # Nothing solved: every image was up to date.
+  if ! grep -q '^#[0-9]* DONE' "$LOGS/images.log"; then fresh; fi
 }
 
 step_up() {
@@ -119,36 +112,42 @@ fi
 declare -A state=() started=() ended=() pid_step=()
 for s in "${steps[@]}"; do state[$s]=waiting; done
 
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-elapsed() { # ms -> 0.4s, 12s, 3m05s
+# Nothing below forks a process while the steps run: a make with nothing
+# changed is mostly this loop's own time.
+# now_ms: the time in ms, into $NOW.
+now_ms() { NOW=${EPOCHREALTIME/./}; NOW=$((NOW / 1000)); }
+# elapsed MS: 0.4s, 12s, 3m05s, into $ELAPSED.
+elapsed() {
   local ms=$1
   if [ "$ms" -lt 10000 ]; then
-    printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+    printf -v ELAPSED '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
   elif [ "$ms" -lt 60000 ]; then
-    printf '%ds' $((ms / 1000))
+    printf -v ELAPSED '%ds' $((ms / 1000))
   else
-    printf '%dm%02ds' $((ms / 60000)) $((ms % 60000 / 1000))
+    printf -v ELAPSED '%dm%02ds' $((ms / 60000)) $((ms % 60000 / 1000))
   fi
 }
 
-# line STEP: the step's line, without a newline.
+# line STEP: the step's line, without a newline, into $LINE.
 line() {
-  local s=$1 st=${state[$1]} t="" extra=""
+  local s=$1 st=${state[$1]} extra=""
+  ELAPSED=""
   case $st in
   running)
-    t=$(elapsed $(($(now_ms) - started[$s])))
-    [ -s "$STATE/$s.note" ] && extra="  ($(<"$STATE/$s.note"))"
+    now_ms
+    elapsed $((NOW - started[$s]))
+    if [ -s "$STATE/$s.note" ]; then extra="  ($(<"$STATE/$s.note"))"; fi
     ;;
   done | "up to date" | failed)
-    t=$(elapsed $((ended[$s] - started[$s])))
-    [ "$st" = failed ] && extra="  (log: $LOGS/$s.log)"
+    elapsed $((ended[$s] - started[$s]))
+    if [ "$st" = failed ]; then extra="  (log: $LOGS/$s.log)"; fi
     ;;
   esac
-  printf '  %-13s %-11s %7s%s' "$s" "$st" "$t" "$extra"
+  printf -v LINE '  %-13s %-11s %7s%s' "$s" "$st" "$ELAPSED" "$extra"
 }
 
 tty=0
-[ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && tty=1
+if [ -t 1 ] && [ "${TERM:-dumb}" != dumb ]; then tty=1; fi
 drawn=0
 declare -A announced=()
 # draw: on a terminal, the block of step lines redrawn in place; otherwise a
@@ -156,25 +155,29 @@ declare -A announced=()
 draw() {
   local s
   if [ $tty = 1 ]; then
-    [ $drawn -gt 0 ] && printf '\e[%dA' $drawn
+    if [ $drawn -gt 0 ]; then printf '\e[%dA' $drawn; fi
     for s in "${steps[@]}"; do
-      printf '\r%s\e[K\n' "$(line "$s")"
+      line "$s"
+      printf '\r%s\e[K\n' "$LINE"
     done
     drawn=${#steps[@]}
     return
   fi
+  now_ms
   for s in "${steps[@]}"; do
     case ${state[$s]} in
     running)
-      if [ -z "${announced[$s]:-}" ] && [ $(($(now_ms) - started[$s])) -ge 2000 ]; then
+      if [ -z "${announced[$s]:-}" ] && [ $((NOW - started[$s])) -ge 2000 ]; then
         announced[$s]=1
-        echo "$(line "$s")"
+        line "$s"
+        echo "$LINE"
       fi
       ;;
     done | "up to date" | failed)
       if [ "${announced[$s]:-}" != end ]; then
         announced[$s]=end
-        echo "$(line "$s")"
+        line "$s"
+        echo "$LINE"
       fi
       ;;
     esac
@@ -194,11 +197,12 @@ start_ready() {
     done
     [ $ok = 1 ] || continue
     state[$s]=running
-    started[$s]=$(now_ms)
+    now_ms
+    started[$s]=$NOW
     (
       step=$s
       set -euo pipefail
-      echo "---- $(date -Is) $s"
+      printf -- '---- %(%FT%T%z)T %s\n' -1 "$s"
       "step_$s"
     ) >"$LOGS/$s.log" 2>&1 </dev/null &
     pid_step[$!]=$s
@@ -210,7 +214,10 @@ start_ready() {
 set -m
 ticker=
 cleanup() {
-  if [ -n "$ticker" ]; then kill "$ticker" 2>/dev/null || true; fi
+  if [ -n "$ticker" ]; then
+    kill "$ticker" 2>/dev/null || true
+    wait "$ticker" 2>/dev/null || true
+  fi
   rm -rf "$STATE"
 }
 interrupted() {
@@ -228,7 +235,8 @@ interrupted() {
 trap cleanup EXIT
 trap "interrupted 2>/dev/null" INT TERM # no job reports
 
-t0=$(now_ms)
+now_ms
+t0=$NOW
 echo "setup ($target): one line per step, logs in $LOGS/"
 failed=
 start_ready
@@ -246,7 +254,8 @@ while [ ${#pid_step[@]} -gt 0 ]; do
   fi
   s=${pid_step[$done_pid]}
   unset "pid_step[$done_pid]"
-  ended[$s]=$(now_ms)
+  now_ms
+  ended[$s]=$NOW
   if [ $rc -ne 0 ]; then
     state[$s]=failed
     failed+=" $s"
@@ -273,4 +282,6 @@ if [ "$target" = up ]; then
   grep -h '^secrets: ' "$LOGS/up.log" || true
   cat "$STATE/up.out"
 fi
-echo "setup ($target): done in $(elapsed $(($(now_ms) - t0)))"
+now_ms
+elapsed $((NOW - t0))
+echo "setup ($target): done in $ELAPSED"
