@@ -146,8 +146,13 @@ line() {
   printf -v LINE '  %-13s %-11s %7s%s' "$s" "$st" "$ELAPSED" "$extra"
 }
 
-tty=0
-if [ -t 1 ] && [ "${TERM:-dumb}" != dumb ]; then tty=1; fi
+tty=0 cols=80
+if [ -t 1 ] && [ "${TERM:-dumb}" != dumb ]; then
+  tty=1
+  # A line longer than the terminal would wrap and break the redraw.
+  read -r _ cols < <(stty size 2>/dev/null </dev/tty || echo 24 80) || true
+  [ "${cols:-0}" -gt 20 ] 2>/dev/null || cols=80
+fi
 drawn=0
 declare -A announced=()
 # draw: on a terminal, the block of step lines redrawn in place; otherwise a
@@ -158,7 +163,7 @@ draw() {
     if [ $drawn -gt 0 ]; then printf '\e[%dA' $drawn; fi
     for s in "${steps[@]}"; do
       line "$s"
-      printf '\r%s\e[K\n' "$LINE"
+      printf '\r%s\e[K\n' "${LINE:0:cols-1}"
     done
     drawn=${#steps[@]}
     return
