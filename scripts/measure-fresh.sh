@@ -18,7 +18,8 @@
 # scratch directory are removed at the end (--keep keeps them).
 #
 # --target build measures `make build` instead (no container runs, no port is
-# published: safe beside another stack).
+# published: safe beside another stack). With --target up no other inception
+# stack may run on the machine: the stack's name and bridge are host-wide.
 #
 # Usage: scripts/measure-fresh.sh [--purge-packages] [--target up|build] [--keep]
 set -euo pipefail
@@ -43,6 +44,11 @@ done
 case $target in up | build) ;; *) echo "--target: up or build" >&2; exit 2 ;; esac
 if [ "$(id -u)" -ne 0 ]; then
   echo "measure-fresh: run as root (make up needs it)" >&2
+  exit 1
+fi
+if [ "$target" = up ] && [ -e /sys/class/net/inc-inception ]; then
+  echo "measure-fresh: an inception stack runs on this machine (bridge inc-inception); its name and bridge" >&2
+  echo "are host-wide: take it down first (inceptionctl down, with its --root), or use --target build" >&2
   exit 1
 fi
 [ -x /usr/bin/time ] || { echo "measure-fresh: /usr/bin/time is missing: apt-get install time" >&2; exit 1; }
