@@ -10,12 +10,15 @@ CTL := $(BIN)/inceptionctl
 TEST_TIMEOUT ?= 50m
 PKGS := ./...
 
-.PHONY: all deps docker-peer inceptionctl engine base build up down test unit lint fmt examples clean
+.PHONY: all deps test-deps docker-peer inceptionctl engine base build up down test unit lint fmt examples clean
 
 all: build
 
-deps: ## Debian packages + buildkitd (and golangci-lint) built from their pinned modules
-	BIN=$(BIN) scripts/deps.sh
+deps: ## what building and running the stack needs: scripts/packages/run.txt + buildkitd from its pin
+	BIN=$(BIN) scripts/deps.sh run
+
+test-deps: ## deps + what the tests need: scripts/packages/test.txt + golangci-lint from its pin
+	BIN=$(BIN) scripts/deps.sh test
 
 docker-peer: ## Debian's docker.io (no daemon started) + docker compose v2 from its pinned module, for the compose export's test
 	BIN=$(BIN) scripts/docker-peer.sh
@@ -26,15 +29,18 @@ inceptionctl: ## the CLI, into bin/
 engine: deps inceptionctl ## start the embedded containerd + buildkitd
 	$(CTL) engine start
 
-base: engine ## the debian:bookworm base image
+base: inceptionctl ## the debian:bookworm base image (needs the packages and containerd only)
+	BIN=$(BIN) scripts/deps.sh packages run
 	$(CTL) base
 
-build: base ## every service image
-	$(CTL) build --progress plain
+# build and up run their steps side by side where they can (scripts/setup.sh):
+# one line per step on the terminal, each step's output in bin/logs/.
+build: ## packages, buildkitd, inceptionctl, base, then every service image
+	BIN=$(BIN) GO=$(GO) scripts/setup.sh build
 
 UP_FLAGS ?=
-up: build ## build what changed, then run the stack and wait until it is healthy
-	$(CTL) up -d --wait --wait-timeout 10m --progress plain $(UP_FLAGS)
+up: ## build what changed, then run the stack and wait until it is healthy
+	BIN=$(BIN) GO=$(GO) UP_FLAGS="$(UP_FLAGS)" scripts/setup.sh up
 
 down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps running)
 	$(CTL) down
@@ -42,7 +48,9 @@ down: inceptionctl ## stop and remove the stack (volumes stay; the engine keeps 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-lint: deps ## gofmt, go vet, golangci-lint
+lint: ## no build output tracked, gofmt, go vet, golangci-lint
+	scripts/check-tracked.sh
+	BIN=$(BIN) scripts/deps.sh golangci-lint
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(BIN)/golangci-lint run $(PKGS)
@@ -50,7 +58,7 @@ lint: deps ## gofmt, go vet, golangci-lint
 unit: ## tests that need no daemon
 	$(GO) test -count=1 $(PKGS)
 
-test: deps docker-peer lint inceptionctl examples ## lint, then every test, integration included, on the real engine
+test: test-deps docker-peer lint inceptionctl examples ## lint, then every test, integration included, on the real engine
 	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$(BIN)/buildkitd INCEPTION_DOCKER_CONFIG=$(BIN)/docker-config \
 	  $(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(PKGS)
 

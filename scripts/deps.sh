@@ -1,72 +1,129 @@
 #!/usr/bin/env bash
-# Installs what inception needs on a Debian 12 host, as root, idempotently:
-# Debian packages through apt, then buildkitd built from the buildkit module
-# that tools/buildkitd/go.mod pins (cached by the hash of that pin, so it is
-# rebuilt only when the pin changes).
+# Installs what inception needs on a Debian 12 host, as root, idempotently.
+#
+#   deps.sh run              packages/run.txt + buildkitd: build and run the stack
+#   deps.sh test             the above + packages/test.txt + golangci-lint: the tests
+#   deps.sh packages run|test    (missing run|test: only list what is missing)
+#   deps.sh buildkitd|golangci-lint
+#
+# Packages come from apt (lists in scripts/packages/, one package a line).
+# buildkitd and golangci-lint are built from the modules tools/*/go.mod pins,
+# cached in $INCEPTION_TOOLS_CACHE (default /var/cache/inception/tools) by the
+# hash of the pin, so they are rebuilt only when the pin changes, then copied
+# into $BIN (default ./bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the headless browser of the acceptance suite (test/integration/acceptance_*).
-# tini: the init of services that ask for one (compose's init: true), static so it runs in any image.
-# docker-registry: distribution 2.8, the registry the push, pull and cache tests
-# start on 127.0.0.1 with their own config (internal/testregistry).
-PACKAGES=(containerd runc containernetworking-plugins mmdebstrap iptables iproute2 ca-certificates openssl curl chromium tini docker-registry)
 CACHE=${INCEPTION_TOOLS_CACHE:-/var/cache/inception/tools}
 BIN=${BIN:-$PWD/bin}
+GO=${GO:-go}
+command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps: run as root (containerd, runc and mmdebstrap need it): sudo make deps" >&2
   exit 1
 fi
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps: apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# tell TEXT: when there is work to do, what it is and how long it takes,
+# into $DEPS_NOTE (scripts/setup.sh shows it beside the step).
+tell() { if [ -n "${DEPS_NOTE:-}" ]; then printf '%s' "$*" >"$DEPS_NOTE"; fi; }
 
-# Debian's containerd package may start a system containerd; inception runs
-# its own on its own sockets, so the two never meet.
+# package_list FILE...: the packages the files name.
+package_list() { sed 's/#.*//' "$@" | tr -s ' \t' '\n' | sed '/^$/d'; }
 
-# Debian's docker-registry package starts a registry on port 5000 for the
-# whole machine. The tests run their own instances on free ports and never
-# use it; stop and disable it so nothing listens that nobody asked for.
-if [[ " ${missing[*]:-} " == *" docker-registry "* ]]; then
-  if [ -d /run/systemd/system ]; then
-    systemctl disable --now docker-registry >/dev/null 2>&1 || true
-  else
-    invoke-rc.d docker-registry stop >/dev/null 2>&1 || true
-    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+# missing run|test: the packages of the lists that are not installed, one a
+# line; one dpkg-query for all.
+missing() {
+  local files=(scripts/packages/run.txt) want
+  case ${1:-} in
+  run) ;;
+  test) files+=(scripts/packages/test.txt) ;;
+  *) echo "deps: missing run|test" >&2; return 2 ;;
+  esac
+  mapfile -t want < <(package_list "${files[@]}")
+  dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${want[@]}" 2>/dev/null |
+    awk '$2=="installed"{print $1}' | sort | comm -13 - <(printf '%s\n' "${want[@]}" | sort)
+}
+
+# packages run|test: apt-get install whatever of the lists is missing.
+packages() {
+  local m
+  m=$(missing "${1:-}") || return
+  if [ -z "$m" ]; then
+    echo "deps: the $1 packages are installed"
+    return 0
   fi
-fi
+  mapfile -t m <<<"$m"
+  tell "one-time: apt-get install ${m[*]}, about 1 min"
+  echo "deps: apt-get install ${m[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${m[@]}"
+  # Debian's containerd package may start a system containerd; inception
+  # runs its own on its own sockets, so the two never meet.
+  # Debian's docker-registry package starts a registry on port 5000 for the
+  # whole machine. The tests run their own instances on free ports and never
+  # use it; stop and disable it so nothing listens that nobody asked for.
+  if [[ " ${m[*]} " == *" docker-registry "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    else
+      invoke-rc.d docker-registry stop >/dev/null 2>&1 || true
+      update-rc.d docker-registry disable >/dev/null 2>&1 || true
+    fi
+  fi
+}
 
-GO=${GO:-go}
-command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
-mkdir -p "$BIN"
-build_tool() { # name module-dir package version-ldflags
-  local name=$1 dir=$2 pkg=$3 ldflags=$4
-  local key
+# build_tool name module-dir package ldflags: build once per pin into the
+# cache, copy into $BIN when it differs.
+build_tool() {
+  local name=$1 dir=$2 pkg=$3 ldflags=$4 key cached
   key=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)
-  local cached="$CACHE/$name-$key"
+  cached="$CACHE/$name-$key"
   if [ ! -x "$cached" ]; then
-    echo "deps: building $name from $dir (once per pin; a few minutes on a cold module cache)"
+    tell "one-time per $name version: compiling $name, about 4 min on 2 cores"
+    echo "deps: building $name from $dir (once per pin)"
     mkdir -p "$CACHE"
     (cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$cached.tmp" "$pkg")
     mv "$cached.tmp" "$cached"
   fi
-  if ! cmp -s "$cached" "$BIN/$name"; then
-    cp "$cached" "$BIN/$name.tmp" && mv "$BIN/$name.tmp" "$BIN/$name"
+  mkdir -p "$BIN"
+  # The copy keeps the cache's time stamp: same size and time is the same
+  # file, without reading 60 MB (make up with nothing changed stays fast).
+  if [ "$(stat -c '%s %Y' "$cached" "$BIN/$name" 2>/dev/null | uniq | wc -l)" != 1 ]; then
+    cp --preserve=timestamps "$cached" "$BIN/$name.tmp" && mv "$BIN/$name.tmp" "$BIN/$name"
   fi
+  echo "deps: $name ok ($BIN/$name)"
 }
 
-bkversion=$(awk '$1=="github.com/moby/buildkit"{print $2}' tools/buildkitd/go.mod)
-build_tool buildkitd tools/buildkitd github.com/moby/buildkit/cmd/buildkitd \
-  "-s -w -X github.com/moby/buildkit/version.Version=$bkversion"
-if [ "${INCEPTION_LINT:-1}" = 1 ]; then
+# tool_cached name module-dir: whether the pinned build is in the cache.
+tool_cached() { [ -x "$CACHE/$1-$(cat "$2/go.mod" "$2/go.sum" | sha256sum | cut -c1-16)" ]; }
+
+buildkitd() {
+  local v
+  v=$(awk '$1=="github.com/moby/buildkit"{print $2}' tools/buildkitd/go.mod)
+  build_tool buildkitd tools/buildkitd github.com/moby/buildkit/cmd/buildkitd \
+    "-s -w -X github.com/moby/buildkit/version.Version=$v"
+}
+
+golangci_lint() {
   build_tool golangci-lint tools/lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "-s -w"
-fi
-echo "deps: ok (buildkitd $bkversion in $BIN)"
+}
+
+case ${1:-run} in
+run) packages run && buildkitd ;;
+test) packages test && buildkitd && golangci_lint ;;
+packages) packages "${2:-}" ;;
+missing) missing "${2:-}" ;;
+buildkitd) buildkitd ;;
+golangci-lint) golangci_lint ;;
+cached) # cached buildkitd|golangci-lint: exit 0 when no build is needed
+  case ${2:-} in
+  buildkitd) tool_cached buildkitd tools/buildkitd ;;
+  golangci-lint) tool_cached golangci-lint tools/lint ;;
+  *) echo "deps: cached buildkitd|golangci-lint" >&2; exit 2 ;;
+  esac ;;
+*)
+  echo "usage: deps.sh [run|test|packages run|test|buildkitd|golangci-lint|cached TOOL]" >&2
+  exit 2
+  ;;
+esac

@@ -25,7 +25,8 @@ func newBaseCmd(g *globalOptions) *cobra.Command {
 		Long: `Bootstraps a minimal Debian root filesystem with mmdebstrap from a Debian mirror
 (default: the mirror the host's apt uses), turns it into a one-layer OCI image and
 stores it as docker.io/library/debian:<suite> in the engine's containerd namespace,
-where builds find it without a registry. An existing base is reused unless --force.`,
+where builds find it without a registry. An existing base is reused unless --force.
+Only the engine's containerd is started: the base needs no buildkitd.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			push := ""
@@ -36,7 +37,7 @@ where builds find it without a registry. An existing base is reused unless --for
 				}
 				push = ref
 			}
-			ctx, s, err := g.open(cmd.Context())
+			ctx, s, err := g.openContainerd(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -20,11 +20,21 @@ type session struct {
 // open starts the engine when needed and connects to its containerd.
 // The returned context carries the engine's namespace.
 func (g *globalOptions) open(ctx context.Context) (context.Context, *session, error) {
+	return g.openWith(ctx, (*engine.Engine).Ensure)
+}
+
+// openContainerd is open for commands that need containerd only: buildkitd
+// is neither started nor required.
+func (g *globalOptions) openContainerd(ctx context.Context) (context.Context, *session, error) {
+	return g.openWith(ctx, (*engine.Engine).EnsureContainerd)
+}
+
+func (g *globalOptions) openWith(ctx context.Context, ensure func(*engine.Engine, context.Context) error) (context.Context, *session, error) {
 	e, err := g.engine()
 	if err != nil {
 		return ctx, nil, err
 	}
-	if err := e.Ensure(ctx); err != nil {
+	if err := ensure(e, ctx); err != nil {
 		return ctx, nil, err
 	}
 	cd, err := containerd.New(e.ContainerdAddress(), containerd.WithDefaultNamespace(e.Namespace()))

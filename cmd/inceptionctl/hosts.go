@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,10 +40,12 @@ func hostsLine(cfg stack.Config) string {
 	return ip + " " + cfg.Domain
 }
 
-// writeHostsLine puts line into the hosts file at path: a line that already
-// names domain is replaced, otherwise line is appended. Idempotent; the
-// file is replaced atomically with its mode kept. It reports whether the
-// file changed.
+// writeHostsLine gives domain its own line in the hosts file at path and
+// changes nothing else: the domain is taken out of every line that names it,
+// a line left with no name goes, and line takes the place of the first one
+// (after it, when that line keeps other names such as localhost); without
+// one, line is appended. Idempotent; the file is replaced atomically with
+// its mode kept. It reports whether the file changed.
 func writeHostsLine(path, domain, line string) (bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -55,12 +58,11 @@ func writeHostsLine(path, domain, line string) (bool, error) {
 	var out []string
 	found := false
 	for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		fields := strings.Fields(l)
-		names := fields
-		if len(fields) > 0 {
-			names = fields[1:]
-		}
-		if !strings.HasPrefix(strings.TrimSpace(l), "#") && contains(names, domain) {
+		rest, named, empty := withoutName(l, domain)
+		if named {
+			if !empty {
+				out = append(out, rest)
+			}
 			if !found {
 				out = append(out, line)
 				found = true
@@ -104,11 +106,37 @@ func writeHostsLine(path, domain, line string) (bool, error) {
 	return true, nil
 }
 
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
+// withoutName takes name out of a hosts line's names, keeping the rest of
+// the line as written (spacing, a trailing comment). named says whether the
+// line named it; empty whether no name is left, so the line can go.
+// Comment lines never name anything.
+func withoutName(l, name string) (rest string, named, empty bool) {
+	body, comment := l, ""
+	if i := strings.IndexByte(l, '#'); i >= 0 {
+		body, comment = l[:i], l[i:]
 	}
-	return false
+	if f := strings.Fields(body); len(f) < 2 || !slices.Contains(f[1:], name) {
+		return l, false, false
+	}
+	var b strings.Builder
+	kept, left := 0, 0 // kept tokens; where the text after the last kept or dropped token starts
+	for i := 0; i < len(body); {
+		if isBlank(body[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(body) && !isBlank(body[j]) {
+			j++
+		}
+		if kept == 0 || body[i:j] != name {
+			b.WriteString(body[left:j]) // the token with the blanks before it
+			kept++
+		}
+		left, i = j, j
+	}
+	b.WriteString(body[left:])
+	return b.String() + comment, true, kept < 2
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }

@@ -204,6 +204,21 @@ func (e *Engine) Ensure(ctx context.Context) error {
 	return e.buildkitdDaemon().ensure(ctx, e.cfg.proc, e.cfg.readyTimeout)
 }
 
+// EnsureContainerd is Ensure for containerd alone: what needs no build
+// (the base image, the content store) can start before buildkitd is
+// installed. Safe to call repeatedly, and before or after Ensure.
+func (e *Engine) EnsureContainerd(ctx context.Context) error {
+	if e.containerdExternal() {
+		return e.checkExternal(ctx, "containerd", e.ContainerdAddress(), "--containerd-address or CONTAINERD_ADDRESS", containerdVersion)
+	}
+	unlock, err := lockRunDir(ctx, e.cfg.runDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return e.containerdDaemon().ensure(ctx, e.cfg.proc, e.cfg.readyTimeout)
+}
+
 // checkExternal asks an external daemon once, within probeTimeout.
 func (e *Engine) checkExternal(ctx context.Context, name, address, setting string, version func(context.Context, string) (string, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)

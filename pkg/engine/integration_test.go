@@ -158,3 +158,36 @@ func requireRunning(t *testing.T, st Status) {
 	assert.False(t, st.Containerd.External)
 	assert.False(t, st.Buildkitd.External)
 }
+
+// TestEnsureContainerdIntegration starts containerd alone, where no
+// buildkitd is installed: the base image needs nothing more.
+func TestEnsureContainerdIntegration(t *testing.T) {
+	testutil.Integration(t)
+	root := t.TempDir()
+	runDir, err := os.MkdirTemp("/run", "inc-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(runDir) })
+	e, err := New(WithRoot(root), WithRunDir(runDir), WithNamespace("inception-test"),
+		WithBuildkitdPath(filepath.Join(root, "no-buildkitd")))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.Stop(ctx); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	require.NoError(t, e.EnsureContainerd(ctx), "logs in %s", filepath.Join(root, "logs"))
+	require.NoError(t, e.EnsureContainerd(ctx), "idempotent")
+	st, err := e.Status(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Containerd.Running, "containerd: %+v", st.Containerd)
+	assert.False(t, st.Buildkitd.Running, "buildkitd is not started")
+	assert.NoFileExists(t, filepath.Join(runDir, "buildkitd.pid"))
+
+	err = e.Ensure(ctx)
+	require.ErrorIs(t, err, ErrBinaryNotFound, "the whole engine still wants buildkitd")
+}

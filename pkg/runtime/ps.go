@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,11 +31,32 @@ type ServiceReport struct {
 	ExitCode    *uint32       `json:"exitCode,omitempty"`
 }
 
-// PortsString renders the ports as docker ps does: 127.0.0.1:8443->443/tcp.
+// PortsString renders the ports as docker compose ps does:
+// 127.0.0.1:8443->443/tcp, and a run of consecutive ports with the same host
+// address, protocol and offset between host and container port as one range,
+// 0.0.0.0:21100-21110->21100-21110/tcp. Ranges are sorted by address,
+// protocol and host port.
 func (s ServiceReport) PortsString() string {
-	out := make([]string, len(s.Ports))
-	for i, p := range s.Ports {
-		out[i] = fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.ContainerPort, p.Protocol)
+	ps := slices.Clone(s.Ports)
+	slices.SortStableFunc(ps, func(a, b PortMapping) int {
+		return cmp.Or(cmp.Compare(a.HostIP, b.HostIP), cmp.Compare(a.Protocol, b.Protocol),
+			cmp.Compare(a.HostPort, b.HostPort), cmp.Compare(a.ContainerPort, b.ContainerPort))
+	})
+	var out []string
+	for i := 0; i < len(ps); {
+		first, j := ps[i], i+1
+		for j < len(ps) && ps[j].HostIP == first.HostIP && ps[j].Protocol == first.Protocol &&
+			ps[j].HostPort == ps[j-1].HostPort+1 && ps[j].ContainerPort == ps[j-1].ContainerPort+1 {
+			j++
+		}
+		last := ps[j-1]
+		if j-i == 1 {
+			out = append(out, fmt.Sprintf("%s:%d->%d/%s", first.HostIP, first.HostPort, first.ContainerPort, first.Protocol))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d-%d->%d-%d/%s", first.HostIP, first.HostPort, last.HostPort,
+				first.ContainerPort, last.ContainerPort, first.Protocol))
+		}
+		i = j
 	}
 	return strings.Join(out, ", ")
 }

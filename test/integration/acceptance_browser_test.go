@@ -17,7 +17,7 @@ import (
 	"github.com/inceptionctl/inception/internal/testutil"
 )
 
-// chromiumBinary is Debian's chromium package (scripts/deps.sh installs it).
+// chromiumBinary is Debian's chromium package (make test-deps installs it: scripts/packages/test.txt).
 const chromiumBinary = "chromium"
 
 // chromiumScreenshot loads site (https://domain:port/) in a headless
@@ -27,8 +27,8 @@ func chromiumScreenshot(ctx context.Context, t *testing.T, domain, site, out str
 	t.Helper()
 	bin, err := exec.LookPath(chromiumBinary)
 	if err != nil {
-		// make test installs it (scripts/deps.sh); a bare go test may not have it.
-		testutil.Skip(t, fmt.Sprintf("no %s on PATH: install Debian's chromium package (make deps does)", chromiumBinary))
+		// make test installs it (make test-deps); a bare go test may not have it.
+		testutil.Skip(t, fmt.Sprintf("no %s on PATH: install Debian's chromium package (make test-deps does)", chromiumBinary))
 	}
 	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
 	_ = os.Remove(out)
