@@ -32,6 +32,8 @@ final class Inception_Page_Cache
     private static $paths = array();
     /** @var bool purge every page at the end of this request */
     private static $all = false;
+    /** @var string the list entry this request made, if any */
+    private static $recorded = '';
 
     public static function addr()
     {
@@ -76,12 +78,24 @@ final class Inception_Page_Cache
             header('X-Accel-Expires: 0');
             return;
         }
-        $n = count(scandir($dir)) - 2;
+        $list = @scandir($dir);
+        $n = is_array($list) ? count($list) - 2 : self::MAX_PATHS;
         if ($n >= self::MAX_PATHS || @file_put_contents($file, $uri, LOCK_EX) === false) {
             // Not on the list, so nginx must not keep it: a purge of every
             // page would miss it.
             header('X-Accel-Expires: 0');
+            return;
         }
+        self::$recorded = $file;
+    }
+
+    /** Takes the request's path off the list again when nginx does not store its answer (only 200, 301 and 302 are). */
+    public static function unrecord()
+    {
+        if (self::$recorded !== '' && !in_array(http_response_code(), array(200, 301, 302), true)) {
+            @unlink(self::$recorded);
+        }
+        self::$recorded = '';
     }
 
     public static function purge_all()
@@ -196,11 +210,17 @@ final class Inception_Page_Cache
         }
         self::$all = false;
         self::$paths = array();
-        // Off the list first: a page stored again from now on is on it again.
+        // Off the list first: a page stored again from now on is on it
+        // again. What could not be purged goes back on it.
         foreach ($files as $f) {
             @unlink($f);
         }
-        self::send(array_keys($paths));
+        $left = self::send(array_keys($paths));
+        if ($left && (is_dir($dir) || @mkdir($dir, 0700))) {
+            foreach ($left as $p) {
+                @file_put_contents($dir . '/' . md5($p), $p, LOCK_EX);
+            }
+        }
     }
 
     /**
@@ -210,19 +230,21 @@ final class Inception_Page_Cache
      * answers 404, which is fine.
      *
      * @param string[] $paths
+     * @return string[] the paths not purged (the purge server did not answer)
      */
     private static function send(array $paths)
     {
         $addr = self::addr();
         if ($addr === '' || !$paths) {
-            return;
+            return array();
         }
         $host = strtolower((string) wp_parse_url(home_url('/'), PHP_URL_HOST));
-        foreach (array_chunk($paths, self::BATCH) as $batch) {
+        $batches = array_chunk($paths, self::BATCH);
+        foreach ($batches as $i => $batch) {
             $conn = @stream_socket_client('tcp://' . $addr, $errno, $errstr, 1.0);
             if (!$conn) {
                 error_log("inception page cache: purge server $addr: $errstr");
-                return;
+                return array_merge(...array_slice($batches, $i));
             }
             stream_set_timeout($conn, 5);
             $req = '';
@@ -244,6 +266,7 @@ final class Inception_Page_Cache
             }
             fclose($conn);
         }
+        return array();
     }
 }
 
@@ -264,4 +287,5 @@ foreach (array(
 ) as $hook) {
     add_action($hook, array('Inception_Page_Cache', 'purge_all'), 10, 0);
 }
+add_action('shutdown', array('Inception_Page_Cache', 'unrecord'), 999);
 add_action('shutdown', array('Inception_Page_Cache', 'flush'), 1000);
