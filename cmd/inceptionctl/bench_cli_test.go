@@ -27,7 +27,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"unknown variant", []string{"bench", "--variants", "kaniko"}, "unknown variant"},
 		{"images without build scenarios", []string{"bench", "--scenarios", "up,https", "--images", "nginx"}, "--images applies to the build scenarios"},
 		{"variants without build scenarios", []string{"bench", "--scenarios", "runtime", "--variants", "llb"}, "--variants applies to the build scenarios"},
-		{"https flags without https", []string{"bench", "--scenarios", "build", "--https-duration", "5s"}, "--https-duration applies to the https scenario"},
+		{"https flags without https", []string{"bench", "--scenarios", "build", "--https-duration", "5s"}, "--https-duration applies to the https and page-cache scenarios"},
 		{"https concurrency without https", []string{"bench", "--scenarios", "up", "--https-concurrency", "4"}, "--https-concurrency applies"},
 		{"zero duration", []string{"bench", "--scenarios", "https", "--https-duration", "0s"}, "give a duration from 1s to 10m"},
 		{"no connections", []string{"bench", "--https-concurrency", "0"}, "give 1 to 256 connections"},

@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +39,14 @@ type Load struct {
 	// TLS is the client's TLS configuration (default: the site's name in
 	// SNI, no certificate check: the stack's certificate is self-signed).
 	TLS *tls.Config
+	// Header is sent with every request (a logged-in user's cookies).
+	Header http.Header
+	// Unique, when set, makes every request ask for a page of its own, a
+	// path under URL that no request asked for before: URL + Unique + "-"
+	// + a counter + "/" (pages a cache cannot have).
+	Unique string
+	// Status is the status a success answers with (default 200).
+	Status int
 }
 
 // LoadResult is what one Load measured. A response is a success when its
@@ -97,6 +108,9 @@ func (l *Load) check() error {
 	if l.Timeout == 0 {
 		l.Timeout = 10 * time.Second
 	}
+	if l.Status == 0 {
+		l.Status = http.StatusOK
+	}
 	switch {
 	case l.Concurrency < 1:
 		return fmt.Errorf("load concurrency %d: use at least 1", l.Concurrency)
@@ -106,6 +120,9 @@ func (l *Load) check() error {
 	u, err := url.Parse(l.URL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("load URL %q: give an https:// URL", l.URL)
+	}
+	if l.Unique != "" && (!strings.HasSuffix(l.URL, "/") || strings.ContainsAny(l.Unique, "/?#% ")) {
+		return fmt.Errorf("load URL %q with unique pages %q: give a URL ending in / and a name without / ? # %% or spaces", l.URL, l.Unique)
 	}
 	host, _, err := net.SplitHostPort(l.Addr)
 	if err != nil {
@@ -172,12 +189,17 @@ func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
 	start := time.Now()
 	deadline := start.Add(l.Duration)
 	var wg sync.WaitGroup
+	var next atomic.Int64
 	for i := range workers {
 		w := &workers[i]
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
+				u := l.URL
+				if l.Unique != "" {
+					u += l.Unique + "-" + strconv.FormatInt(next.Add(1), 10) + "/"
+				}
 				t0 := time.Now()
-				n, err := get(ctx, c, l.URL)
+				n, err := get(ctx, c, u, l.Header, l.Status)
 				if ctx.Err() != nil {
 					return // cut short by the caller: neither success nor error
 				}
@@ -221,12 +243,15 @@ func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
 	return res, nil
 }
 
-// get requests u once and reads the whole body. A status other than 200
-// is an error.
-func get(ctx context.Context, c *http.Client, u string) (int64, error) {
+// get requests u once with header h and reads the whole body. A status
+// other than status is an error.
+func get(ctx context.Context, c *http.Client, u string, h http.Header, status int) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -234,7 +259,7 @@ func get(ctx context.Context, c *http.Client, u string) (int64, error) {
 	}
 	defer resp.Body.Close()
 	n, err := io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != status {
 		return 0, fmt.Errorf("status %s", resp.Status)
 	}
 	if err != nil {

@@ -263,7 +263,7 @@ func Quick() QuickPlan {
 		Images:         []string{"nginx"},
 		Scenarios:      []string{string(ScenarioNoChange), string(ScenarioConfig), string(ScenarioPackage)},
 		Repeats:        3,
-		Runtime:        []string{string(RuntimeUp), string(RuntimeStart), string(RuntimeHTTPS)},
+		Runtime:        []string{string(RuntimeUp), string(RuntimeStart), string(RuntimeHTTPS), string(RuntimePageCache)},
 		RuntimeRepeats: 1,
 		LoadDuration:   3 * time.Second,
 	}

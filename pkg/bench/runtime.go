@@ -36,18 +36,23 @@ const (
 	// RuntimeHTTPS is requests per second on the WordPress home page
 	// through nginx, with the Redis object cache and without it.
 	RuntimeHTTPS RuntimeScenario = "https"
+	// RuntimePageCache is requests per second through nginx with its page
+	// cache on and off (NGINX_PAGE_CACHE): the anonymous home page (a hit
+	// when on), the home page of a logged-in user (never cached), and pages
+	// no one asked for before (each a miss).
+	RuntimePageCache RuntimeScenario = "page-cache"
 )
 
 // RuntimeScenarios lists every run-time scenario in the order they run.
 func RuntimeScenarios() []RuntimeScenario {
-	return []RuntimeScenario{RuntimeUp, RuntimeStart, RuntimeHTTPS}
+	return []RuntimeScenario{RuntimeUp, RuntimeStart, RuntimeHTTPS, RuntimePageCache}
 }
 
 // ParseRuntimeScenario parses a run-time scenario name.
 func ParseRuntimeScenario(s string) (RuntimeScenario, error) {
 	sc := RuntimeScenario(s)
 	if !slices.Contains(RuntimeScenarios(), sc) {
-		return "", fmt.Errorf("%w %q: use up, start or https", ErrUnknownScenario, s)
+		return "", fmt.Errorf("%w %q: use up, start, https or page-cache", ErrUnknownScenario, s)
 	}
 	return sc, nil
 }
@@ -60,6 +65,14 @@ const (
 	FigureHealthy    = "healthy"     // start: the health check passed
 	FigureRedisCache = "redis-cache" // https, the Redis object cache on
 	FigureNoCache    = "no-cache"    // https, ENABLE_REDIS=0
+	// page-cache, with nginx's page cache on, then the same with it off
+	// (NGINX_PAGE_CACHE=0): in the order newRuntimeResults lists them.
+	FigureAnonymous    = "anonymous"     // the home page, no cookie: a hit
+	FigureLoggedIn     = "logged-in"     // the home page of a logged-in user: bypass
+	FigureMiss         = "miss"          // a page of its own per request: a miss
+	FigureAnonymousOff = "anonymous-off" // the same three, page cache off
+	FigureLoggedInOff  = "logged-in-off" //
+	FigureMissOff      = "miss-off"      //
 )
 
 // StartService is the service the start scenario stops and starts: small,
@@ -103,6 +116,9 @@ type RuntimeStack struct {
 	// NoCache is the same stack with ENABLE_REDIS=0: no redis service,
 	// WordPress without object cache.
 	NoCache stack.Stack
+	// NoPageCache is Stack with NGINX_PAGE_CACHE=0: nginx renders every
+	// page through PHP.
+	NoPageCache stack.Stack
 	// Config is Stack's configuration: data and secrets dirs, ports.
 	Config stack.Config
 }
@@ -152,6 +168,12 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if err != nil {
 		return nil, err
 	}
+	env["NGINX_PAGE_CACHE"] = "0"
+	noPageCacheCfg, err := stack.NewConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	delete(env, "NGINX_PAGE_CACHE")
 	env["ENABLE_REDIS"] = "0"
 	noCacheCfg, err := stack.NewConfig(env)
 	if err != nil {
@@ -168,8 +190,12 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.Name, noCache.Name = name, name
-	return &RuntimeStack{Stack: st, NoCache: noCache, Config: cfg}, nil
+	noPageCache, err := stack.Inception(noPageCacheCfg)
+	if err != nil {
+		return nil, err
+	}
+	st.Name, noCache.Name, noPageCache.Name = name, name, name
+	return &RuntimeStack{Stack: st, NoCache: noCache, NoPageCache: noPageCache, Config: cfg}, nil
 }
 
 // URL is the home page: https://<name>.42.fr:<port>/.
@@ -223,6 +249,9 @@ type RuntimeReport struct {
 	Seconds      float64         `json:"seconds"` // the whole run, warm-ups and teardown included
 	Results      []RuntimeResult `json:"results"`
 	Reference    *Reference      `json:"reference,omitempty"` // WithMachineReference
+	// PageCache sets the page-cache figures against each other (nil
+	// without them).
+	PageCache *PageCacheTargets `json:"page_cache,omitempty"`
 }
 
 // RuntimeResult is one run-time figure: every measured run and their
@@ -460,6 +489,13 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 			if err == nil {
 				err = r.measureHTTPS(ctx, results)
 			}
+		case RuntimePageCache:
+			if !booted {
+				err = r.bootUntimed(ctx, r.s.Stack)
+			}
+			if err == nil {
+				err = r.measurePageCache(ctx, results)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc, err)
@@ -480,6 +516,8 @@ func newRuntimeResults(sc RuntimeScenario) []RuntimeResult {
 		figures = []string{FigureRunning, FigureHealthy}
 	case RuntimeHTTPS:
 		figures, unit = []string{FigureRedisCache, FigureNoCache}, "req/s"
+	case RuntimePageCache:
+		figures, unit = []string{FigureAnonymous, FigureLoggedIn, FigureMiss, FigureAnonymousOff, FigureLoggedInOff, FigureMissOff}, "req/s"
 	}
 	results := make([]RuntimeResult, len(figures))
 	for i, f := range figures {
@@ -514,6 +552,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 		}
 	}
 	b.rep.Reference = r.ref.summarised()
+	b.rep.PageCache = pageCacheTargets(b.rep.Results)
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }
@@ -771,6 +810,18 @@ func figureLabel(r RuntimeResult, startService string) string {
 		return "home page, Redis object cache"
 	case FigureNoCache:
 		return "home page, no object cache (ENABLE_REDIS=0)"
+	case FigureAnonymous:
+		return "home page, anonymous, page cache on (hit)"
+	case FigureLoggedIn:
+		return "home page, logged in, page cache on (bypass)"
+	case FigureMiss:
+		return "a new page per request, page cache on (miss, 404)"
+	case FigureAnonymousOff:
+		return "home page, anonymous, page cache off"
+	case FigureLoggedInOff:
+		return "home page, logged in, page cache off"
+	case FigureMissOff:
+		return "a new page per request, page cache off (404)"
 	}
 	return strings.ReplaceAll(r.Figure, "-", " ")
 }

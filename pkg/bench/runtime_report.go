@@ -34,7 +34,7 @@ func (r RuntimeResult) detail() string {
 		d = "Runtime.Start returned"
 	case r.Figure == FigureHealthy:
 		d = "ps says healthy"
-	case r.Scenario == RuntimeHTTPS:
+	case r.Scenario == RuntimeHTTPS || r.Scenario == RuntimePageCache:
 		d = fmt.Sprintf("p50 %.0f ms, p99 %.0f ms; %d errors in %d requests", r.P50ms, r.P99ms, r.Errors, r.Requests+r.Errors)
 	}
 	if r.Failed != "" {
@@ -66,9 +66,15 @@ func (rr *RuntimeReport) writeTable(w io.Writer) error {
 		"with and without the cache in turn (each switch recreates WordPress: an untimed %gs load follows);\n"+
 		"a run with more than %.0f%% errors (status other than 200 included) fails its figure.\n",
 		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoad.Seconds()), 100*MaxErrorRate)
+	if rr.has(RuntimePageCache) {
+		fmt.Fprintf(w, "page-cache: the same load with nginx's page cache on and off in turn (NGINX_PAGE_CACHE; each switch\n"+
+			"recreates nginx, an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+
+			"user, and GET of a new page per request (404 from WordPress, counted as the answer expected).\n")
+	}
 	if l := rr.Reference.line(); l != "" {
 		fmt.Fprintln(w, l)
 	}
+	rr.PageCache.write(w)
 	if failed := rr.Failed(); len(failed) > 0 {
 		fmt.Fprintf(w, "\nFAILED figures:\n  %s\n", strings.Join(failed, "\n  "))
 	}
@@ -85,6 +91,8 @@ func runtimeColour(sc RuntimeScenario) string {
 		return "#66a61e"
 	case RuntimeHTTPS:
 		return "#e6ab02"
+	case RuntimePageCache:
+		return "#a6761d"
 	}
 	return "#666666"
 }
@@ -159,4 +167,14 @@ func (rr *RuntimeReport) writeSVG(b *strings.Builder, y int, m Machine) {
 		}
 		y += len(g)*(barHeight+barGap) + groupGap
 	}
+}
+
+// has says whether the report has figures of scenario sc.
+func (rr *RuntimeReport) has(sc RuntimeScenario) bool {
+	for _, r := range rr.Results {
+		if r.Scenario == sc {
+			return true
+		}
+	}
+	return false
 }

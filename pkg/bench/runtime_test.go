@@ -35,6 +35,8 @@ type fakeRuntime struct {
 	upErr   func(n int) error
 	ups     int
 	downCtx []error // ctx.Err() of each Down
+	// loggedIn are the session cookies the home page was asked with.
+	loggedIn []string
 }
 
 var _ StackRuntime = (*fakeRuntime)(nil)
@@ -107,15 +109,34 @@ func fakeStack(t *testing.T, f *fakeRuntime, noCache502 bool) *RuntimeStack {
 	t.Helper()
 	rs, err := NewRuntimeStack("benchfake", t.TempDir())
 	require.NoError(t, err)
-	s := newSite(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+	pw, err := os.ReadFile(filepath.Join(rs.Config.SecretsDir, stack.SecretWPUser))
+	require.NoError(t, err)
+	s := newSite(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		bad := noCache502 && f.noCache
 		f.mu.Unlock()
-		if bad {
+		switch {
+		case bad:
 			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return
+		case r.URL.Path == "/wp-login.php":
+			// WordPress's log-in: the session cookie for the right
+			// password, the form again for a wrong one.
+			if r.Method == http.MethodPost && r.PostFormValue("log") == "author" && r.PostFormValue("pwd") == string(pw) {
+				http.SetCookie(w, &http.Cookie{Name: "wordpress_logged_in_0123", Value: "author%7C1%7Cx"})
+				http.Redirect(w, r, "/", http.StatusFound)
+				return
+			}
+			_, _ = w.Write([]byte("<form>"))
+		case strings.HasPrefix(r.URL.Path, "/bench-miss-"):
+			http.NotFound(w, r)
+		default:
+			f.mu.Lock()
+			if c, err := r.Cookie("wordpress_logged_in_0123"); err == nil {
+				f.loggedIn = append(f.loggedIn, c.Value)
+			}
+			f.mu.Unlock()
+			_, _ = w.Write([]byte(homePage))
 		}
-		_, _ = w.Write([]byte(homePage))
 	})
 	l := s.load(1, 0)
 	rs.Config.HTTPSPort = mustPort(t, l.Addr)
@@ -150,8 +171,13 @@ func TestRunRuntime(t *testing.T) {
 		up6, "stop benchfake redis", // round 0: cached, then ENABLE_REDIS=0
 		up7,                         // round 1: no cache, then cached
 		up6, "stop benchfake redis", // round 2: cached, then no cache
+		up7,   // page cache on (and Redis back)
+		up7,   // round 0: page cache on, then off
+		up7,   // round 1: off, then on
+		up7,   // round 2: on, then off
 		downV, // the end
 	}, f.calls)
+	assert.Contains(t, f.loggedIn, "author%7C1%7Cx", "the logged-in figures send the session cookie")
 	for i, err := range f.downCtx {
 		assert.NoError(t, err, "down %d", i)
 	}
@@ -165,7 +191,10 @@ func TestRunRuntime(t *testing.T) {
 		assert.LessOrEqual(t, r.Min, r.Median, r.Name())
 		assert.LessOrEqual(t, r.Median, r.Max, r.Name())
 	}
-	assert.Equal(t, []string{"up/first-boot", "up/second-boot", "start/running", "start/healthy", "https/redis-cache", "https/no-cache"}, names)
+	assert.Equal(t, []string{"up/first-boot", "up/second-boot", "start/running", "start/healthy", "https/redis-cache", "https/no-cache",
+		"page-cache/anonymous", "page-cache/logged-in", "page-cache/miss", "page-cache/anonymous-off", "page-cache/logged-in-off", "page-cache/miss-off"}, names)
+	require.NotNil(t, rep.PageCache, "the page cache's ratios")
+	assert.Positive(t, rep.PageCache.HitRatio)
 	for _, r := range rep.Results[:2] {
 		assert.Positive(t, r.UpSeconds)
 		assert.LessOrEqual(t, r.UpSeconds, r.Median)

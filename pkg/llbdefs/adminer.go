@@ -78,7 +78,8 @@ func adminer(fsys fs.FS, opts ...Option) (Image, error) {
 	)
 
 	img := baseConfig(name, c.base)
-	phpConfig(&img)
+	// Adminer serves one person at a time.
+	phpConfig(&img, "10")
 	img.Config.Entrypoint = []string{l.Tini, "--"}
 	img.Config.WorkingDir = path.Dir(adminerScript)
 	img.Config.Labels[ocispec.AnnotationDescription] = "Adminer database UI on php-fpm for the Inception stack, published by nginx at /adminer/"

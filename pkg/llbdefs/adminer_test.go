@@ -90,7 +90,7 @@ func TestAdminerImageConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := Adminer(WithDistro(tc.distro))
 			require.NoError(t, err)
-			want := phpConfigWant(tc) // no volumes: adminer keeps no data
+			want := phpConfigWant(tc, "10") // no volumes: adminer keeps no data
 			want.workDir = "/var/www/adminer"
 			checkImageConfig(t, img, want)
 		})

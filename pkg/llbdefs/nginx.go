@@ -29,7 +29,10 @@ const (
 	// nginxStaticTemplate is the /site/ location (the static site),
 	// rendered unless STATIC_UPSTREAM is empty.
 	nginxStaticTemplate = "/etc/nginx/inception/static.conf.template"
-	nginxLogDir         = "/var/log/nginx"
+	// nginxPageCache is the page cache of the WordPress location, put in
+	// place unless NGINX_PAGE_CACHE is 0.
+	nginxPageCache = "/etc/nginx/inception/page-cache.conf"
+	nginxLogDir    = "/var/log/nginx"
 	// wwwRoot is the WordPress files volume, at the same path in wordpress.
 	wwwRoot = "/var/www/html"
 )
@@ -41,7 +44,10 @@ const (
 // the container's environment set the server name and the php-fpm address;
 // ADMINER_UPSTREAM is Adminer's php-fpm, published at /adminer/, and
 // STATIC_UPSTREAM the static site's server, published at /site/ (set either
-// empty for a stack without that service).
+// empty for a stack without that service). NGINX_PAGE_CACHE=0 switches off
+// the page cache of anonymous visitors' pages; its purge server, for the
+// wordpress image's must-use plugin, listens on 8081 for the stack network
+// only.
 //
 //	img, err := llbdefs.Nginx(llbdefs.WithDistro(llbdefs.Alpine()))
 func Nginx(opts ...Option) (Image, error) {
@@ -67,16 +73,23 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 		{src: "server.conf.template", dst: nginxTemplate, mode: 0o644},
 		{src: "adminer.conf.template", dst: nginxAdminerTemplate, mode: 0o644},
 		{src: "static.conf.template", dst: nginxStaticTemplate, mode: 0o644},
+		{src: "page-cache.conf", dst: nginxPageCache, mode: 0o644},
 		{src: "inception.conf", dst: path.Join(l.NginxConfDir, "inception.conf"), mode: 0o644},
 	})
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}
 
+	// The cache purge module (fastcgi_cache_purge) is a package of its
+	// own, named differently; each distro's package enables it in the
+	// nginx.conf it ships (modules-enabled, modules).
+	purge := "libnginx-mod-http-cache-purge"
+	if c.distro.Family() == FamilyAlpine {
+		purge = "nginx-mod-http-cache-purge"
+	}
 	st := base(name, c).With(
-		// The same package names on Debian and Alpine. tini is PID 1, curl
-		// runs the health check.
-		c.distro.Install(name, "nginx", "openssl", "tini", "curl"),
+		// tini is PID 1, curl runs the health check.
+		c.distro.Install(name, "nginx", purge, "openssl", "tini", "curl"),
 		nginxSiteAndLogs(l),
 		withLayer("nginx: add config layer", config),
 	)
@@ -89,6 +102,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 		"WORDPRESS_UPSTREAM=wordpress:9000",
 		"ADMINER_UPSTREAM=adminer:9000",
 		"STATIC_UPSTREAM=static:8080",
+		"NGINX_PAGE_CACHE=1",
 	)
 	img.Config.ExposedPorts = map[string]struct{}{"443/tcp": {}}
 	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}

@@ -28,8 +28,12 @@ type nginxCase struct {
 	wantInstall installWant
 }
 
-// nginxPackages are the image's packages on every distro.
-var nginxPackages = []string{"nginx", "openssl", "tini", "curl"}
+// nginxPackages are the image's packages on each distro: the cache purge
+// module's package is named differently.
+var (
+	nginxPackages       = []string{"nginx", "libnginx-mod-http-cache-purge", "openssl", "tini", "curl"}
+	nginxAlpinePackages = []string{"nginx", "nginx-mod-http-cache-purge", "openssl", "tini", "curl"}
+)
 
 func nginxCases() []nginxCase {
 	return []nginxCase{
@@ -49,7 +53,7 @@ func nginxCases() []nginxCase {
 			wantTini:    "/sbin/tini",
 			wantConfDir: "/etc/nginx/http.d",
 			wantSite:    "/etc/nginx/http.d/default.conf",
-			wantInstall: installWant{command: apkInstall, pkgs: nginxPackages},
+			wantInstall: installWant{command: apkInstall, pkgs: nginxAlpinePackages},
 		},
 	}
 }
@@ -72,6 +76,7 @@ func TestNginxGraph(t *testing.T) {
 					"/etc/nginx/inception/server.conf.template":  0o644,
 					"/etc/nginx/inception/adminer.conf.template": 0o644,
 					"/etc/nginx/inception/static.conf.template":  0o644,
+					"/etc/nginx/inception/page-cache.conf":       0o644,
 					path.Join(tc.wantConfDir, "inception.conf"):  0o644,
 				},
 			})
@@ -102,6 +107,7 @@ func TestNginxImageConfig(t *testing.T) {
 					"WORDPRESS_UPSTREAM=wordpress:9000",
 					"ADMINER_UPSTREAM=adminer:9000",
 					"STATIC_UPSTREAM=static:8080",
+					"NGINX_PAGE_CACHE=1",
 				},
 				ports:      []string{"443/tcp"},
 				volumes:    []string{"/var/www/html"},
@@ -134,8 +140,20 @@ func TestNginxFiles(t *testing.T) {
 			name: "server template",
 			file: "server.conf.template",
 			want: []string{
-				"listen 443 ssl default_server;",
-				"listen [::]:443 ssl default_server;",
+				"listen 443 ssl http2 default_server;",
+				"listen [::]:443 ssl http2 default_server;",
+				"ssl_session_cache shared:",
+				"gzip on;",
+				"fastcgi_cache_path /tmp/nginx-page-cache ",
+				"max_size=",
+				"fastcgi_cache_key $scheme$host$request_uri;",
+				"wordpress_logged_in_|", "comment_author_|", "wp-postpass_|",
+				`"~^/wp-admin(/|$)" 1;`, `"~^/wp-json(/|$)" 1;`, "wp-login|xmlrpc|", `"~/admin-ajax\.php" 1;`, `"~[?]" 1;`,
+				"include /etc/nginx/inception/page-cache.d/*.conf;",
+				// The purge server: its own port, the stack network only.
+				"listen 8081;",
+				"include /etc/nginx/inception/purge-allow.conf;",
+				"fastcgi_cache_purge inception_pages https$host$inception_purge_uri;",
 				"server_name @DOMAIN_NAME@;",
 				"ssl_protocols TLSv1.2 TLSv1.3;",
 				"ssl_prefer_server_ciphers off;",
@@ -156,7 +174,7 @@ func TestNginxFiles(t *testing.T) {
 				`location ~ /\.(?!well-known/)`,
 				`location ~* ^/wp-content/uploads/.*\.php$`,
 			},
-			deny: []string{"listen 80", "TLSv1.1", "TLSv1 ", "ssl_prefer_server_ciphers on", "@ADMINER_UPSTREAM@"},
+			deny: []string{"listen 80;", "listen 443 ssl default", "TLSv1.1", "TLSv1 ", "ssl_prefer_server_ciphers on", "@ADMINER_UPSTREAM@"},
 		},
 		{
 			name: "adminer location",
@@ -171,6 +189,21 @@ func TestNginxFiles(t *testing.T) {
 				"fastcgi_pass @ADMINER_UPSTREAM@;",
 			},
 			deny: []string{"server {", "root "},
+		},
+		{
+			name: "page cache",
+			file: "page-cache.conf",
+			want: []string{
+				"fastcgi_cache inception_pages;",
+				"fastcgi_cache_bypass $inception_skip_cache;",
+				"fastcgi_no_cache $inception_skip_cache;",
+				"fastcgi_cache_lock on;",
+				"fastcgi_cache_use_stale updating error timeout http_500 http_503;",
+				"fastcgi_cache_background_update on;",
+				"add_header X-Cache $upstream_cache_status always;",
+			},
+			// Responses that set cookies must never be stored.
+			deny: []string{"fastcgi_ignore_headers", "Set-Cookie"},
 		},
 		{
 			name: "include",
@@ -192,6 +225,9 @@ func TestNginxFiles(t *testing.T) {
 				"ADMINER_UPSTREAM=${ADMINER_UPSTREAM-adminer:9000}",
 				`check_upstream ADMINER_UPSTREAM "$ADMINER_UPSTREAM"`,
 				`rm -f "$server_d/adminer.conf"`,
+				"NGINX_PAGE_CACHE=${NGINX_PAGE_CACHE:-1}",
+				`rm -f "$page_cache_d/page-cache.conf"`,
+				"</proc/net/route",
 				"nginx -t",
 				"set -- nginx -g 'daemon off;'",
 				`exec "$@"`,

@@ -52,9 +52,18 @@ func phpRuntime(image string, d Distro) llb.StateOption {
 }
 
 // phpConfig fills in what the PHP images' configs share: php-fpm in the
-// foreground under tini, its port and its health check.
-func phpConfig(img *dockerspec.DockerOCIImage) {
+// foreground under tini, its port, its health check and its process count
+// (php-fpm.conf reads it from the environment): maxChildren workers at
+// most, "auto" for an entrypoint that computes it from the container's
+// limits.
+func phpConfig(img *dockerspec.DockerOCIImage, maxChildren string) {
 	img.Config.Cmd = []string{phpFPM, "--nodaemonize", "--force-stderr", "--fpm-config", phpFPMConfig}
+	img.Config.Env = append(img.Config.Env,
+		"PHP_FPM_MAX_CHILDREN="+maxChildren,
+		"PHP_FPM_START_SERVERS=2",
+		"PHP_FPM_MIN_SPARE_SERVERS=1",
+		"PHP_FPM_MAX_SPARE_SERVERS=4",
+	)
 	img.Config.ExposedPorts = map[string]struct{}{phpPort: {}}
 	// php-fpm's graceful stop: workers finish their requests, then exit.
 	img.Config.StopSignal = "SIGQUIT"

@@ -25,6 +25,11 @@ func TestPHPFPMConfig(t *testing.T) {
 				"clear_env = no",
 				"php_admin_flag[display_errors] = off",
 				"security.limit_extensions = .php",
+				// The images' environment sets the process count.
+				"pm.max_children = ${PHP_FPM_MAX_CHILDREN}",
+				"pm.start_servers = ${PHP_FPM_START_SERVERS}",
+				"pm.min_spare_servers = ${PHP_FPM_MIN_SPARE_SERVERS}",
+				"pm.max_spare_servers = ${PHP_FPM_MAX_SPARE_SERVERS}",
 			},
 			deny: []string{"listen = /run", "listen = 127.0.0.1"},
 		},
@@ -46,4 +51,57 @@ func TestPHPFPMConfig(t *testing.T) {
 	dt, err := wordpressFiles.ReadFile("files/php/php-fpm.conf")
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(dt), "listen = "+strings.TrimSuffix(phpPort, "/tcp")))
+}
+
+// TestWordPressSpeedFiles: the page cache plugin, OPcache's settings and
+// the entrypoint's part in both.
+func TestWordPressSpeedFiles(t *testing.T) {
+	checkFileTexts(t, "wordpress", []fileWant{
+		{
+			name: "page cache plugin",
+			file: "wordpress/inception-page-cache.php",
+			want: []string{
+				"Plugin Name: Inception page cache",
+				"defined('ABSPATH') || exit;",
+				"'nginx:8081'",
+				"'GET /purge'",
+				"header('X-Accel-Expires: 0');",
+				"add_action('transition_post_status'",
+				"add_action('transition_comment_status'",
+				"add_action('comment_post'",
+				"add_action('updated_option'",
+				"'wp_update_nav_menu', 'wp_delete_nav_menu', 'switch_theme'",
+				"add_action('shutdown'",
+			},
+			deny: []string{"curl_", "var_dump", "print_r"},
+		},
+		{
+			name: "opcache",
+			file: "wordpress/opcache.ini",
+			want: []string{
+				"opcache.enable = 1",
+				"opcache.memory_consumption = 128",
+				"opcache.max_accelerated_files = 20000",
+				"opcache.file_cache = /tmp/opcache",
+			},
+		},
+		{
+			name: "opcache warm-up",
+			file: "wordpress/opcache-warm.php",
+			want: []string{"opcache_compile_file(", "/wp-content/uploads/"},
+		},
+		{
+			name: "entrypoint",
+			file: "wordpress/wordpress-entrypoint",
+			want: []string{
+				"/usr/local/lib/inception/inception-page-cache.php",
+				"wp-content/mu-plugins",
+				"/sys/fs/cgroup/cpu.max",
+				"/sys/fs/cgroup/memory.max",
+				"export PHP_FPM_MAX_CHILDREN PHP_FPM_START_SERVERS PHP_FPM_MIN_SPARE_SERVERS PHP_FPM_MAX_SPARE_SERVERS",
+				"-d opcache.enable_cli=1 -d opcache.file_cache_only=1",
+				`chown -R www-data:www-data "$opcache_dir"`,
+			},
+		},
+	})
 }

@@ -24,6 +24,15 @@ const (
 	// wordpressObjectCache is the Redis drop-in the entrypoint copies into
 	// wp-content when WP_REDIS_HOST is set.
 	wordpressObjectCache = "/usr/local/lib/inception/object-cache.php"
+	// wordpressPageCache is the must-use plugin that purges nginx's page
+	// cache; the entrypoint copies it into wp-content/mu-plugins.
+	wordpressPageCache = "/usr/local/lib/inception/inception-page-cache.php"
+	// wordpressOPcacheWarm fills OPcache's file cache before php-fpm
+	// starts.
+	wordpressOPcacheWarm = "/usr/local/lib/inception/opcache-warm.php"
+	// phpIniDir is read after the distro's php.ini directory
+	// (PHP_INI_SCAN_DIR), by php-fpm and the CLI alike.
+	phpIniDir = "/etc/inception/php.d"
 	// wordpressConfig is one level above the site: WordPress looks there
 	// when the site has no wp-config.php, and it is not in the volume.
 	wordpressConfig = "/var/www/wp-config.php"
@@ -48,7 +57,9 @@ const (
 //
 // Environment: DOMAIN_NAME and HTTPS_PORT (the site's address),
 // WORDPRESS_DB_HOST, MYSQL_DATABASE, MYSQL_USER, WP_TITLE, WP_REDIS_HOST
-// (Redis object cache; none when empty), and for the first start
+// (Redis object cache; none when empty), PHP_FPM_MAX_CHILDREN (auto: from
+// the container's limits), INCEPTION_PURGE_ADDR (nginx's page cache purge
+// server, nginx:8081), and for the first start
 // WP_ADMIN_USER (must not contain "admin"), WP_ADMIN_EMAIL, WP_USER,
 // WP_USER_EMAIL. Secrets under /run/secrets: db_password,
 // wp_admin_password, wp_user_password, and redis_password when Redis asks
@@ -78,6 +89,9 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		file{src: "wordpress/wordpress-setup.php", dst: wordpressSetup, mode: 0o644},
 		file{src: "wordpress/wp-config.php", dst: wordpressConfig, mode: 0o644},
 		file{src: "wordpress/object-cache.php", dst: wordpressObjectCache, mode: 0o644},
+		file{src: "wordpress/inception-page-cache.php", dst: wordpressPageCache, mode: 0o644},
+		file{src: "wordpress/opcache-warm.php", dst: wordpressOPcacheWarm, mode: 0o644},
+		file{src: "wordpress/opcache.ini", dst: phpIniDir + "/opcache.ini", mode: 0o644},
 	))
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
@@ -104,7 +118,7 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 	)
 
 	img := baseConfig(name, c.base)
-	phpConfig(&img)
+	phpConfig(&img, "auto")
 	img.Config.Entrypoint = []string{l.Tini, "--", wordpressEntrypoint}
 	// The stack's names (pkg/stack): MYSQL_* are the mariadb service's.
 	img.Config.Env = append(img.Config.Env,
@@ -114,6 +128,8 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		"MYSQL_DATABASE=wordpress",
 		"MYSQL_USER=wpuser",
 		"WP_TITLE=Inception",
+		// The distro's directory (the empty entry), then the image's.
+		"PHP_INI_SCAN_DIR=:"+phpIniDir,
 	)
 	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}
 	img.Config.WorkingDir = wwwRoot

@@ -49,9 +49,16 @@ func wordpressCases() []phpImageCase {
 	}
 }
 
-// phpConfigWant is the config both images on php-fpm share.
-func phpConfigWant(tc phpImageCase) configWant {
+// phpConfigWant is the config both images on php-fpm share, with at most
+// maxChildren workers.
+func phpConfigWant(tc phpImageCase, maxChildren string) configWant {
 	return configWant{
+		env: []string{
+			"PHP_FPM_MAX_CHILDREN=" + maxChildren,
+			"PHP_FPM_START_SERVERS=2",
+			"PHP_FPM_MIN_SPARE_SERVERS=1",
+			"PHP_FPM_MAX_SPARE_SERVERS=4",
+		},
 		entrypoint: []string{tc.wantTini, "--"},
 		cmd:        []string{"/usr/local/sbin/php-fpm", "--nodaemonize", "--force-stderr", "--fpm-config", "/etc/inception/php-fpm.conf"},
 		ports:      []string{"9000/tcp"},
@@ -78,12 +85,15 @@ func TestWordPressGraph(t *testing.T) {
 
 			_, config := checkMergedConfigLayer(t, g, wordpressMergeName, wordpressConfigName, wordpressInstallName)
 			assert.Equal(t, map[string]int32{
-				"/usr/local/bin/wordpress-entrypoint":          0o755,
-				"/usr/local/lib/inception/wordpress-setup.php": 0o644,
-				"/usr/local/lib/inception/object-cache.php":    0o644,
-				"/var/www/wp-config.php":                       0o644,
-				"/etc/inception/php-fpm.conf":                  0o644,
-				"/usr/local/bin/php-fpm-ping":                  0o755,
+				"/usr/local/bin/wordpress-entrypoint":               0o755,
+				"/usr/local/lib/inception/wordpress-setup.php":      0o644,
+				"/usr/local/lib/inception/object-cache.php":         0o644,
+				"/usr/local/lib/inception/inception-page-cache.php": 0o644,
+				"/usr/local/lib/inception/opcache-warm.php":         0o644,
+				"/etc/inception/php.d/opcache.ini":                  0o644,
+				"/var/www/wp-config.php":                            0o644,
+				"/etc/inception/php-fpm.conf":                       0o644,
+				"/usr/local/bin/php-fpm-ping":                       0o755,
 			}, layerFiles(t, g, config))
 
 			linksDgst, links := g.named(t, wordpressLinksName)
@@ -127,7 +137,7 @@ func TestWordPressImageConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := WordPress(WithDistro(tc.distro))
 			require.NoError(t, err)
-			want := phpConfigWant(tc)
+			want := phpConfigWant(tc, "auto")
 			want.entrypoint = append(want.entrypoint, "/usr/local/bin/wordpress-entrypoint")
 			want.env = append(want.env,
 				"DOMAIN_NAME=localhost",
@@ -136,6 +146,7 @@ func TestWordPressImageConfig(t *testing.T) {
 				"MYSQL_DATABASE=wordpress",
 				"MYSQL_USER=wpuser",
 				"WP_TITLE=Inception",
+				"PHP_INI_SCAN_DIR=:/etc/inception/php.d",
 			)
 			want.volumes = []string{"/var/www/html"}
 			want.workDir = "/var/www/html"
@@ -151,7 +162,7 @@ func TestWordPressImageConfig(t *testing.T) {
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	files := []string{
 		"wordpress/wordpress-entrypoint", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
-		"wordpress/object-cache.php", "php/php-fpm.conf", "php/php-fpm-ping",
+		"wordpress/object-cache.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {

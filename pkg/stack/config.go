@@ -88,6 +88,7 @@ var defaultEnv = map[string]string{
 	"ENABLE_VSFTPD":    "1",
 	"ENABLE_ADMINER":   "1",
 	"ENABLE_STATIC":    "1",
+	"NGINX_PAGE_CACHE": "1",
 }
 
 var (
@@ -231,6 +232,14 @@ func NewConfig(env map[string]string) (Config, error) {
 		default:
 			errs = append(errs, fmt.Errorf("%s %q: use 1 or 0", key, c.Env[key]))
 		}
+	}
+	switch c.Env["NGINX_PAGE_CACHE"] {
+	case "1", "true", "yes":
+		c.Env["NGINX_PAGE_CACHE"] = "1"
+	case "0", "false", "no":
+		c.Env["NGINX_PAGE_CACHE"] = "0"
+	default:
+		errs = append(errs, fmt.Errorf("NGINX_PAGE_CACHE %q: use 1 (anonymous visitors' pages cached) or 0", c.Env["NGINX_PAGE_CACHE"]))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("%w: .env: %w", ErrInvalid, errors.Join(errs...))

@@ -3,6 +3,7 @@ package stack
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,7 @@ func TestNewConfigDefaults(t *testing.T) {
 	assert.Equal(t, 443, c.HTTPSPort)
 	assert.Equal(t, "https://jdoe.42.fr", c.SiteURL())
 	assert.Equal(t, "jdoe", c.Env["WP_ADMIN_USER"])
+	assert.Equal(t, "1", c.Env["NGINX_PAGE_CACHE"], "the page cache is on by default")
 	for _, svc := range BonusServices {
 		assert.True(t, c.Bonus[svc], svc)
 	}
@@ -56,6 +58,7 @@ func TestNewConfigRejects(t *testing.T) {
 		{"bad e-mail", map[string]string{"WP_USER_EMAIL": "nobody"}, "WP_USER_EMAIL"},
 		{"relative data dir", map[string]string{"DATA_DIR": "data"}, "absolute path"},
 		{"bad bonus switch", map[string]string{"ENABLE_REDIS": "maybe"}, "ENABLE_REDIS"},
+		{"bad page cache switch", map[string]string{"NGINX_PAGE_CACHE": "off"}, "NGINX_PAGE_CACHE"},
 		{"bad login", map[string]string{"LOGIN": "J Doe"}, "LOGIN"},
 	}
 	for _, tc := range tests {
@@ -138,5 +141,23 @@ func TestInceptionWiring(t *testing.T) {
 		if s.Name == "nginx" {
 			assert.Empty(t, s.Env["ADMINER_UPSTREAM"])
 		}
+	}
+}
+
+func TestInceptionPageCacheSwitch(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{{"", "1"}, {"1", "1"}, {"yes", "1"}, {"0", "0"}, {"false", "0"}} {
+		t.Run("NGINX_PAGE_CACHE="+tc.in, func(t *testing.T) {
+			env := map[string]string{"LOGIN": "jdoe", "SECRETS_DIR": t.TempDir()}
+			if tc.in != "" {
+				env["NGINX_PAGE_CACHE"] = tc.in
+			}
+			c, err := NewConfig(env)
+			require.NoError(t, err)
+			st, err := Inception(c)
+			require.NoError(t, err)
+			i := slices.IndexFunc(st.Services, func(s Service) bool { return s.Name == "nginx" })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, tc.want, st.Services[i].Env["NGINX_PAGE_CACHE"], "nginx's entrypoint takes 1 or 0")
+		})
 	}
 }

@@ -49,7 +49,7 @@ func Inception(c Config) (Stack, error) {
 
 	wire := map[string]func(*Service){
 		"nginx": func(s *Service) {
-			s.Env = env("DOMAIN_NAME", "HTTPS_PORT")
+			s.Env = env("DOMAIN_NAME", "HTTPS_PORT", "NGINX_PAGE_CACHE")
 			s.Env["WORDPRESS_UPSTREAM"] = "wordpress:9000"
 			s.Env["ADMINER_UPSTREAM"] = upstream("adminer", "adminer:9000")
 			s.Env["STATIC_UPSTREAM"] = upstream("static", "static:8080")

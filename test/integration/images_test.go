@@ -66,8 +66,8 @@ func TestImageContents(t *testing.T) {
 	require.Len(t, rep.Images, 7, "the stack has seven images")
 	secrets := []string{wpAdminPassword, wpUserPassword, wpDBPassword, "Db-root-pass-1"}
 	packages := map[string][]string{
-		"nginx":     {"nginx", "openssl", "tini", "curl"},
-		"wordpress": {"php8.2-fpm", "php8.2-mysql", "php8.2-redis", "tini"},
+		"nginx":     {"nginx", "libnginx-mod-http-cache-purge", "openssl", "tini", "curl"},
+		"wordpress": {"php8.2-fpm", "php8.2-opcache", "php8.2-mysql", "php8.2-redis", "tini"},
 		"mariadb":   {"mariadb-server", "tini"},
 		"redis":     {"redis-server", "tini"},
 		"vsftpd":    {"vsftpd", "tini"},

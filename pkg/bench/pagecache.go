@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// The page cache's targets: the anonymous home page served from the cache
+// at least PageCacheHitRatio times as fast as rendered (cache off), the
+// logged-in home page at least PageCacheLoggedInRatio times its figure
+// with the cache off, and 99 % of the hits answered within
+// PageCacheHitP99ms.
+const (
+	PageCacheHitRatio      = 20.0
+	PageCacheLoggedInRatio = 1.2
+	PageCacheHitP99ms      = 20.0
+)
+
+// PageCacheTargets are the page cache's figures set against each other,
+// from one run: ratios of medians, and whether each meets its target.
+type PageCacheTargets struct {
+	HitRatio         float64 `json:"hit_ratio"`           // anonymous / anonymous-off
+	HitRatioOK       bool    `json:"hit_ratio_ok"`        // >= PageCacheHitRatio
+	LoggedInRatio    float64 `json:"logged_in_ratio"`     // logged-in / logged-in-off
+	LoggedInRatioOK  bool    `json:"logged_in_ratio_ok"`  // >= PageCacheLoggedInRatio
+	MissRatio        float64 `json:"miss_ratio"`          // miss / miss-off (what storing costs)
+	HitP99ms         float64 `json:"hit_p99_ms"`          // p99 of the anonymous figure
+	HitP99OK         bool    `json:"hit_p99_ok"`          // < PageCacheHitP99ms
+	LoggedInVsRender float64 `json:"logged_in_vs_render"` // logged-in / anonymous-off
+}
+
+// pageCacheTargets computes the targets from the page-cache figures of
+// results; nil when any of the figures it needs has no run.
+func pageCacheTargets(results []RuntimeResult) *PageCacheTargets {
+	fig := map[string]RuntimeResult{}
+	for _, r := range results {
+		if r.Scenario == RuntimePageCache && len(r.Runs) > 0 {
+			fig[r.Figure] = r
+		}
+	}
+	ratio := func(a, b string) (float64, bool) {
+		x, okx := fig[a]
+		y, oky := fig[b]
+		if !okx || !oky || y.Median <= 0 {
+			return 0, false
+		}
+		return x.Median / y.Median, true
+	}
+	hit, ok1 := ratio(FigureAnonymous, FigureAnonymousOff)
+	in, ok2 := ratio(FigureLoggedIn, FigureLoggedInOff)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	t := &PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[FigureAnonymous].P99ms}
+	t.MissRatio, _ = ratio(FigureMiss, FigureMissOff)
+	t.LoggedInVsRender, _ = ratio(FigureLoggedIn, FigureAnonymousOff)
+	t.HitRatioOK = hit >= PageCacheHitRatio
+	t.LoggedInRatioOK = in >= PageCacheLoggedInRatio
+	t.HitP99OK = t.HitP99ms > 0 && t.HitP99ms < PageCacheHitP99ms
+	return t
+}
+
+// writeTargets prints the page cache's targets as PASS or MISS.
+func (t *PageCacheTargets) write(w io.Writer) {
+	if t == nil {
+		return
+	}
+	mark := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "MISS"
+	}
+	fmt.Fprintf(w, "\npage cache, one run: anonymous home page %.1f x its figure with the cache off (target >= %.0f x) %s;\n",
+		t.HitRatio, PageCacheHitRatio, mark(t.HitRatioOK))
+	fmt.Fprintf(w, "logged in %.2f x with the cache off (target >= %.1f x) %s, %.2f x the anonymous page rendered;\n",
+		t.LoggedInRatio, PageCacheLoggedInRatio, mark(t.LoggedInRatioOK), t.LoggedInVsRender)
+	fmt.Fprintf(w, "p99 of the hits %.1f ms (target < %.0f ms) %s; a miss %.2f x a render with the cache off.\n",
+		t.HitP99ms, PageCacheHitP99ms, mark(t.HitP99OK), t.MissRatio)
+}
+
+// measurePageCache loads the home page anonymously, the home page as the
+// stack's second WordPress user (logged in once, before the first run),
+// and a new page per request, with nginx's page cache on and off
+// (NGINX_PAGE_CACHE, switched as a user would: edit .env, up, which
+// recreates nginx and its empty cache). Cache on and off take turns round
+// by round, as the https figures do; each switch is followed by an untimed
+// short run of each load, which fills the cache. The runs are added to
+// results in newRuntimeResults' order: on (anonymous, logged in, miss),
+// then off.
+func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult) error {
+	if err := r.switchPageCache(ctx, true); err != nil {
+		return err
+	}
+	cookie, err := r.logIn(ctx)
+	if err != nil {
+		return err
+	}
+	base := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	loads := func() []Load {
+		anon, in, miss := base, base, base
+		in.Header = cookie
+		// A name no earlier run used: every request is a page nginx has
+		// not seen, which WordPress answers 404.
+		miss.Unique = fmt.Sprintf("bench-miss-%d", time.Now().UnixNano())
+		miss.Status = http.StatusNotFound
+		return []Load{anon, in, miss}
+	}
+	cur := 0 // the cache is on
+	for n := 0; n == 0 || r.round(results); n++ {
+		for j := range 2 {
+			k := (n + j) % 2
+			figs := results[3*k : 3*k+3]
+			if n > 0 && !r.round(figs) {
+				continue
+			}
+			if k != cur || n == 0 {
+				if k != cur {
+					if err := r.switchPageCache(ctx, k == 0); err != nil {
+						return err
+					}
+					cur = k
+				}
+				for i, l := range loads() {
+					l.Duration = min(r.loadDuration, warmupLoad)
+					lr, err := RunLoad(ctx, l)
+					if err != nil {
+						return err
+					}
+					r.logf("%-26s %-9s %s", figs[i].Name(), "warm-up", lr.summary())
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			for i, l := range loads() {
+				if !r.wants(len(figs[i].Runs), figs[i].spent(r.loadDuration)) {
+					continue
+				}
+				r.ref.time(r.pass)
+				l.Duration = r.loadDuration
+				lr, err := RunLoad(ctx, l)
+				if err != nil {
+					return err
+				}
+				figs[i].Runs = append(figs[i].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
+				r.logf("%-26s run %-5d %s", figs[i].Name(), len(figs[i].Runs), lr.summary())
+			}
+		}
+	}
+	return nil
+}
+
+// switchPageCache brings the stack to nginx's page cache on or off (Redis
+// on either way), and waits for the home page.
+func (r *rtRunner) switchPageCache(ctx context.Context, on bool) error {
+	start := time.Now()
+	st, what := r.s.Stack, "NGINX_PAGE_CACHE=1"
+	if !on {
+		st, what = r.s.NoPageCache, "NGINX_PAGE_CACHE=0"
+	}
+	if err := r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: r.upTimeout}); err != nil {
+		return fmt.Errorf("up with %s: %w", what, err)
+	}
+	if err := r.waitHome(ctx); err != nil {
+		return err
+	}
+	r.logf("%-26s %7.2fs (untimed: nginx recreated)", what, time.Since(start).Seconds())
+	return nil
+}
+
+// logIn logs the stack's second user (WP_USER, the wp_user_password
+// secret) in through wp-login.php and returns the Cookie header of the
+// session: what a browser sends afterwards.
+func (r *rtRunner) logIn(ctx context.Context) (http.Header, error) {
+	user := r.s.Config.Env["WP_USER"]
+	pw, err := os.ReadFile(filepath.Join(r.s.Config.SecretsDir, stack.SecretWPUser))
+	if err != nil {
+		return nil, fmt.Errorf("log in as %s: %w", user, err)
+	}
+	form := url.Values{
+		"log":         {user},
+		"pwd":         {strings.TrimRight(string(pw), "\r\n")},
+		"testcookie":  {"1"},
+		"redirect_to": {r.s.URL()},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.s.Config.SiteURL()+"/wp-login.php", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "wordpress_test_cookie=WP%20Cookie%20check")
+	resp, err := r.home.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("log in as %s: %w", user, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	var pairs []string
+	loggedIn := false
+	for _, c := range resp.Cookies() {
+		if c.Value == "" || c.Value == "deleted" {
+			continue
+		}
+		pairs = append(pairs, c.Name+"="+c.Value)
+		loggedIn = loggedIn || strings.HasPrefix(c.Name, "wordpress_logged_in_")
+	}
+	if !loggedIn {
+		return nil, fmt.Errorf("log in as %s: wp-login.php answered %s without a wordpress_logged_in_ cookie", user, resp.Status)
+	}
+	return http.Header{"Cookie": {strings.Join(pairs, "; ")}}, nil
+}
