@@ -4,9 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"debug/buildinfo"
-	"runtime/debug"
 	"encoding/json"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 

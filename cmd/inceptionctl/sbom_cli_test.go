@@ -1,0 +1,13 @@
+package main
+
+import "testing"
+
+func TestSbomUsageErrors(t *testing.T) {
+	checkUsageErrors(t, t.TempDir(), []usageCase{
+		{"no service", []string{"sbom"}, "accepts 1 arg"},
+		{"two services", []string{"sbom", "redis", "nginx"}, "accepts 1 arg"},
+		{"unknown service", []string{"sbom", "nosuch"}, `unknown service "nosuch"`},
+		{"bad format", []string{"sbom", "--format", "cyclonedx", "redis"}, "use spdx-json or table"},
+		{"latest tag", []string{"sbom", "--tag", "latest", "redis"}, "other than latest"},
+	})
+}
