@@ -63,6 +63,9 @@ type config struct {
 	cacheFrom    []Cache
 	noStore      bool
 	store        ImageStore
+	hooks        []ResultHook
+	epoch        *time.Time
+	provenance   string
 }
 
 // Option configures a Builder.
@@ -208,6 +211,7 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		return rep, err
 	}
 	defer func() { _ = commit(false) }()
+	b.reproOpts(&opt)
 
 	if t.Definition == nil && t.Frontend == "" {
 		return rep, fmt.Errorf("build %s: target has no definition and no frontend", t.Service)
@@ -243,6 +247,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		}
 		if t.Config != nil {
 			res.AddMeta(exptypes.ExporterImageConfigKey, t.Config)
+		}
+		if err := b.runHooks(ctx, c, t, res); err != nil {
+			return nil, err
 		}
 		return res, nil
 	}, ch)

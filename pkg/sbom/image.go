@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -36,14 +35,5 @@ func imageCreated(ctx context.Context, cs content.Provider, img images.Image) (t
 	if err != nil {
 		return time.Time{}, fmt.Errorf("image config: %w", err)
 	}
-	var cfg struct {
-		Created *time.Time `json:"created"`
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return time.Time{}, fmt.Errorf("image config: %w", err)
-	}
-	if cfg.Created == nil {
-		return time.Time{}, nil
-	}
-	return *cfg.Created, nil
+	return configCreated(b)
 }
