@@ -21,6 +21,7 @@ type buildOptions struct {
 	tag       string
 	mirror    string
 	format    string
+	attest    attestOptions
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -43,6 +44,7 @@ base image is made first when it is missing.`,
 	f.StringVar(&o.tag, "tag", "bookworm", "image tag (never latest)")
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
 	f.StringVar(&o.format, "format", "table", "summary format: table or json")
+	addAttestFlags(f, &o.attest)
 	return cmd
 }
 
@@ -58,14 +60,21 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	if err := build.CheckProgress(o.progress); err != nil {
 		return usagef("--progress: %w", err)
 	}
+	if err := o.attest.check(); err != nil {
+		return usagef("%w", err)
+	}
 	bopts := []build.Option{build.WithProgress(cmd.ErrOrStderr(), o.progress)}
+	var outputs []build.Output
 	for _, s := range o.outputs {
 		out, err := build.ParseOutput(s)
 		if err != nil {
 			return usagef("--output: %w", err)
 		}
 		bopts = append(bopts, build.WithOutputs(out))
+		outputs = append(outputs, out)
 	}
+	attestOpts, sboms := o.attest.buildOptions(outputs)
+	bopts = append(bopts, attestOpts...)
 	for _, s := range o.cacheTo {
 		c, err := build.ParseCache(s)
 		if err != nil {
@@ -92,6 +101,9 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	defer s.Close()
 	report, err := s.buildTargets(ctx, cmd.ErrOrStderr(), []base.Option{base.WithMirror(o.mirror)}, targets, bopts...)
 	if err != nil {
+		return err
+	}
+	if err := sboms.write(outputs, len(targets)); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"github.com/containerd/console"
 	"github.com/containerd/errdefs"
@@ -138,7 +139,10 @@ func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []ba
 	defer bk.Close()
 	// The image store first: an image already built from the same graph,
 	// config and base is not solved again.
-	b, err := build.New(bk, append([]build.Option{build.WithImageStore(s.cd.ImageService())}, opts...)...)
+	// Every image is dated by the base image's epoch unless the caller says
+	// otherwise: the same inputs give the same digest.
+	b, err := build.New(bk, append([]build.Option{build.WithImageStore(s.cd.ImageService()),
+		build.WithSourceDateEpoch(time.Unix(base.DefaultSourceDateEpoch, 0))}, opts...)...)
 	if err != nil {
 		return build.Report{}, usagef("%w", err)
 	}

@@ -11,3 +11,11 @@ func TestSbomUsageErrors(t *testing.T) {
 		{"latest tag", []string{"sbom", "--tag", "latest", "redis"}, "other than latest"},
 	})
 }
+
+func TestAttestUsageErrors(t *testing.T) {
+	checkUsageErrors(t, t.TempDir(), []usageCase{
+		{"bad provenance", []string{"build", "--provenance", "full", "redis"}, "use max, min or none"},
+		{"negative epoch", []string{"build", "--source-date-epoch", "-5", "redis"}, "0 or more"},
+		{"epoch not a number", []string{"build", "--source-date-epoch", "yesterday", "redis"}, "invalid argument"},
+	})
+}

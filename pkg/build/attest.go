@@ -82,3 +82,6 @@ func (b *Builder) reproKey() string {
 	}
 	return fmt.Sprintf("epoch=%d provenance=%s hooks=%d", sec, b.cfg.provenance, len(b.cfg.hooks))
 }
+
+// Path is where the tarball of image service goes when n images are built.
+func (o Output) Path(service string, n int) (string, error) { return o.path(service, n) }
