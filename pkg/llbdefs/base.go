@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -30,12 +31,18 @@ const fileEpoch = 946684800
 // project imports its own base into containerd and there is no registry.
 // PATH is set here rather than read from the base image's config (which
 // would take a resolver, that is I/O), so every exec sees the same PATH
-// whatever the base or the BuildKit version.
+// whatever the base or the BuildKit version. Every exec also sees the base
+// image's SOURCE_DATE_EPOCH, which tools that write dates into files
+// (compilers, archivers) use instead of the clock.
 func base(image string, c config) llb.State {
 	return llb.Image(c.base, llb.ResolveModePreferLocal,
 		llb.WithCustomNamef("%s: base %s", image, c.base)).
-		AddEnv("PATH", system.DefaultPathEnvUnix)
+		AddEnv("PATH", system.DefaultPathEnvUnix).
+		AddEnv("SOURCE_DATE_EPOCH", strconv.FormatInt(sourceDateEpoch, 10))
 }
+
+// sourceDateEpoch is the base image's creation time (pkg/base).
+const sourceDateEpoch = 1704067200
 
 // Install installs pkgs with the distro's package manager, in one exec on
 // top of the state, for the image named image. Nothing the package manager
@@ -126,8 +133,15 @@ func aptScript() string {
 	const install = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
 	update := `apt-get update && touch ` + aptListStamp
 	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
-		update + `; fi && ` + install + ` || { ` + update + ` && ` + install + `; }`
+		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; } && ` + aptCleanup
 }
+
+// aptCleanup removes what an install writes that differs from one run to
+// the next and that nothing reads: apt and dpkg logs, ldconfig's auxiliary
+// cache (inode numbers and times), the backups dpkg, debconf and the
+// user tools keep of the files they rewrite.
+const aptCleanup = `rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache ` +
+	`/var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid-`
 
 // runOptions groups several run options into one.
 type runOptions []llb.RunOption
