@@ -49,7 +49,7 @@ func newRootCmd() *cobra.Command {
 	cmd.AddCommand(
 		newEngineCmd(g),
 		newBaseCmd(g),
-		newBuildCmd(g), newSbomCmd(g),
+		newBuildCmd(g), newSbomCmd(g), newReproCmd(g),
 		newDockerfileCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newStopCmd(g), newStartCmd(g), newRestartCmd(g),

@@ -19,3 +19,12 @@ func TestAttestUsageErrors(t *testing.T) {
 		{"epoch not a number", []string{"build", "--source-date-epoch", "yesterday", "redis"}, "invalid argument"},
 	})
 }
+
+func TestReproUsageErrors(t *testing.T) {
+	checkUsageErrors(t, t.TempDir(), []usageCase{
+		{"unknown service", []string{"repro", "nosuch"}, `unknown service "nosuch"`},
+		{"bad format", []string{"repro", "--format", "xml"}, "use table or json"},
+		{"bad progress", []string{"repro", "--progress", "fancy"}, "use auto, tty, plain, rawjson or quiet"},
+		{"negative epoch", []string{"repro", "--source-date-epoch", "-1"}, "0 or more"},
+	})
+}
