@@ -107,6 +107,8 @@ func TestScanLayers(t *testing.T) {
 	// whiteout, empties a directory with an opaque whiteout and adds a Go
 	// binary and a package.
 	require.NoError(t, s.AddLayer(layer(t,
+		file{name: "usr/share/doc/", typ: tar.TypeDir, mode: 0o755},
+		file{name: "usr/share/doc/gcc-12-base/", typ: tar.TypeDir, mode: 0o755},
 		file{name: "./var/lib/dpkg/status", body: statusTop},
 		file{name: "usr/share/doc/redis-server/copyright", body: copyrightDEP5},
 		file{name: "opt/gone/.wh.server"},

@@ -105,8 +105,15 @@ func (s *Scanner) add(h *tar.Header, r io.Reader) error {
 		s.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")), false)
 		return nil
 	}
-	// A new entry hides whatever the lower layers had at that path.
-	s.remove(name, false)
+	// A new entry hides whatever the lower layers had at that path; a
+	// directory merges with a lower directory (its files stay).
+	if h.Typeflag == tar.TypeDir {
+		if e, ok := s.files[name]; ok && e.layer != s.layer {
+			delete(s.files, name)
+		}
+	} else {
+		s.remove(name, false)
+	}
 	switch h.Typeflag {
 	case tar.TypeSymlink:
 		if interesting(name) || isDocDir(name) {
