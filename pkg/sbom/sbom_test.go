@@ -225,7 +225,7 @@ func TestSPDXDocument(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(b.Bytes(), &got))
 	assert.Equal(t, "SPDX-2.3", got.SPDXVersion)
-	require.Len(t, got.Packages, 6, "the image, three debs, two Go modules")
+	require.Len(t, got.Packages, 7, "the image, three debs, three Go modules (stdlib too)")
 	byName := map[string]int{}
 	for i, p := range got.Packages {
 		byName[p.Name] = i
@@ -238,6 +238,7 @@ func TestSPDXDocument(t *testing.T) {
 	assert.Equal(t, "LicenseRef-GPL-3-with-GCC-exception-3.1-exception", got.Packages[byName["libstdc++6"]].LicenseDeclared)
 	assert.Equal(t, "pkg:golang/github.com/spf13/cobra@v1.10.2", got.Packages[byName["github.com/spf13/cobra"]].ExternalRefs[0].Locator)
 	assert.Equal(t, "pkg:golang/example.com/site", got.Packages[byName["example.com/site"]].ExternalRefs[0].Locator)
+	assert.Equal(t, "pkg:golang/stdlib@go1.26.8", got.Packages[byName["stdlib"]].ExternalRefs[0].Locator)
 	require.Len(t, got.Licenses, 2, "every LicenseRef used is declared")
 	assert.True(t, strings.HasSuffix(got.DocumentNamespace, "redis:bookworm@sha256:abc"))
 

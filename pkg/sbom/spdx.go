@@ -113,10 +113,9 @@ func (inv *Inventory) SPDX(sub Subject) *spdx.Document {
 		contains(sp)
 	}
 	for _, g := range inv.GoBinaries {
-		mods := append([]Module{g.Main}, g.Deps...)
-		for i, m := range mods {
+		for i, m := range g.Modules() {
 			purpose := "LIBRARY"
-			if i == 0 {
+			if i == 0 && g.Main.Path != "" {
 				purpose = "APPLICATION"
 			}
 			contains(&spdx.Package{
@@ -188,6 +187,18 @@ func (m Module) PURL() string {
 	return packageurl.NewPackageURL(packageurl.TypeGolang, ns, name, v, nil, "").ToString()
 }
 
+// Modules are the Go modules of g: its main module (when it was built in
+// one, not from a file list), the standard library as "stdlib" at the Go
+// version, and its dependencies.
+func (g GoBinary) Modules() []Module {
+	var out []Module
+	if g.Main.Path != "" {
+		out = append(out, g.Main)
+	}
+	out = append(out, Module{Path: "stdlib", Version: g.GoVersion})
+	return append(out, g.Deps...)
+}
+
 // WriteJSON writes doc as indented SPDX JSON.
 func WriteJSON(w io.Writer, doc *spdx.Document) error {
 	return spdxjson.Write(doc, w, spdxjson.Indent("  "))
@@ -206,7 +217,7 @@ func (inv *Inventory) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "deb\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Architecture, src, dash(p.License))
 	}
 	for _, g := range inv.GoBinaries {
-		for _, m := range append([]Module{g.Main}, g.Deps...) {
+		for _, m := range g.Modules() {
 			fmt.Fprintf(tw, "go\t%s\t%s\t-\t%s\t-\n", m.Path, m.Version, g.Path)
 		}
 	}
