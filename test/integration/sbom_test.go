@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/archive"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/containerd/platforms"
+	"github.com/package-url/packageurl-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -86,8 +87,10 @@ func TestSBOMMatchesDpkg(t *testing.T) {
 			licensed := 0
 			for _, p := range inv.Packages {
 				got = append(got, fmt.Sprintf("%s %s %s", p.Name, p.Architecture, p.Version))
-				assert.True(t, strings.HasPrefix(p.PURL(inv.OS), "pkg:deb/debian/"+p.Name+"@"), p.PURL(inv.OS))
-				assert.Contains(t, p.PURL(inv.OS), "distro=debian-12")
+				purl, err := packageurl.FromString(p.PURL(inv.OS))
+				require.NoError(t, err, p.PURL(inv.OS))
+				assert.Equal(t, []string{"deb", "debian", p.Name, p.Version, p.Architecture, "debian-12"},
+					[]string{purl.Type, purl.Namespace, purl.Name, purl.Version, purl.Qualifiers.Map()["arch"], purl.Qualifiers.Map()["distro"]})
 				if p.License != "" {
 					licensed++
 				}
