@@ -1,6 +1,17 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/testutil"
+)
 
 func TestSbomUsageErrors(t *testing.T) {
 	checkUsageErrors(t, t.TempDir(), []usageCase{
@@ -27,4 +38,23 @@ func TestReproUsageErrors(t *testing.T) {
 		{"bad progress", []string{"repro", "--progress", "fancy"}, "use auto, tty, plain, rawjson or quiet"},
 		{"negative epoch", []string{"repro", "--source-date-epoch", "-1"}, "0 or more"},
 	})
+}
+
+// TestBuildWritesSBOMNextToTarball: a tarball output gets its SPDX
+// document beside it, and `sbom` prints the stored image's.
+func TestBuildWritesSBOMNextToTarball(t *testing.T) {
+	testutil.Integration(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	_, _, err := run(ctx, "build", "--progress", "quiet", "redis", "-o", "type=oci,dest="+filepath.Join(dir, "{service}.tar"))
+	require.NoError(t, err)
+	doc, err := os.ReadFile(filepath.Join(dir, "redis.spdx.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), `"spdxVersion": "SPDX-2.3"`)
+	assert.Contains(t, string(doc), "pkg:deb/debian/redis-server@")
+
+	out, _, err := run(ctx, "sbom", "--format", "table", "redis")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^deb\s+redis-server\s+\S+\s+\S+\s+redis\s+BSD-3-clause$`, out)
 }
