@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spdx/tools-golang/spdx/v2/common"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -246,6 +247,12 @@ func TestSPDXDocument(t *testing.T) {
 	require.NoError(t, inv.WriteTable(&table))
 	assert.Contains(t, table.String(), "redis-server")
 	assert.Contains(t, table.String(), "github.com/spf13/cobra")
+}
+
+func TestSupplier(t *testing.T) {
+	assert.Equal(t, &common.Supplier{SupplierType: "Person", Supplier: "Chris Lamb (lamby@debian.org)"}, supplier("Chris Lamb <lamby@debian.org>"))
+	assert.Equal(t, &common.Supplier{SupplierType: "Organization", Supplier: "Debian PHP Maintainers (team+pkg-php@tracker.debian.org)"}, supplier("Debian PHP Maintainers <team+pkg-php@tracker.debian.org>"))
+	assert.Nil(t, supplier(""))
 }
 
 func TestSPDXLicense(t *testing.T) {

@@ -99,16 +99,10 @@ func (inv *Inventory) SPDX(sub Subject) *spdx.Document {
 			PackageLicenseConcluded: NoAssertion,
 			PackageLicenseDeclared:  lic,
 			PackageCopyrightText:    NoAssertion,
-			PrimaryPackagePurpose:   "OPERATING-SYSTEM",
 			PackageExternalReferences: []*spdx.PackageExternalReference{{
 				Category: common.CategoryPackageManager, RefType: "purl", Locator: p.PURL(inv.OS),
 			}},
-		}
-		if p.Architecture != "" && p.Architecture != "all" || p.Source != p.Name || p.SourceVersion != p.Version {
-			sp.PrimaryPackagePurpose = "LIBRARY"
-		}
-		if p.Maintainer != "" {
-			sp.PackageSupplier = &common.Supplier{SupplierType: "Organization", Supplier: p.Maintainer}
+			PackageSupplier: supplier(p.Maintainer),
 		}
 		contains(sp)
 	}
@@ -229,4 +223,24 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+var teamWords = regexp.MustCompile(`(?i)\b(team|maintainers|group|developers|project)\b`)
+
+// supplier is the SPDX supplier of a Debian package: its maintainer, as
+// "Name (email)", a person unless the name says it is a team.
+func supplier(maintainer string) *common.Supplier {
+	if maintainer == "" {
+		return nil
+	}
+	name, email, ok := strings.Cut(maintainer, "<")
+	name = strings.TrimSpace(name)
+	if ok {
+		name += " (" + strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(email), ">")) + ")"
+	}
+	kind := "Person"
+	if teamWords.MatchString(maintainer) {
+		kind = "Organization"
+	}
+	return &common.Supplier{SupplierType: kind, Supplier: name}
 }
