@@ -79,3 +79,9 @@ func TestAptScript(t *testing.T) {
 func TestSourceDateEpochIsTheBase(t *testing.T) {
 	assert.Equal(t, int64(debbase.DefaultSourceDateEpoch), int64(sourceDateEpoch))
 }
+
+// TestAptScriptLeavesTheHostAlone: the script the tests above run on the
+// host removes nothing; the cleanup is only in the image build's exec.
+func TestAptScriptLeavesTheHostAlone(t *testing.T) {
+	assert.NotContains(t, aptScript(), "rm ")
+}

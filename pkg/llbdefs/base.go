@@ -99,7 +99,9 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 	// should carry them). Here /var/cache/apt is a cache mount, not part of
 	// the layer, so keeping them makes a package change re-install from the
 	// cache instead of downloading everything again.
-	script := aptScript()
+	// The cleanup is not part of aptScript: that one is also run on the
+	// host by the tests, with a fake apt-get.
+	script := aptScript() + " && " + aptCleanup
 	policy := llb.Scratch().File(
 		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
 			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),
@@ -133,7 +135,7 @@ func aptScript() string {
 	const install = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
 	update := `apt-get update && touch ` + aptListStamp
 	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
-		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; } && ` + aptCleanup
+		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; }`
 }
 
 // aptCleanup removes what an install writes that differs from one run to
