@@ -242,6 +242,8 @@ func TestSPDXDocument(t *testing.T) {
 	assert.Equal(t, "pkg:golang/stdlib@go1.26.8", got.Packages[byName["stdlib"]].ExternalRefs[0].Locator)
 	require.Len(t, got.Licenses, 2, "every LicenseRef used is declared")
 	assert.True(t, strings.HasSuffix(got.DocumentNamespace, "redis:bookworm@sha256:abc"))
+	noDigest := inv.SPDX(Subject{Name: "docker.io/inception/redis:bookworm"})
+	assert.Regexp(t, `redis:bookworm@sha256:[0-9a-f]{64}$`, noDigest.DocumentNamespace, "unique before the image has a digest")
 
 	var table bytes.Buffer
 	require.NoError(t, inv.WriteTable(&table))

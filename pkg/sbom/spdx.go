@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
 	"github.com/package-url/packageurl-go"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
@@ -51,7 +53,7 @@ func (inv *Inventory) SPDX(sub Subject) *spdx.Document {
 		DataLicense:       spdx.DataLicense,
 		SPDXIdentifier:    "DOCUMENT",
 		DocumentName:      sub.Name,
-		DocumentNamespace: "https://inceptionctl.invalid/spdx/" + sub.Name + "@" + sub.Digest,
+		DocumentNamespace: "https://inceptionctl.invalid/spdx/" + sub.Name + "@" + inv.namespaceID(sub),
 		CreationInfo: &spdx.CreationInfo{
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: Tool}},
 			Created:  created.UTC().Format(time.RFC3339),
@@ -141,6 +143,16 @@ func (inv *Inventory) SPDX(sub Subject) *spdx.Document {
 		})
 	}
 	return doc
+}
+
+// namespaceID makes the document namespace unique: the image digest, or,
+// before the exporter has made one, a digest of the inventory.
+func (inv *Inventory) namespaceID(sub Subject) string {
+	if sub.Digest != "" {
+		return sub.Digest
+	}
+	b, _ := json.Marshal(inv) // plain data: cannot fail
+	return digest.FromBytes(b).String()
 }
 
 // PURL is the package URL of a Debian package, e.g.
