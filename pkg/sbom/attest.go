@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -45,6 +46,12 @@ func Attach(ctx context.Context, c gateway.Client, res *gateway.Result, name str
 	created, err := configCreated(res.Metadata[exptypes.ExporterImageConfigKey])
 	if err != nil {
 		return nil, fmt.Errorf("sbom attestation: %w", err)
+	}
+	if created.IsZero() {
+		// The exporter dates the image by the build's SOURCE_DATE_EPOCH.
+		if sec, err := strconv.ParseInt(c.BuildOpts().Opts["build-arg:SOURCE_DATE_EPOCH"], 10, 64); err == nil {
+			created = time.Unix(sec, 0)
+		}
 	}
 	// The document cannot name the image's digest, which only the exporter
 	// knows: the attestation's subject does.
