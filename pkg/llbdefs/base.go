@@ -141,9 +141,11 @@ func aptScript() string {
 // aptCleanup removes what an install writes that differs from one run to
 // the next and that nothing reads: apt and dpkg logs, ldconfig's auxiliary
 // cache (inode numbers and times), the backups dpkg, debconf and the
-// user tools keep of the files they rewrite.
+// user tools keep of the files they rewrite, and the random machine id a
+// package's postinst generates (no image runs systemd or D-Bus).
 const aptCleanup = `rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache ` +
-	`/var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid-`
+	`/var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- ` +
+	`/etc/machine-id /var/lib/dbus/machine-id`
 
 // runOptions groups several run options into one.
 type runOptions []llb.RunOption
