@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -102,6 +103,11 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 	// The cleanup is not part of aptScript: that one is also run on the
 	// host by the tests, with a fake apt-get.
 	script := aptScript() + " && " + aptCleanup
+	for _, p := range pkgs {
+		if dirs, ok := postinstState[p]; ok {
+			script += " && rm -rf " + strings.Join(dirs, " ")
+		}
+	}
 	policy := llb.Scratch().File(
 		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
 			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),
@@ -136,6 +142,16 @@ func aptScript() string {
 	update := `apt-get update && touch ` + aptListStamp
 	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
 		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; }`
+}
+
+// postinstState is what a package's maintainer scripts generate at install
+// time, different from one run to the next, and that the image does not
+// keep anyway: mariadb-server's postinst initialises a database in
+// /var/lib/mysql, which the mariadb image empties in a later step (the
+// entrypoint initialises it on first start). Removed in the install exec
+// itself, it never reaches the install layer.
+var postinstState = map[string][]string{
+	"mariadb-server": {"/var/lib/mysql/*"},
 }
 
 // aptCleanup removes what an install writes that differs from one run to
