@@ -29,6 +29,7 @@ type buildOptions struct {
 	baseRef   string
 	distro    distroFlag
 	composeOptions
+	attest attestOptions
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -57,6 +58,7 @@ base image is made first when it is missing.`,
 	f.StringVar(&o.format, "format", "table", "summary format: table or json")
 	o.distro.add(f)
 	o.addComposeFlags(f)
+	addAttestFlags(f, &o.attest)
 	return cmd
 }
 
@@ -86,14 +88,21 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	if err := build.CheckProgress(o.progress); err != nil {
 		return usagef("--progress: %w", err)
 	}
+	if err := o.attest.check(); err != nil {
+		return usagef("%w", err)
+	}
 	bopts := []build.Option{build.WithProgress(cmd.ErrOrStderr(), o.progress)}
+	var outputs []build.Output
 	for _, s := range o.outputs {
 		out, err := build.ParseOutput(s)
 		if err != nil {
 			return usagef("--output: %w", err)
 		}
 		bopts = append(bopts, build.WithOutputs(out))
+		outputs = append(outputs, out)
 	}
+	attestOpts, sboms := o.attest.buildOptions(outputs)
+	bopts = append(bopts, attestOpts...)
 	for _, s := range o.cacheTo {
 		c, err := build.ParseCache(s)
 		if err != nil {
@@ -149,6 +158,9 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		if err := report.WriteMetadata(o.metadata); err != nil {
 			return err
 		}
+	}
+	if err := sboms.write(outputs, len(targets)); err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {

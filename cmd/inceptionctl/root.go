@@ -59,7 +59,7 @@ func newRootCmd() *cobra.Command {
 	cmd.AddCommand(
 		newEngineCmd(g),
 		newBaseCmd(g),
-		newBuildCmd(g),
+		newBuildCmd(g), newSbomCmd(g), newReproCmd(g),
 		newDockerfileCmd(g), newExportCmd(g), newBenchCmd(g),
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newStopCmd(g), newStartCmd(g), newRestartCmd(g), newConfigCmd(g),

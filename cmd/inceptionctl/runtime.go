@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"github.com/containerd/console"
 	"github.com/containerd/errdefs"
@@ -183,6 +184,8 @@ func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []ba
 	}
 	// The image store first: an image already built from the same graph,
 	// config and base is not solved again.
+	// Every image is dated by the base image's epoch unless the caller says
+	// otherwise: the same inputs give the same digest.
 	first := []build.Option{build.WithImageStore(s.cd.ImageService())}
 	if !shares {
 		// Up to date then means: the registry holds images built from the
@@ -193,6 +196,7 @@ func (s *session) buildTargets(ctx context.Context, log io.Writer, baseOpts []ba
 		}
 		first = []build.Option{build.WithoutStore(), build.WithRegistryCheck(r)}
 	}
+	first = append(first, build.WithSourceDateEpoch(time.Unix(base.DefaultSourceDateEpoch, 0)))
 	b, err := build.New(bk, append(first, opts...)...)
 	if err != nil {
 		return build.Report{}, usagef("%w", err)

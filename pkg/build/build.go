@@ -74,6 +74,9 @@ type config struct {
 	store        ImageStore
 	dockerConfig *configfile.ConfigFile
 	resolver     remotes.Resolver
+	hooks        []ResultHook
+	epoch        *time.Time
+	provenance   string
 }
 
 // Option configures a Builder.
@@ -246,6 +249,7 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		return rep, err
 	}
 	defer func() { _ = commit(false) }()
+	b.reproOpts(&opt)
 
 	if t.Definition == nil && t.Frontend == "" {
 		return rep, fmt.Errorf("build %s: target has no definition and no frontend", t.Service)
@@ -294,6 +298,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		}
 		if cfg != nil {
 			res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+		}
+		if err := b.runHooks(ctx, c, t, res); err != nil {
+			return nil, err
 		}
 		return res, nil
 	}, ch)

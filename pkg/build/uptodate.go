@@ -57,6 +57,9 @@ func (b *Builder) buildKey(ctx context.Context, t Target) (string, error) {
 	field("inceptionctl build key v1")
 	field(t.Ref)
 	field(string(t.Config))
+	if k := b.reproKey(); k != "" {
+		field(k)
+	}
 	for _, dt := range t.Definition.Def {
 		field(string(dt))
 		var op pb.Op

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	debbase "github.com/inceptionctl/inception/pkg/base"
 )
 
 // TestAptScript runs the apt-get exec's script with a fake apt-get that
@@ -70,4 +72,16 @@ func TestAptScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSourceDateEpochIsTheBase: the epoch every exec sees is the base
+// image's creation time.
+func TestSourceDateEpochIsTheBase(t *testing.T) {
+	assert.Equal(t, int64(debbase.DefaultSourceDateEpoch), int64(sourceDateEpoch))
+}
+
+// TestAptScriptLeavesTheHostAlone: the script the tests above run on the
+// host removes nothing; the cleanup is only in the image build's exec.
+func TestAptScriptLeavesTheHostAlone(t *testing.T) {
+	assert.NotContains(t, aptScript(), "rm ")
 }

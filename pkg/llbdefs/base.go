@@ -9,6 +9,8 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -30,12 +32,18 @@ const fileEpoch = 946684800
 // project imports its own base into containerd and there is no registry.
 // PATH is set here rather than read from the base image's config (which
 // would take a resolver, that is I/O), so every exec sees the same PATH
-// whatever the base or the BuildKit version.
+// whatever the base or the BuildKit version. Every exec also sees the base
+// image's SOURCE_DATE_EPOCH, which tools that write dates into files
+// (compilers, archivers) use instead of the clock.
 func base(image string, c config) llb.State {
 	return llb.Image(c.base, llb.ResolveModePreferLocal,
 		llb.WithCustomNamef("%s: base %s", image, c.base)).
-		AddEnv("PATH", system.DefaultPathEnvUnix)
+		AddEnv("PATH", system.DefaultPathEnvUnix).
+		AddEnv("SOURCE_DATE_EPOCH", strconv.FormatInt(sourceDateEpoch, 10))
 }
+
+// sourceDateEpoch is the base image's creation time (pkg/base).
+const sourceDateEpoch = 1704067200
 
 // Install installs pkgs with the distro's package manager, in one exec on
 // top of the state, for the image named image. Nothing the package manager
@@ -92,7 +100,14 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 	// should carry them). Here /var/cache/apt is a cache mount, not part of
 	// the layer, so keeping them makes a package change re-install from the
 	// cache instead of downloading everything again.
-	script := aptScript()
+	// The cleanup is not part of aptScript: that one is also run on the
+	// host by the tests, with a fake apt-get.
+	script := aptScript() + " && " + aptCleanup
+	for _, p := range pkgs {
+		if dirs, ok := postinstState[p]; ok {
+			script += " && rm -rf " + strings.Join(dirs, " ")
+		}
+	}
 	policy := llb.Scratch().File(
 		llb.Mkfile("/policy-rc.d", 0o755, policyRCD,
 			llb.WithUIDGID(0, 0), llb.WithCreatedTime(time.Unix(fileEpoch, 0).UTC())),
@@ -126,8 +141,27 @@ func aptScript() string {
 	const install = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
 	update := `apt-get update && touch ` + aptListStamp
 	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
-		update + `; fi && ` + install + ` || { ` + update + ` && ` + install + `; }`
+		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; }`
 }
+
+// postinstState is what a package's maintainer scripts generate at install
+// time, different from one run to the next, and that the image does not
+// keep anyway: mariadb-server's postinst initialises a database in
+// /var/lib/mysql, which the mariadb image empties in a later step (the
+// entrypoint initialises it on first start). Removed in the install exec
+// itself, it never reaches the install layer.
+var postinstState = map[string][]string{
+	"mariadb-server": {"/var/lib/mysql/*"},
+}
+
+// aptCleanup removes what an install writes that differs from one run to
+// the next and that nothing reads: apt and dpkg logs, ldconfig's auxiliary
+// cache (inode numbers and times), the backups dpkg, debconf and the
+// user tools keep of the files they rewrite, and the random machine id a
+// package's postinst generates (no image runs systemd or D-Bus).
+const aptCleanup = `rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache ` +
+	`/var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- ` +
+	`/etc/machine-id /var/lib/dbus/machine-id`
 
 // runOptions groups several run options into one.
 type runOptions []llb.RunOption

@@ -149,7 +149,7 @@ func static(fsys fs.FS, opts ...Option) (Image, error) {
 func staticGoBuild(image string, builder, source llb.State) llb.State {
 	run := builder.Run(
 		llb.Args([]string{
-			"go", "build", "-trimpath", "-ldflags=-s -w",
+			"go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
 			"-o", "/out" + staticServer, "main.go",
 		}),
 		llb.Dir("/src"),

@@ -164,7 +164,7 @@ rm -f ` + wordpressSrc + `/wp-config.php ` + wordpressSrc + `/.htaccess
 mkdir -p ` + wwwRoot
 	return func(s llb.State) llb.State {
 		s = s.Run(
-			llb.Args([]string{"/bin/sh", "-c", "dpkg-deb --build --root-owner-group /src /build/standins.deb && dpkg -i /build/standins.deb"}),
+			llb.Args([]string{"/bin/sh", "-c", "dpkg-deb --build --root-owner-group /src /build/standins.deb && dpkg -i /build/standins.deb && rm -f /var/log/dpkg.log"}),
 			llb.AddMount("/src", standins, llb.Readonly),
 			llb.AddMount("/build", llb.Scratch(), llb.Tmpfs()),
 			llb.WithCustomNamef("%s: install stand-ins for apache2 and the mysql client", image),

@@ -86,7 +86,6 @@ func TestPageCache(t *testing.T) {
 		runtime.WithSecretsDir(cfg.SecretsDir),
 		runtime.WithHostIP(cfg.HostIP),
 		runtime.WithNetworkSubnet(pcSubnet),
-		runtime.WithTag("bookworm"),
 		runtime.WithProgress(testWriter{t}),
 	)
 	require.NoError(t, err)
