@@ -152,7 +152,7 @@ func TestConvertNginx(t *testing.T) {
 
 	assert.Contains(t, df, "FROM debian:bookworm AS nginx\n", "one stage: nothing else uses the chain")
 	assert.Equal(t, 1, strings.Count(df, "\nFROM "))
-	assert.Contains(t, df, "ARG DEBIAN_FRONTEND=noninteractive\n", "exec env as ARG: not in the image config")
+	assert.Contains(t, df, "ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200\n", "exec env as ARG: not in the image config")
 	assert.NotContains(t, df, "ENV DEBIAN_FRONTEND")
 	assert.Contains(t, df, "--mount=type=cache,id=inception-apt-cache-nginx,target=/var/cache/apt,sharing=locked")
 	assert.Contains(t, df, "--mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d")
@@ -189,7 +189,7 @@ func TestConvertStaticStages(t *testing.T) {
 	// the go build writes its /out mount into its own filesystem.
 	assert.Contains(t, df, "FROM debian:bookworm AS install-packages\n")
 	assert.Contains(t, df, "FROM install-packages AS go-build-static-server\n")
-	assert.Contains(t, df, "ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local\n")
+	assert.Contains(t, df, "ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local SOURCE_DATE_EPOCH=1704067200\n")
 	assert.Contains(t, df, "WORKDIR /src\n")
 	assert.Contains(t, df, "--mount=type=bind,source=server-source,target=/src")
 	assert.Contains(t, df, "FROM scratch AS static\n")

@@ -6,20 +6,20 @@
 # static: base docker.io/library/debian:bookworm
 FROM debian:bookworm AS install-packages
 # static: install packages
-ARG DEBIAN_FRONTEND=noninteractive
+ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-static,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=inception-apt-lists-static,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }", "apt-install", "golang-go", "tini"]
+    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "golang-go", "tini"]
 
 FROM install-packages AS go-build-static-server
 # static: go build static-server
-ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local
+ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local SOURCE_DATE_EPOCH=1704067200
 WORKDIR /src
 RUN --mount=type=cache,id=inception-go-build-static,target=/root/.cache/go-build \
     --mount=type=cache,id=inception-go-path-static,target=/root/go \
     --mount=type=bind,source=server-source,target=/src \
-    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"]
+    ["go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"]
 
 FROM scratch AS static
 # static: tini-static from the builder

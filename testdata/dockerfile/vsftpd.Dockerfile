@@ -6,11 +6,11 @@
 # vsftpd: base docker.io/library/debian:bookworm
 FROM debian:bookworm AS vsftpd
 # vsftpd: install packages
-ARG DEBIAN_FRONTEND=noninteractive
+ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-vsftpd,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,id=inception-apt-lists-vsftpd,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
+    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
 # vsftpd: add config layer
 COPY config-and-scripts/ /
 ENV FTP_PASV_MIN=21100 \
