@@ -89,7 +89,7 @@ build_tool() {
   mkdir -p "$BIN"
   # The copy keeps the cache's time stamp: same size and time is the same
   # file, without reading 60 MB (make up with nothing changed stays fast).
-  if [ "$(stat -c '%s %Y' "$cached" "$BIN/$name" 2>/dev/null | uniq | wc -l)" != 1 ]; then
+  if [ ! -e "$BIN/$name" ] || [ "$(stat -c '%s %Y' "$cached" "$BIN/$name" | uniq | wc -l)" != 1 ]; then
     cp --preserve=timestamps "$cached" "$BIN/$name.tmp" && mv "$BIN/$name.tmp" "$BIN/$name"
   fi
   echo "deps: $name ok ($BIN/$name)"
