@@ -69,9 +69,9 @@ const StartService = "static"
 // Defaults of the stack the run-time figures run, chosen to meet nothing
 // else on the host: the default stack is "inception" on 10.89.0.0/24, the
 // integration tests' stacks are on 10.89.101-120.0/24 and 10.89.131.0/24.
-// Container ids, the bridge (inc-<name>) and runc's state are named after
-// the stack, and runc's state is shared by every engine on the host: two
-// benches at once need engines of their own and this name unused.
+// Container ids, the bridge (runtime.BridgeName) and the run dir's files
+// are named after the stack, and runc's state and cgroups are each
+// engine's own: two benches at once need engines of their own.
 const (
 	RuntimeStackName = "benchrt"
 	RuntimeSubnet    = "10.89.130.0/24"
