@@ -15,8 +15,9 @@ import (
 	"github.com/inceptionctl/inception/internal/testutil"
 )
 
-// TestUpFromRegistry: a service pushed by `build --push` runs from the
-// registry with `up --registry`, and ps names the digest it runs. A tag the
+// TestUpFromRegistry: the images pushed by `build --push` run from the
+// registry with `up --registry` (every image pulled, one service started),
+// and ps names the digest it runs. A tag the
 // registry does not have fails before anything starts, naming the
 // reference and the registry's answer.
 func TestUpFromRegistry(t *testing.T) {
@@ -27,7 +28,7 @@ func TestUpFromRegistry(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	repo := reg.Host + "/inception"
 	meta := filepath.Join(t.TempDir(), "meta.json")
-	_, _, err := run(ctx, "build", "--progress", "quiet", "--push", "--registry", repo, "--metadata-file", meta, "redis")
+	_, _, err := run(ctx, "build", "--progress", "quiet", "--push", "--registry", repo, "--metadata-file", meta)
 	require.NoError(t, err)
 	var md map[string]map[string]any
 	dt, err := os.ReadFile(meta)

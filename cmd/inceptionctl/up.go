@@ -117,7 +117,7 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if reg != "" {
 		// Every image is pulled before anything starts: a missing image
 		// or an unreachable registry leaves nothing half-started.
-		if err := pullImages(ctx, cmd, s, rt, st, args); err != nil {
+		if err := pullImages(ctx, cmd, s, st); err != nil {
 			return err
 		}
 	} else if err := buildMissing(ctx, cmd, s, rt, st, args, o, dopt); err != nil {
@@ -160,28 +160,21 @@ func fromRegistry(st stack.Stack, reg, tag string) (stack.Stack, error) {
 	return st, nil
 }
 
-// pullImages pulls the image of every service up will start (its
-// dependencies included), all before anything starts, so a missing image
-// or an unreachable registry leaves nothing half-started.
-func pullImages(ctx context.Context, cmd *cobra.Command, s *session, rt *runtime.Runtime, st stack.Stack, args []string) error {
-	names, err := rt.Services(st, args)
-	if err != nil {
-		return err
-	}
+// pullImages pulls the image of every service of the stack (the runtime
+// checks the whole stack before it starts any part of it), all before
+// anything starts, so a missing image or an unreachable registry leaves
+// nothing half-started.
+func pullImages(ctx context.Context, cmd *cobra.Command, s *session, st stack.Stack) error {
 	r, err := registry.NewResolver(registry.WithCertsDir(s.engine.CertsDir()))
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		svcs, err := st.Select([]string{n})
+	for _, svc := range st.Services {
+		img, err := registry.Pull(ctx, s.cd, r, svc.Image, "", cmd.ErrOrStderr())
 		if err != nil {
 			return err
 		}
-		img, err := registry.Pull(ctx, s.cd, r, svcs[0].Image, "", cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", n, img.Name, img.Target.Digest)
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s %s\n", svc.Name, img.Name, img.Target.Digest)
 	}
 	return nil
 }
