@@ -226,6 +226,7 @@ func TestNginxFiles(t *testing.T) {
 				`check_upstream ADMINER_UPSTREAM "$ADMINER_UPSTREAM"`,
 				`rm -f "$server_d/adminer.conf"`,
 				"NGINX_PAGE_CACHE=${NGINX_PAGE_CACHE:-1}",
+				`-e "s|@DOMAIN_LOWER@|$DOMAIN_LOWER|g"`,
 				`rm -f "$page_cache_d/page-cache.conf"`,
 				"</proc/net/route",
 				"nginx -t",

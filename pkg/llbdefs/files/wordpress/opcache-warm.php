@@ -27,6 +27,12 @@ foreach ($files as $file) {
     if (substr($path, -4) !== '.php' || strpos($path, $root . '/wp-content/uploads/') === 0) {
         continue;
     }
+    // Files that declare what another file declares too (the installer's
+    // stand-ins, drop-ins that replace core functions): compiling both in
+    // one process is a fatal error. php-fpm compiles them when used.
+    if (in_array(substr($path, strlen($root)), array('/wp-admin/includes/noop.php', '/wp-content/object-cache.php', '/wp-content/advanced-cache.php', '/wp-content/db.php'), true)) {
+        continue;
+    }
     try {
         if (@opcache_compile_file($path)) {
             $n++;
