@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # measure-stack.sh: the Inception stack's start-up and recovery times, as the
-# README's "Measured" table reports them (issue 5). Runs bin/inceptionctl
+# README's "Measured" table reports them. Runs bin/inceptionctl
 # against the engine it finds (INCEPTION_ROOT / INCEPTION_RUN_DIR, default the
 # embedded one), with a stack configured in a scratch directory: HTTPS on
 # 127.0.0.1:${HTTPS_PORT:-8443}, FTP on 127.0.0.1 high ports, data and secrets

@@ -123,7 +123,7 @@ runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
 boot; no --min-time, one pass.
 
 Output: a table (or --format json) on stdout, progress on stderr, --chart FILE.svg.
-The target ratios of issue 6 are printed as PASS or MISS; they set no exit code.
+The project's target ratios (no change, config change: llb at most 0.5 × the Dockerfile frontend; package change: llb at most 0.6 × a linear chain) are printed as PASS or MISS; they set no exit code.
 
 --export-json FILE also writes the report as --format json does into FILE (under
 a temporary name, renamed when complete). --baseline FILE checks the run against

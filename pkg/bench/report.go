@@ -153,7 +153,7 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// TargetCheck is one ratio issue 6 sets a target for, as measured.
+// TargetCheck is one ratio the project sets a target for, as measured.
 type TargetCheck struct {
 	Name  string  `json:"name"`            // e.g. "no-change/stack llb/dockerfile"
 	Ratio float64 `json:"ratio,omitempty"` // median over median
