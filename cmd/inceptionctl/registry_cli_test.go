@@ -50,7 +50,7 @@ func TestUpFromRegistry(t *testing.T) {
 
 	_, _, err = run(ctx, cmd("up", "-d", "--registry", repo, "--tag", "nope", "redis")...)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), repo+"/redis:nope")
+	assert.Contains(t, err.Error(), repo+"/nginx:nope", "the first image pulled")
 	assert.Contains(t, err.Error(), "the registry at "+reg.Host+" answered")
 	assert.Contains(t, err.Error(), "not found")
 	out, _, err := run(ctx, cmd("ps", "--format", "json")...)

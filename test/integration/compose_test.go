@@ -57,7 +57,15 @@ func TestComposeRun(t *testing.T) {
 		"RANGE_LOW="+strconv.Itoa(ports[1]), "RANGE_HIGH="+strconv.Itoa(ports[2]))
 	require.Equal(t, "10.89.150.0/24", app.Subnet)
 	r := newRuntime(ctx, t, e, app.Stack, app.Subnet)
-	require.NoError(t, r.rt.Up(ctx, app.Stack, runtime.UpOptions{Wait: true, Timeout: 2 * time.Minute}))
+	// Not --wait: it counts the one-shot job's exit as a failure.
+	require.NoError(t, r.rt.Up(ctx, app.Stack, runtime.UpOptions{}))
+	waitFor(t, "web running and answering", time.Minute, func() bool {
+		if r.service(t, "web").Status != runtime.StatusRunning {
+			return false
+		}
+		_, err := dial(net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])))
+		return err == nil
+	})
 
 	web, err := r.cd.LoadContainer(ctx, "compose-run-frontend")
 	require.NoError(t, err, "container_name names the container")

@@ -352,7 +352,7 @@ func TestRuntimeEngineRestart(t *testing.T) {
 		<-exited
 		_, err = task.Delete(ctx)
 		require.NoError(t, err)
-		ns := filepath.Join(e.engine.RunDir(), "netns", "rt-reboot-"+n)
+		ns := filepath.Join(e.engine.RunDir(), "netns", st.Name, n) // <run dir>/netns/<project>/<service>
 		require.NoError(t, syscall.Unmount(ns, syscall.MNT_DETACH))
 		require.NoError(t, os.Remove(ns))
 	}
