@@ -123,6 +123,13 @@ final class Inception_Page_Cache
         if (in_array($post->post_type, array('revision', 'customize_changeset', 'oembed_cache', 'user_request'), true)) {
             return;
         }
+        // The pages a visitor looks at first go first, whatever the list
+        // holds: the home page and the post's own page.
+        self::purge_path(home_url('/'));
+        $link = get_permalink($post);
+        if (is_string($link)) {
+            self::purge_path($link);
+        }
         self::purge_all();
     }
 
@@ -249,9 +256,9 @@ final class Inception_Page_Cache
             stream_set_timeout($conn, 5);
             $req = '';
             $last = count($batch) - 1;
-            foreach ($batch as $i => $p) {
+            foreach ($batch as $j => $p) {
                 $req .= 'GET /purge' . $p . " HTTP/1.1\r\nHost: " . $host . "\r\n" .
-                    ($i === $last ? "Connection: close\r\n" : '') . "\r\n";
+                    ($j === $last ? "Connection: close\r\n" : '') . "\r\n";
             }
             fwrite($conn, $req);
             while (!feof($conn)) {
