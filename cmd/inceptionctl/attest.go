@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/spf13/pflag"
 
@@ -24,12 +25,17 @@ type attestOptions struct {
 }
 
 func addAttestFlags(f *pflag.FlagSet, o *attestOptions) {
-	f.BoolVar(&o.sbom, "sbom", false, "attach an SPDX SBOM attestation to every image (always on with --output, which also writes it next to each tarball)")
-	f.StringVar(&o.provenance, "provenance", "max", "SLSA provenance attestation on images that leave the machine (--output): max, min or none")
+	f.BoolVar(&o.sbom, "sbom", false, "attach an SPDX SBOM attestation to every image (always on with --output, which also writes it next to each tarball; type=docker tarballs carry none)")
+	f.StringVar(&o.provenance, "provenance", "max", "SLSA provenance attestation on images that leave the machine (--output, except type=docker tarballs): max, min or none")
 	f.Int64Var(&o.epoch, "source-date-epoch", base.DefaultSourceDateEpoch, "SOURCE_DATE_EPOCH of every image: timestamps in the image and its config (default: the base image's creation time)")
 }
 
-func (o *attestOptions) check() error {
+func (o *attestOptions) check(outputs []build.Output) error {
+	for _, out := range outputs {
+		if out.Type == client.ExporterDocker && o.sbom {
+			return fmt.Errorf("--sbom with -o type=docker: a docker tarball holds one image manifest and no attestation; use -o type=oci, or leave --sbom out")
+		}
+	}
 	switch o.provenance {
 	case "max", "min", "none":
 	default:
@@ -49,8 +55,17 @@ type sbomFiles struct {
 
 // buildOptions returns the build options of o; outputs are the tarball
 // outputs of the build.
+//
+// A docker tarball (type=docker) holds one image manifest, the one docker
+// load reads: attestations would turn it into an index docker cannot load,
+// so a build with such an output carries none, as buildx's docker exporter.
 func (o *attestOptions) buildOptions(outputs []build.Output) ([]build.Option, *sbomFiles) {
 	opts := []build.Option{build.WithSourceDateEpoch(time.Unix(o.epoch, 0))}
+	for _, out := range outputs {
+		if out.Type == client.ExporterDocker {
+			return opts, nil
+		}
+	}
 	if len(outputs) > 0 && o.provenance != "none" {
 		opts = append(opts, build.WithProvenance(o.provenance))
 	}

@@ -88,9 +88,6 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 	if err := build.CheckProgress(o.progress); err != nil {
 		return usagef("--progress: %w", err)
 	}
-	if err := o.attest.check(); err != nil {
-		return usagef("%w", err)
-	}
 	bopts := []build.Option{build.WithProgress(cmd.ErrOrStderr(), o.progress)}
 	var outputs []build.Output
 	for _, s := range o.outputs {
@@ -100,6 +97,9 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, args []stri
 		}
 		bopts = append(bopts, build.WithOutputs(out))
 		outputs = append(outputs, out)
+	}
+	if err := o.attest.check(outputs); err != nil {
+		return usagef("%w", err)
 	}
 	attestOpts, sboms := o.attest.buildOptions(outputs)
 	bopts = append(bopts, attestOpts...)
