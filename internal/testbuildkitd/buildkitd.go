@@ -17,12 +17,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	bkclient "github.com/moby/buildkit/client"
 
+	"github.com/inceptionctl/inception/internal/testdaemon"
 	"github.com/inceptionctl/inception/internal/testregistry"
 	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/engine"
@@ -120,32 +120,14 @@ func Start(t testing.TB, opts ...Option) *Buildkitd {
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(dir, "buildkitd.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	// Registered first, so it runs after the daemon has stopped.
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
 		if err := os.RemoveAll(dir); err != nil {
 			t.Logf("remove %s: %v", dir, err)
 		}
 	})
+	logPath := filepath.Join(dir, "buildkitd.log")
+	exited := testdaemon.Start(t, logPath, 30*time.Second, bin, "--config", cfgPath)
 	if err := b.wait(exited, 60*time.Second); err != nil {
 		log, _ := os.ReadFile(logPath)
 		t.Fatalf("buildkitd on %s: %v\n%s", b.Address, err, log)

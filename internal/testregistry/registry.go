@@ -22,12 +22,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/inceptionctl/inception/internal/testdaemon"
 	"github.com/inceptionctl/inception/internal/testutil"
 )
 
@@ -134,28 +134,7 @@ http:
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "registry.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	exited := testdaemon.Start(t, logPath, 10*time.Second, bin, "serve", cfgPath)
 	if err := r.wait(exited, 30*time.Second); err != nil {
 		log, _ := os.ReadFile(logPath)
 		t.Fatalf("registry on %s: %v\n%s", r.Host, err, log)
