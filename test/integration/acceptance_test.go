@@ -581,7 +581,7 @@ func TestAcceptance(t *testing.T) {
 			<-exited
 			_, err = task.Delete(ctx)
 			require.NoError(t, err)
-			ns := filepath.Join(e.engine.RunDir(), "netns", a.st.Name+"-"+n)
+			ns := filepath.Join(e.engine.RunDir(), "netns", a.st.Name, n) // <run dir>/netns/<project>/<service>
 			require.NoError(t, syscall.Unmount(ns, syscall.MNT_DETACH))
 			require.NoError(t, os.Remove(ns))
 		}

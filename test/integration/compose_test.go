@@ -117,7 +117,11 @@ func TestComposeRun(t *testing.T) {
 		require.NotNil(t, res.CPU)
 		assert.Equal(t, int64(50000), *res.CPU.Quota)
 		assert.Equal(t, uint64(100000), *res.CPU.Period)
-		code, out := r.exec(ctx, t, "web", "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/cpu.max")
+		// The limits as the container sees them: cgroup v2's files, or v1's
+		// (a host on the hybrid hierarchy), printed alike.
+		code, out := r.exec(ctx, t, "web", "sh", "-c", `cd /sys/fs/cgroup
+if [ -f cgroup.controllers ]; then cat memory.max pids.max cpu.max
+else cat memory/memory.limit_in_bytes pids/pids.max; echo "$(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`)
 		require.Equal(t, 0, code, out)
 		assert.Equal(t, "67108864\n50\n50000 100000\n", out)
 	})
