@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -117,12 +118,9 @@ func TestComposeRun(t *testing.T) {
 		require.NotNil(t, res.CPU)
 		assert.Equal(t, int64(50000), *res.CPU.Quota)
 		assert.Equal(t, uint64(100000), *res.CPU.Period)
-		// The limits as the container sees them: cgroup v2's files, or v1's
-		// (a host on the hybrid hierarchy), printed alike.
-		code, out := r.exec(ctx, t, "web", "sh", "-c", `cd /sys/fs/cgroup
-if [ -f cgroup.controllers ]; then cat memory.max pids.max cpu.max
-else cat memory/memory.limit_in_bytes pids/pids.max; echo "$(cat cpu/cpu.cfs_quota_us) $(cat cpu/cpu.cfs_period_us)"; fi`)
-		require.Equal(t, 0, code, out)
+		task, err := web.Task(ctx, nil)
+		require.NoError(t, err)
+		out := cgroupLimits(t, task.Pid())
 		assert.Equal(t, "67108864\n50\n50000 100000\n", out)
 	})
 	t.Run("hostname, extra_hosts, ipv4_address", func(t *testing.T) {
@@ -197,4 +195,34 @@ func TestComposePortTaken(t *testing.T) {
 	require.ErrorIs(t, err, runtime.ErrPortConflict)
 	assert.ErrorIs(t, err, stack.ErrInvalid)
 	assert.Zero(t, r.containerCount(ctx, t), "nothing started")
+}
+
+// cgroupLimits reads a task's memory, pids and CPU limits from the host's
+// cgroup files, printed as cgroup v2 has them: on a v1 (hybrid) host from
+// the memory, pids and cpu hierarchies.
+func cgroupLimits(t *testing.T, pid uint32) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	require.NoError(t, err)
+	paths := map[string]string{} // controller ("" for v2) -> cgroup path
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		require.Len(t, f, 3, line)
+		for _, c := range strings.Split(f[1], ",") {
+			paths[c] = f[2]
+		}
+	}
+	read := func(elem ...string) string {
+		b, err := os.ReadFile(filepath.Join(elem...))
+		require.NoError(t, err)
+		return strings.TrimSpace(string(b))
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		d := filepath.Join("/sys/fs/cgroup", paths[""])
+		return read(d, "memory.max") + "\n" + read(d, "pids.max") + "\n" + read(d, "cpu.max") + "\n"
+	}
+	cpu := filepath.Join("/sys/fs/cgroup/cpu", paths["cpu"])
+	return read("/sys/fs/cgroup/memory", paths["memory"], "memory.limit_in_bytes") + "\n" +
+		read("/sys/fs/cgroup/pids", paths["pids"], "pids.max") + "\n" +
+		read(cpu, "cpu.cfs_quota_us") + " " + read(cpu, "cpu.cfs_period_us") + "\n"
 }

@@ -190,14 +190,17 @@ func TestComposeExportDockerPeer(t *testing.T) {
 	out, err = mk.CombinedOutput()
 	require.NoError(t, err, "make data:\n%s", out)
 	composeFile := filepath.Join(s.dir, "srcs", "docker-compose.yml")
-	inceptionctl := func(args ...string) (string, error) {
-		full := append([]string{"--root", e.engine.Root(), "--run-dir", e.engine.RunDir()}, args...)
-		full = append(full, "-f", composeFile, "-p", peerProject)
+	// inceptionctl runs the command sub on the exported file: the file and
+	// project flags come before args, which may end in a container's
+	// command line (exec); --file, as logs' -f is --follow.
+	inceptionctl := func(sub string, args ...string) (string, error) {
+		full := []string{"--root", e.engine.Root(), "--run-dir", e.engine.RunDir(), sub, "--file", composeFile, "-p", peerProject}
+		full = append(full, args...)
 		cmd := exec.CommandContext(ctx, ctl, full...)
 		cmd.Env = append(os.Environ(), s.env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			err = fmt.Errorf("inceptionctl %s: %w: %s", strings.Join(args, " "), err, lastLines(string(out), 40))
+			err = fmt.Errorf("inceptionctl %s %s: %w: %s", sub, strings.Join(args, " "), err, lastLines(string(out), 40))
 		}
 		return string(out), err
 	}
