@@ -48,7 +48,7 @@ them.`,
 	o.addFlags(f, g)
 	f.BoolVarP(&o.detach, "detach", "d", false, "start in the background and return")
 	f.BoolVar(&o.build, "build", false, "build the images before starting, even when they exist")
-	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check)")
+	f.BoolVar(&o.wait, "wait", false, "wait until the services are healthy (running, without a health check; a job others wait to complete: exited 0)")
 	f.DurationVar(&o.waitTimeout, "wait-timeout", 0, "give up waiting after this long (0: no limit)")
 	f.StringVar(&o.progress, "progress", "auto", "build progress output: auto, tty, plain, rawjson or quiet")
 	f.StringVar(&o.registry, "registry", "", "run the images of this registry and namespace (REGISTRY/{service}:TAG), pulled first, instead of building (default: IMAGE_REGISTRY in the env file)")

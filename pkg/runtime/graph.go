@@ -178,6 +178,20 @@ func (g *graph) stopOrder(names []string) []string {
 // dependencies returns the conditions service n waits for, by dependency.
 func (g *graph) dependencies(n string) map[string]stack.Condition { return g.deps[n] }
 
+// oneShots are the services of names that another of names depends on with
+// the condition service_completed_successfully: jobs that run to their end.
+func (g *graph) oneShots(names []string) map[string]bool {
+	one := map[string]bool{}
+	for _, n := range names {
+		for dep, cond := range g.deps[n] {
+			if cond == stack.ConditionCompletedSuccessfully && slices.Contains(names, dep) {
+				one[dep] = true
+			}
+		}
+	}
+	return one
+}
+
 func (g *graph) sortedDeps(n string) []string { return sortedKeys(g.deps[n]) }
 
 // sortedDepsByStack lists n's dependencies in stack order.

@@ -107,3 +107,19 @@ func TestCriticalOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"static"}, g.criticalOrder([]string{"static"}))
 }
+
+// TestGraphOneShots: a service another waits on with
+// service_completed_successfully is a job up --wait lets exit 0; one only
+// started by others, or whose dependent is not selected, is not.
+func TestGraphOneShots(t *testing.T) {
+	g, err := newGraph([]stack.Service{
+		svc("web", map[string]stack.Condition{"migrate": stack.ConditionCompletedSuccessfully, "db": stack.ConditionHealthy}),
+		svc("migrate", map[string]stack.Condition{"db": stack.ConditionHealthy}),
+		svc("report", map[string]stack.Condition{"db": stack.ConditionCompletedSuccessfully}),
+		svc("db", nil),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"migrate": true}, g.oneShots([]string{"db", "migrate", "web"}))
+	assert.Empty(t, g.oneShots([]string{"db", "migrate"}), "web, which waits for migrate to complete, is not started")
+	assert.Equal(t, map[string]bool{"migrate": true, "db": true}, g.oneShots([]string{"db", "migrate", "web", "report"}))
+}

@@ -22,7 +22,8 @@ type UpOptions struct {
 	// Services to start, with everything they depend on; empty means all.
 	Services []string
 	// Wait waits until every started service is healthy (running, for a
-	// service without a health check).
+	// service without a health check); a service another started one
+	// depends on with service_completed_successfully, until it exited 0.
 	Wait bool
 	// Timeout bounds the waits: for dependency conditions and for Wait.
 	// Zero means as long as ctx allows.
@@ -154,7 +155,7 @@ func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 			ErrServiceFailed, se.service, se.what, se.err, pth.logPath(se.service), tailLog(pth.logPath(se.service), 20))
 	}
 	if o.Wait {
-		if err := r.waitReady(ctx, pth, names, o.Timeout); err != nil {
+		if err := r.waitReady(ctx, pth, names, sp.graph.oneShots(names), o.Timeout); err != nil {
 			return err
 		}
 	}
@@ -496,8 +497,9 @@ func exitCodeString(c *uint32) string {
 }
 
 // waitReady waits until every named service is healthy, or running when it
-// has no health check.
-func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, timeout time.Duration) error {
+// has no health check; a one-shot (oneShots) until it exited with code 0,
+// as docker compose's up --wait does.
+func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneShots map[string]bool, timeout time.Duration) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -515,6 +517,11 @@ func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, time
 		for _, n := range names {
 			ss := s.service(n)
 			switch {
+			case oneShots[n] && ss.Status == StatusExited && ss.ExitCode != nil && *ss.ExitCode == 0:
+			case oneShots[n] && ss.Status == StatusExited:
+				errs = append(errs, fmt.Errorf("%w: %s exited with code %s (services wait for it to complete successfully)", ErrServiceFailed, n, exitCodeString(ss.ExitCode)))
+			case oneShots[n]:
+				waiting = append(waiting, n)
 			case ss.Health == HealthUnhealthy:
 				errs = append(errs, fmt.Errorf("%w: %s is unhealthy (last check: %s)", ErrServiceFailed, n, strings.TrimSpace(ss.HealthOutput)))
 			case ss.Status == StatusExited:

@@ -58,8 +58,8 @@ func TestComposeRun(t *testing.T) {
 		"RANGE_LOW="+strconv.Itoa(ports[1]), "RANGE_HIGH="+strconv.Itoa(ports[2]))
 	require.Equal(t, "10.89.150.0/24", app.Subnet)
 	r := newRuntime(ctx, t, e, app.Stack, app.Subnet)
-	// Not --wait: it counts the one-shot job's exit as a failure.
-	require.NoError(t, r.rt.Up(ctx, app.Stack, runtime.UpOptions{}))
+	// --wait: the job web waits for exits 0, which counts as ready.
+	require.NoError(t, r.rt.Up(ctx, app.Stack, runtime.UpOptions{Wait: true, Timeout: 2 * time.Minute}))
 	waitFor(t, "web running and answering", time.Minute, func() bool {
 		if r.service(t, "web").Status != runtime.StatusRunning {
 			return false
