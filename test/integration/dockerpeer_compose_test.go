@@ -38,6 +38,21 @@ type exportedSite struct {
 	adminPW func(t *testing.T) string
 }
 
+// place gives the site free ports on 127.0.0.1 and dataDir, as the
+// environment of its make and compose commands.
+func (s *exportedSite) place(t *testing.T, dataDir string) {
+	s.port = freePort(t)
+	pasv := freePortRange(t, 3)
+	s.env = []string{
+		"HOST_IP=127.0.0.1",
+		"HTTPS_PORT=" + strconv.Itoa(s.port),
+		"FTP_PORT=" + strconv.Itoa(freePort(t)),
+		"FTP_PASV_MIN=" + strconv.Itoa(pasv[0]),
+		"FTP_PASV_MAX=" + strconv.Itoa(pasv[len(pasv)-1]),
+		"DATA_DIR=" + dataDir,
+	}
+}
+
 func (s exportedSite) url() string { return "https://" + s.domain + ":" + strconv.Itoa(s.port) }
 
 // checkExportedSite checks a running exported stack as the acceptance
@@ -102,16 +117,7 @@ func TestComposeExportDockerPeer(t *testing.T) {
 
 	// Free ports on 127.0.0.1 and a temporary data directory, given as
 	// the environment, which wins over srcs/.env.
-	s.port = freePort(t)
-	pasv := freePortRange(t, 3)
-	s.env = []string{
-		"HOST_IP=127.0.0.1",
-		"HTTPS_PORT=" + strconv.Itoa(s.port),
-		"FTP_PORT=" + strconv.Itoa(freePort(t)),
-		"FTP_PASV_MIN=" + strconv.Itoa(pasv[0]),
-		"FTP_PASV_MAX=" + strconv.Itoa(pasv[len(pasv)-1]),
-		"DATA_DIR=" + filepath.Join(tmp, "data"),
-	}
+	s.place(t, filepath.Join(tmp, "data"))
 	s.adminPW = func(t *testing.T) string {
 		data, err := os.ReadFile(filepath.Join(s.dir, "secrets", stack.SecretWPAdmin+".txt"))
 		require.NoError(t, err)
@@ -175,16 +181,7 @@ func TestComposeExportDockerPeer(t *testing.T) {
 	if _, err := os.Stat(ctl); err != nil {
 		testutil.Skip(t, ctl+" missing: make inceptionctl (make test builds it)")
 	}
-	s.port = freePort(t)
-	pasv = freePortRange(t, 3)
-	s.env = []string{
-		"HOST_IP=127.0.0.1",
-		"HTTPS_PORT=" + strconv.Itoa(s.port),
-		"FTP_PORT=" + strconv.Itoa(freePort(t)),
-		"FTP_PASV_MIN=" + strconv.Itoa(pasv[0]),
-		"FTP_PASV_MAX=" + strconv.Itoa(pasv[len(pasv)-1]),
-		"DATA_DIR=" + filepath.Join(tmp, "data-inceptionctl"),
-	}
+	s.place(t, filepath.Join(tmp, "data-inceptionctl"))
 	mk = exec.CommandContext(ctx, "make", "-C", s.dir, "data")
 	mk.Env = append(os.Environ(), s.env...)
 	out, err = mk.CombinedOutput()
