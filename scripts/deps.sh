@@ -41,14 +41,16 @@ missing() {
   *) echo "deps: missing run|test" >&2; return 2 ;;
   esac
   mapfile -t want < <(package_list "${files[@]}")
-  dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${want[@]}" 2>/dev/null |
+  # dpkg-query exits 1 when it has never heard of a package (a fresh
+  # machine's case): those are missing too.
+  { dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${want[@]}" 2>/dev/null || [ $? -eq 1 ]; } |
     awk '$2=="installed"{print $1}' | sort | comm -13 - <(printf '%s\n' "${want[@]}" | sort)
 }
 
 # packages run|test: apt-get install whatever of the lists is missing.
 packages() {
   local m
-  m=$(missing "${1:-}") || return
+  m=$(missing "${1:-}") || { echo "deps: could not list the installed packages (dpkg-query -W)" >&2; return 1; }
   if [ -z "$m" ]; then
     echo "deps: the $1 packages are installed"
     return 0

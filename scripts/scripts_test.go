@@ -230,3 +230,25 @@ func TestSetupInterrupted(t *testing.T) {
 	assert.NotContains(t, string(data), "end buildkitd", "the running steps were stopped, not left behind")
 	assert.NotContains(t, string(data), "end base")
 }
+
+// A package dpkg has never heard of (every package on a fresh machine) is
+// missing, not an error: dpkg-query exits 1 for it.
+func TestDepsMissingUnknownPackages(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("deps.sh runs as root only")
+	}
+	fake := t.TempDir()
+	// dpkg-query as on a fresh machine: knows curl only, exits 1 for the rest.
+	script := "#!/bin/sh\necho 'curl installed'\necho 'dpkg-query: no packages found matching runc' >&2\nexit 1\n"
+	require.NoError(t, os.WriteFile(filepath.Join(fake, "dpkg-query"), []byte(script), 0o755))
+	cmd := exec.Command("./deps.sh", "missing", "run")
+	cmd.Env = append(os.Environ(), "PATH="+fake+":"+os.Getenv("PATH"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	missing := strings.Fields(string(out))
+	assert.Contains(t, missing, "containerd")
+	assert.Contains(t, missing, "runc")
+	assert.NotContains(t, missing, "curl")
+}
