@@ -337,6 +337,16 @@ func TestNewRuntimeStack(t *testing.T) {
 			assert.NotContains(t, svc.DependsOn, "redis")
 		}
 	}
+	// The object cache's figures are PHP's own: nginx's page cache is off in
+	// both of its stacks, on only in Stack.
+	pageCache := func(st stack.Stack) string {
+		i := slices.IndexFunc(st.Services, func(s stack.Service) bool { return s.Name == "nginx" })
+		require.GreaterOrEqual(t, i, 0)
+		return st.Services[i].Env["NGINX_PAGE_CACHE"]
+	}
+	assert.Equal(t, "1", pageCache(rs.Stack))
+	assert.Equal(t, "0", pageCache(rs.NoPageCache))
+	assert.Equal(t, "0", pageCache(rs.NoCache))
 	assert.Equal(t, filepath.Join(dir, "data"), rs.Config.DataDir)
 	assert.Equal(t, filepath.Join(dir, "secrets"), rs.Config.SecretsDir)
 	assert.Equal(t, "benchrt.42.fr", rs.Config.Domain)
