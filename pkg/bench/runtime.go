@@ -809,9 +809,9 @@ func figureLabel(r RuntimeResult, startService string) string {
 	case FigureHealthy:
 		return "start " + startService + ": health check passed"
 	case FigureRedisCache:
-		return "home page, Redis object cache, page cache off"
+		return "home page, object cache, page cache off"
 	case FigureNoCache:
-		return "home page, no object cache (ENABLE_REDIS=0), page cache off"
+		return "home page, no object cache, page cache off"
 	case FigureAnonymous:
 		return "home page, anonymous, page cache on (hit)"
 	case FigureLoggedIn:

@@ -168,6 +168,7 @@ func TestRunRuntime(t *testing.T) {
 		"stop benchfake static", "start benchfake static", // warm-up
 		"stop benchfake static", "start benchfake static",
 		"stop benchfake static", "start benchfake static",
+		up7,                         // page cache off, object cache on
 		up6, "stop benchfake redis", // round 0: cached, then ENABLE_REDIS=0
 		up7,                         // round 1: no cache, then cached
 		up6, "stop benchfake redis", // round 2: cached, then no cache
