@@ -38,6 +38,7 @@ type UpOptions struct {
 // left alone) and the error says which service failed, why, and the last
 // lines of its log.
 func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
+	began := time.Now()
 	if _, err := st.Select(o.Services); err != nil {
 		return fmt.Errorf("%w: %w", stack.ErrInvalid, err)
 	}
@@ -155,7 +156,7 @@ func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 			ErrServiceFailed, se.service, se.what, se.err, pth.logPath(se.service), tailLog(pth.logPath(se.service), 20))
 	}
 	if o.Wait {
-		if err := r.waitReady(ctx, pth, names, sp.graph.oneShots(names), o.Timeout); err != nil {
+		if err := r.waitReady(ctx, pth, names, sp.graph.oneShots(names), o.Timeout, began); err != nil {
 			return err
 		}
 	}
@@ -261,22 +262,27 @@ func (r *Runtime) prepareService(ctx context.Context, sp *stackPlan, p *serviceP
 			}
 		}
 	}
+	waitFrom := time.Now()
 	select {
 	case <-netTurn:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	attachFrom := time.Now()
 	err := r.ensureNetwork(ctx, nw, pth, name, p.ip, p.ports)
 	if err != nil {
 		return nil, err
 	}
 	close(netDone)
+	// Each step's time, as docker compose prints its per-container lines:
+	// the attachments take turns, so the wait for one's turn is shown too.
+	r.logf("%s: network ready in %s (after %s waiting for its turn)", name, seconds(time.Since(attachFrom)), seconds(attachFrom.Sub(waitFrom)))
 	if c == nil {
-		r.logf("%s: creating container %s", name, p.id)
-		var err error
+		createFrom := time.Now()
 		if c, err = r.createContainer(ctx, sp, p); err != nil {
 			return nil, err
 		}
+		r.logf("%s: container %s created in %s", name, p.id, seconds(time.Since(createFrom)))
 	}
 	uid, gid, err := processUser(ctx, c)
 	if err != nil {
@@ -353,11 +359,12 @@ func (r *Runtime) startService(ctx context.Context, pth paths, c containerd.Cont
 			return nil
 		})
 	}
-	r.logf("%s: starting", name)
+	startFrom := time.Now()
 	pid, err := r.startTask(ctx, c, pth.logPath(name))
 	if err != nil {
 		return false, err
 	}
+	r.logf("%s: started in %s", name, seconds(time.Since(startFrom)))
 	// Not cancellable: a started task must be on record.
 	return true, store.update(context.WithoutCancel(ctx), func(s *State) error {
 		ss := s.service(name)
@@ -498,8 +505,9 @@ func exitCodeString(c *uint32) string {
 
 // waitReady waits until every named service is healthy, or running when it
 // has no health check; a one-shot (oneShots) until it exited with code 0,
-// as docker compose's up --wait does.
-func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneShots map[string]bool, timeout time.Duration) error {
+// as docker compose's up --wait does. It logs when each one is, counted
+// from began.
+func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneShots map[string]bool, timeout time.Duration, began time.Time) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -507,6 +515,7 @@ func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneS
 	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	ready := make(map[string]bool, len(names))
 	for {
 		s, err := pth.store().read()
 		if err != nil {
@@ -516,6 +525,7 @@ func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneS
 		var errs []error
 		for _, n := range names {
 			ss := s.service(n)
+			was := len(waiting)
 			switch {
 			case oneShots[n] && ss.Status == StatusExited && ss.ExitCode != nil && *ss.ExitCode == 0:
 			case oneShots[n] && ss.Status == StatusExited:
@@ -528,6 +538,16 @@ func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneS
 				errs = append(errs, fmt.Errorf("%w: %s exited with code %s", ErrServiceFailed, n, exitCodeString(ss.ExitCode)))
 			case ss.Status != StatusRunning || ss.Health == HealthStarting:
 				waiting = append(waiting, n)
+			}
+			if len(waiting) == was && len(errs) == 0 && !ready[n] {
+				ready[n] = true
+				what := "healthy"
+				if oneShots[n] {
+					what = "completed"
+				} else if ss.Health == HealthNone || ss.Health == "" {
+					what = "running"
+				}
+				r.logf("%s: %s, %s after up began", n, what, seconds(time.Since(began)))
 			}
 		}
 		if err := errors.Join(errs...); err != nil {
@@ -543,3 +563,6 @@ func (r *Runtime) waitReady(ctx context.Context, pth paths, names []string, oneS
 		}
 	}
 }
+
+// seconds formats d as docker compose prints its step times: 0.42s.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
