@@ -26,8 +26,8 @@ type systemAccount struct {
 
 // systemAccounts are the accounts the images' packages create, each with an
 // id of its own, the same in every image that has it. The ids are at the top
-// of Debian's range for dynamic system accounts (100-999), where adduser,
-// counting up, comes last.
+// of Debian's range for dynamic system accounts (100-999), far from the low
+// ids adduser hands out first to any account not listed here.
 var systemAccounts = []systemAccount{
 	// systemd's postinst runs systemd-sysusers (systemd-journal.conf,
 	// systemd-network.conf).
