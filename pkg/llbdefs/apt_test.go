@@ -85,3 +85,33 @@ func TestSourceDateEpochIsTheBase(t *testing.T) {
 func TestAptScriptLeavesTheHostAlone(t *testing.T) {
 	assert.NotContains(t, aptScript(), "rm ")
 }
+
+// TestAccountsScript runs the accounts script with fake getent, groupadd and
+// useradd that log their calls: an account that exists is left alone, a
+// missing one is made with its fixed id and the package's fields.
+func TestAccountsScript(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	fakes := map[string]string{
+		// ftp's user exists already, its group does not.
+		"getent":   `[ "$1 $2" = "passwd ftp" ] && exit 0; exit 2`,
+		"groupadd": `echo "groupadd $*" >> ` + log,
+		"useradd":  `echo "useradd $*" >> ` + log,
+	}
+	for name, body := range fakes {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	}
+	cmd := exec.Command("/bin/sh", "-c", accountsScript(accountsFor([]string{"vsftpd", "mariadb-server", "tini"})))
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	calls, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"groupadd --system --gid 997 mysql",
+		"useradd --system --no-log-init --uid 997 --gid 997 --no-create-home --home-dir /nonexistent --shell /bin/false --comment MySQL Server mysql",
+		"groupadd --system --gid 995 ftp",
+	}, strings.Split(strings.TrimSpace(string(calls)), "\n"))
+
+	assert.Empty(t, accountsScript(accountsFor([]string{"nginx", "tini"})), "no account, no script")
+}

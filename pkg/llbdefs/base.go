@@ -103,6 +103,11 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 	// The cleanup is not part of aptScript: that one is also run on the
 	// host by the tests, with a fake apt-get.
 	script := aptScript() + " && " + aptCleanup
+	// The system users and groups the packages create exist before
+	// dpkg runs, with fixed ids (accounts.go).
+	if users := accountsScript(accountsFor(pkgs)); users != "" {
+		script = users + " && " + script
+	}
 	for _, p := range pkgs {
 		if dirs, ok := postinstState[p]; ok {
 			script += " && rm -rf " + strings.Join(dirs, " ")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,7 +60,10 @@ func imageFiles(ctx context.Context, t *testing.T, e *env, ref string, fn func(l
 //     file, no apt lists or downloaded .deb files;
 //   - for Debian images, the dpkg database that wins (the last layer's
 //     /var/lib/dpkg/status) lists the base system and the image's own
-//     packages as installed: no layer merge lost a package.
+//     packages as installed: no layer merge lost a package;
+//   - /etc/passwd and /etc/group hold the system accounts the packages
+//     create, with the ids the graphs fix, and no other outside
+//     base-passwd's.
 func TestImageContents(t *testing.T) {
 	ctx, e := setup(t)
 	rep := buildServices(ctx, t, e)
@@ -74,9 +78,24 @@ func TestImageContents(t *testing.T) {
 		"adminer":   {"adminer", "php8.2-fpm", "tini"},
 	}
 	base := []string{"base-files", "dpkg", "apt", "bash", "coreutils", "libc6"}
+	// The system accounts the packages create, with the ids the graphs
+	// give them; no other account outside base-passwd's. static has its
+	// own /etc/passwd.
+	systemd := map[string]string{"systemd-network": "998:998"}
+	systemdGroups := map[string]string{"systemd-network": "998", "systemd-journal": "999"}
+	none := map[string]string{}
+	accounts := map[string]struct{ users, groups map[string]string }{
+		"nginx":     {none, none},
+		"wordpress": {systemd, systemdGroups},
+		"adminer":   {systemd, systemdGroups},
+		"mariadb":   {map[string]string{"mysql": "997:997"}, map[string]string{"mysql": "997"}},
+		"redis":     {map[string]string{"redis": "996:996"}, map[string]string{"redis": "996"}},
+		"vsftpd":    {map[string]string{"ftp": "995:995"}, map[string]string{"ftp": "995"}},
+		"static":    {map[string]string{"nonroot": "65532:65532"}, map[string]string{"nonroot": "65532"}},
+	}
 	for _, img := range rep.Images {
 		t.Run(img.Service, func(t *testing.T) {
-			var status []byte
+			var status, passwd, group []byte
 			cfg := imageFiles(ctx, t, e, img.Ref, func(layer int, h *tar.Header, r io.Reader) {
 				name := path.Clean("/" + h.Name)
 				assert.False(t, strings.HasPrefix(name, "/run/secrets/"), "secret file %s in layer %d", name, layer)
@@ -93,8 +112,13 @@ func TestImageContents(t *testing.T) {
 				for _, s := range secrets {
 					assert.False(t, bytes.Contains(data, []byte(s)), "a test secret in %s (layer %d)", name, layer)
 				}
-				if name == "/var/lib/dpkg/status" {
+				switch name {
+				case "/var/lib/dpkg/status":
 					status = data
+				case "/etc/passwd":
+					passwd = data
+				case "/etc/group":
+					group = data
 				}
 			})
 			for _, s := range secrets {
@@ -102,6 +126,9 @@ func TestImageContents(t *testing.T) {
 			}
 			assert.NotContains(t, strings.ToLower(string(cfg)), "password=", "no password in the image config")
 			assert.NotContains(t, img.Ref, ":latest")
+			users, groups := systemAccounts(string(passwd)), systemAccounts(string(group))
+			assert.Equal(t, accounts[img.Service].users, users, "%s: users outside base-passwd's, uid:gid", img.Service)
+			assert.Equal(t, accounts[img.Service].groups, groups, "%s: groups outside base-passwd's, gid", img.Service)
 
 			want, debian := packages[img.Service]
 			if !debian {
@@ -134,6 +161,29 @@ func dpkgInstalled(status string) map[string]bool {
 		if name != "" && ok {
 			out[name] = true
 		}
+	}
+	return out
+}
+
+// systemAccounts returns the accounts of an /etc/passwd or /etc/group file
+// that base-passwd does not fix (ids 0-99, users 100, nogroup and nobody
+// 65534): name to "uid:gid" for passwd, name to gid for group.
+func systemAccounts(file string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(file), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 3 {
+			continue
+		}
+		id, err := strconv.Atoi(f[2])
+		if err != nil || id < 100 || id == 65534 || (id == 100 && f[0] == "users") {
+			continue
+		}
+		if len(f) >= 7 { // passwd
+			out[f[0]] = f[2] + ":" + f[3]
+			continue
+		}
+		out[f[0]] = f[2]
 	}
 	return out
 }
