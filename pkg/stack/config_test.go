@@ -141,6 +141,10 @@ func TestInceptionWiring(t *testing.T) {
 		if s.Name == "nginx" {
 			assert.Empty(t, s.Env["ADMINER_UPSTREAM"])
 		}
+		if s.Name == "wordpress" {
+			assert.Equal(t, []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}, s.Tmpfs,
+				"php-fpm's copies of the secrets in memory")
+		}
 	}
 }
 

@@ -73,6 +73,9 @@ func Inception(c Config) (Stack, error) {
 			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
 			s.Secrets = append([]string{SecretDB, SecretWPAdmin, SecretWPUser}, redisSecrets...)
 			s.Mounts = []Mount{wordpressFiles}
+			// php-fpm's workers read their copies of the secrets here
+			// (the entrypoint makes them): memory only, in every runtime.
+			s.Tmpfs = []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}
 			// Started, not healthy: WordPress copies its files into the
 			// volume while MariaDB initialises, then waits for the
 			// database itself (wordpress-setup.php, every 100 ms).
