@@ -67,11 +67,10 @@ func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
 const DefaultImageTag = "bookworm"
 
 // generatedSecrets are the secrets the Makefile fills with random values.
-// The optional ones of the run-time stack (TLS certificate and key, a
-// Redis password) depend on files a user may or may not have: the export
-// leaves them out, so nginx makes its self-signed certificate on first
-// start and Redis asks for no password.
-var generatedSecrets = []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP}
+// The optional ones of the run-time stack (TLS certificate and key) depend
+// on files a user may or may not have: the export leaves them out, so
+// nginx makes its self-signed certificate on first start.
+var generatedSecrets = []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis}
 
 // Compose renders the Inception subject's layout for the stack cfg
 // describes (bonus services switched off in cfg are left out). The result

@@ -129,7 +129,7 @@ func TestComposeLayout(t *testing.T) {
 	for name, s := range project.Secrets {
 		assert.Equal(t, filepath.Join(dir, "secrets", name+".txt"), s.File, name)
 	}
-	assert.ElementsMatch(t, []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP},
+	assert.ElementsMatch(t, []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis},
 		slices.Collect(func(yield func(string) bool) {
 			for k := range project.Secrets {
 				if !yield(k) {

@@ -26,7 +26,7 @@ const (
 	SecretFTP       = "ftp_password"
 	SecretTLSCert   = "tls_cert"
 	SecretTLSKey    = "tls_key"
-	SecretRedis     = "redis_password" // optional: Redis asks for it when present
+	SecretRedis     = "redis_password" // Redis's requirepass, WordPress's object cache logs in with it
 	secretFileMode  = 0o600
 	generatedLength = 24 // random bytes, base64url: 32 characters
 )
@@ -39,6 +39,7 @@ var passwordSecrets = []struct{ name, envKey string }{
 	{SecretWPAdmin, "WP_ADMIN_PASSWORD"},
 	{SecretWPUser, "WP_USER_PASSWORD"},
 	{SecretFTP, "FTP_PASSWORD"},
+	{SecretRedis, "REDIS_PASSWORD"},
 }
 
 // Config is what a user sets for the Inception stack: the .env file, with

@@ -86,7 +86,7 @@ func TestEnsureSecrets(t *testing.T) {
 
 	rep, err := c.EnsureSecrets()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{SecretDBRoot, SecretDB, SecretWPAdmin, SecretWPUser}, rep.Generated)
+	assert.ElementsMatch(t, []string{SecretDBRoot, SecretDB, SecretWPAdmin, SecretWPUser, SecretRedis}, rep.Generated)
 	assert.Equal(t, []string{SecretFTP}, rep.FromEnv)
 	st, err := os.Stat(dir)
 	require.NoError(t, err)

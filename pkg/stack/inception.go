@@ -31,14 +31,15 @@ func Inception(c Config) (Stack, error) {
 	if c.HasTLS() {
 		tlsSecrets = []string{SecretTLSCert, SecretTLSKey}
 	}
-	// Redis asks for a password only when the user made one.
-	redisSecrets := []string{}
-	if c.hasSecret(SecretRedis) {
-		redisSecrets = []string{SecretRedis}
-	}
 	on := func(svc string) bool {
 		enabled, bonus := c.Bonus[svc]
 		return !bonus || enabled
+	}
+	// Redis asks every client for its password (EnsureSecrets makes it
+	// like the others); WordPress's object cache logs in with it.
+	redisSecrets := []string{}
+	if on("redis") {
+		redisSecrets = []string{SecretRedis}
 	}
 	upstream := func(svc, addr string) string {
 		if on(svc) {
