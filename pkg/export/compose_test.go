@@ -295,6 +295,7 @@ func TestComposeImportRoundTrip(t *testing.T) {
 		assert.Equal(t, want.StopGracePeriod, got.StopGracePeriod, want.Name)
 		assert.ElementsMatch(t, want.Secrets, got.Secrets, want.Name)
 		assert.Equal(t, want.Tmpfs, got.Tmpfs, want.Name)
+		assert.Equal(t, want.Limits, got.Limits, "%s: memory and pids limits", want.Name)
 		assert.Len(t, got.Ports, len(want.Ports), want.Name)
 	}
 }

@@ -120,6 +120,7 @@ func Inception(c Config) (Stack, error) {
 			return Stack{}, fmt.Errorf("%w: service %q has no run-time wiring in stack.Inception", ErrInvalid, svc.Name)
 		}
 		svc.Restart = restart
+		svc.Limits = c.Limits[svc.Name]
 		w(&svc)
 		st.Services = append(st.Services, svc)
 	}
