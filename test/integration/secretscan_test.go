@@ -135,7 +135,7 @@ func (a *acceptance) checkNoSecretInProcesses(ctx context.Context, t *testing.T,
 	t.Helper()
 	read := map[string]int{}
 	for _, svc := range a.st.Names() {
-		c, err := a.env.cd.LoadContainer(ctx, a.st.Name+"-"+svc)
+		c, err := a.cd.LoadContainer(ctx, a.st.Name+"-"+svc)
 		require.NoError(t, err, svc)
 		task, err := c.Task(ctx, nil)
 		require.NoError(t, err, svc)
@@ -185,7 +185,7 @@ func (a *acceptance) phpWorkerEnv(ctx context.Context, t *testing.T) map[string]
 func (a *acceptance) checkNoSecretInImages(ctx context.Context, t *testing.T, secrets map[string]string) {
 	t.Helper()
 	for _, svc := range a.st.Services {
-		c, err := a.env.cd.LoadContainer(ctx, a.st.Name+"-"+svc.Name)
+		c, err := a.cd.LoadContainer(ctx, a.st.Name+"-"+svc.Name)
 		require.NoError(t, err, svc.Name)
 		info, err := c.Info(ctx)
 		require.NoError(t, err, svc.Name)
@@ -203,7 +203,7 @@ func (a *acceptance) checkNoSecretInImages(ctx context.Context, t *testing.T, se
 		assert.Positive(t, layers, "%s: no layer read", info.Image)
 		assert.Empty(t, secretsIn(cfg, secrets), "%s: the image config holds these secrets", info.Image)
 
-		mounts, err := a.env.cd.SnapshotService(info.Snapshotter).Mounts(ctx, info.SnapshotKey)
+		mounts, err := a.cd.SnapshotService(info.Snapshotter).Mounts(ctx, info.SnapshotKey)
 		require.NoError(t, err, svc.Name)
 		upper := ""
 		for _, m := range mounts {
@@ -237,7 +237,7 @@ func (a *acceptance) checkNoSecretAtRest(ctx context.Context, t *testing.T, secr
 	require.NoError(t, err)
 	assert.Empty(t, secretsIn(psJSON, secrets), "ps --format json holds these secrets")
 
-	run, root := a.env.engine.RunDir(), a.env.engine.Root()
+	run, root := a.engine.RunDir(), a.engine.Root()
 	files, found := scanTree(t, run, []string{filepath.Join(run, "secrets")}, secrets)
 	assert.Positive(t, files, "no file read under the run dir %s", run)
 	assert.Empty(t, found, "state files under the run dir hold secrets")
