@@ -656,14 +656,17 @@ func TestAcceptance(t *testing.T) {
 		t.Logf("processes read (environment and command line): %v", read)
 
 		// php-fpm's workers see the variables php-fpm.conf lists (and the
-		// USER and HOME php-fpm sets), none of them secret.
+		// USER and HOME php-fpm sets), none of them secret. getenv() in
+		// php-fpm also answers the request's FastCGI parameters: the probe's
+		// own, and FCGI_ROLE.
 		env := a.phpWorkerEnv(ctx, t)
 		want := []string{"DOMAIN_NAME", "HTTPS_PORT", "WORDPRESS_DB_HOST", "MYSQL_DATABASE", "MYSQL_USER", "WP_REDIS_HOST", "INCEPTION_PURGE_ADDR"}
 		for _, k := range want {
 			assert.Contains(t, env, k, "php-fpm hands its workers %s", k)
 		}
+		allowed := append([]string{"USER", "HOME", "FCGI_ROLE"}, phpProbeParams...)
 		for k, v := range env {
-			assert.True(t, slices.Contains(want, k) || k == "USER" || k == "HOME", "a php-fpm worker's environment has %s, which php-fpm.conf does not list", k)
+			assert.True(t, slices.Contains(want, k) || slices.Contains(allowed, k), "a php-fpm worker's environment has %s, which php-fpm.conf does not list", k)
 			assert.Empty(t, secretsIn([]byte(v), secrets), "a php-fpm worker's %s holds these secrets", k)
 		}
 		assert.Equal(t, a.cfg.Env["MYSQL_USER"], env["MYSQL_USER"])

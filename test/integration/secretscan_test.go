@@ -162,6 +162,9 @@ func (a *acceptance) checkNoSecretInProcesses(ctx context.Context, t *testing.T,
 	return read
 }
 
+// phpProbeParams are the FastCGI parameters phpWorkerEnv's request sends.
+var phpProbeParams = []string{"SCRIPT_NAME", "SCRIPT_FILENAME", "REQUEST_METHOD"}
+
 // phpWorkerEnv asks one of wordpress's php-fpm workers for its environment
 // over FastCGI, as nginx reaches it, with a script on the container's /tmp.
 func (a *acceptance) phpWorkerEnv(ctx context.Context, t *testing.T) map[string]string {
@@ -169,6 +172,7 @@ func (a *acceptance) phpWorkerEnv(ctx context.Context, t *testing.T) map[string]
 	const script = "/tmp/inception-env-probe.php"
 	code, out := a.exec(ctx, t, "wordpress", "sh", "-c",
 		`printf '%s' '<?php echo json_encode(getenv());' >`+script+` && chmod 0644 `+script+` && `+
+			// phpProbeParams, and nothing else.
 			`env -i SCRIPT_NAME=/probe.php SCRIPT_FILENAME=`+script+` REQUEST_METHOD=GET cgi-fcgi -bind -connect 127.0.0.1:9000; `+
 			`rc=$?; rm -f `+script+`; exit $rc`)
 	require.Equal(t, 0, code, "the FastCGI request failed")
