@@ -360,7 +360,7 @@ func TestNewRuntimeStack(t *testing.T) {
 			assert.Equal(t, "127.0.0.1", p.HostIP, "%s publishes on loopback only", svc.Name)
 		}
 	}
-	for _, name := range []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP} {
+	for _, name := range []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis} {
 		fi, err := os.Stat(filepath.Join(dir, "secrets", name))
 		require.NoError(t, err, name)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)

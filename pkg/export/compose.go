@@ -67,11 +67,10 @@ func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
 const DefaultImageTag = "bookworm"
 
 // generatedSecrets are the secrets the Makefile fills with random values.
-// The optional ones of the run-time stack (TLS certificate and key, a
-// Redis password) depend on files a user may or may not have: the export
-// leaves them out, so nginx makes its self-signed certificate on first
-// start and Redis asks for no password.
-var generatedSecrets = []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP}
+// The optional ones of the run-time stack (TLS certificate and key) depend
+// on files a user may or may not have: the export leaves them out, so
+// nginx makes its self-signed certificate on first start.
+var generatedSecrets = []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis}
 
 // Compose renders the Inception subject's layout for the stack cfg
 // describes (bonus services switched off in cfg are left out). The result
@@ -233,6 +232,7 @@ type service struct {
 	Environment     map[string]string     `yaml:"environment,omitempty"`
 	Secrets         []string              `yaml:"secrets,omitempty"`
 	Volumes         []string              `yaml:"volumes,omitempty"`
+	Tmpfs           []string              `yaml:"tmpfs,omitempty"`
 	Ports           []string              `yaml:"ports,omitempty"`
 	Networks        []string              `yaml:"networks"`
 	DependsOn       map[string]dependency `yaml:"depends_on,omitempty"`
@@ -357,8 +357,11 @@ func (w *writer) service(svc stack.Service, img llbdefs.Image) (service, error) 
 	if svc.StopGracePeriod > 0 {
 		s.StopGracePeriod = duration(svc.StopGracePeriod)
 	}
-	if len(svc.Tmpfs) > 0 || svc.IPv4Address != "" {
-		return service{}, fmt.Errorf("%w: service %s: tmpfs mounts and fixed addresses are not exported", ErrUnsupported, svc.Name)
+	if svc.IPv4Address != "" {
+		return service{}, fmt.Errorf("%w: service %s: fixed addresses are not exported", ErrUnsupported, svc.Name)
+	}
+	for _, t := range svc.Tmpfs {
+		s.Tmpfs = append(s.Tmpfs, tmpfs(t))
 	}
 	s.Entrypoint, s.Command, s.WorkingDir = svc.Entrypoint, svc.Command, svc.WorkingDir
 	s.User, s.CapAdd, s.CapDrop, s.ReadOnly = svc.User, svc.CapAdd, svc.CapDrop, svc.ReadOnlyRoot
@@ -405,6 +408,21 @@ func (w *writer) ports(svc stack.Service) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// tmpfs is t in compose's short syntax, PATH[:size=BYTES,mode=OCTAL].
+func tmpfs(t stack.Tmpfs) string {
+	var opts []string
+	if t.Size > 0 {
+		opts = append(opts, "size="+strconv.FormatInt(t.Size, 10))
+	}
+	if t.Mode != 0 {
+		opts = append(opts, "mode="+strconv.FormatUint(uint64(t.Mode), 8))
+	}
+	if len(opts) == 0 {
+		return t.Target
+	}
+	return t.Target + ":" + strings.Join(opts, ",")
 }
 
 // health is the service's health check, else its image's, without the

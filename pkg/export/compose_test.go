@@ -129,7 +129,7 @@ func TestComposeLayout(t *testing.T) {
 	for name, s := range project.Secrets {
 		assert.Equal(t, filepath.Join(dir, "secrets", name+".txt"), s.File, name)
 	}
-	assert.ElementsMatch(t, []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP},
+	assert.ElementsMatch(t, []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis},
 		slices.Collect(func(yield func(string) bool) {
 			for k := range project.Secrets {
 				if !yield(k) {
@@ -143,6 +143,8 @@ func TestComposeLayout(t *testing.T) {
 	assert.Equal(t, types.ServicePortConfig{Mode: "ingress", HostIP: "0.0.0.0", Target: 443, Published: "443", Protocol: "tcp"}, nginx.Ports[0])
 	ftp := project.Services["vsftpd"]
 	assert.Len(t, ftp.Ports, 1+cfg.PasvMax-cfg.PasvMin+1, "FTP and the passive range")
+	// php-fpm's copies of the secrets live in memory under docker too.
+	assert.ElementsMatch(t, []string{"/run/wordpress:size=1048576,mode=750"}, project.Services["wordpress"].Tmpfs)
 }
 
 // TestComposeSettingsFromEnvironment: what .env says, the environment
@@ -292,6 +294,8 @@ func TestComposeImportRoundTrip(t *testing.T) {
 		assert.Equal(t, want.Restart, got.Restart, want.Name)
 		assert.Equal(t, want.StopGracePeriod, got.StopGracePeriod, want.Name)
 		assert.ElementsMatch(t, want.Secrets, got.Secrets, want.Name)
+		assert.Equal(t, want.Tmpfs, got.Tmpfs, want.Name)
+		assert.Equal(t, want.Limits, got.Limits, "%s: memory and pids limits", want.Name)
 		assert.Len(t, got.Ports, len(want.Ports), want.Name)
 	}
 }

@@ -22,7 +22,11 @@ func TestPHPFPMConfig(t *testing.T) {
 				"listen = 9000",
 				"ping.path = /fpm-ping",
 				"ping.response = pong",
-				"clear_env = no",
+				// Workers get the listed variables only, none of them secret.
+				"clear_env = yes",
+				"env[WORDPRESS_DB_HOST] = $WORDPRESS_DB_HOST",
+				"env[WP_REDIS_HOST] = $WP_REDIS_HOST",
+				"env[INCEPTION_PURGE_ADDR] = $INCEPTION_PURGE_ADDR",
 				"php_admin_flag[display_errors] = off",
 				"security.limit_extensions = .php",
 				// The images' environment sets the process count.
@@ -31,7 +35,7 @@ func TestPHPFPMConfig(t *testing.T) {
 				"pm.min_spare_servers = ${PHP_FPM_MIN_SPARE_SERVERS}",
 				"pm.max_spare_servers = ${PHP_FPM_MAX_SPARE_SERVERS}",
 			},
-			deny: []string{"listen = /run", "listen = 127.0.0.1"},
+			deny: []string{"listen = /run", "listen = 127.0.0.1", "clear_env = no", "PASSWORD"},
 		},
 		{
 			name: "files/php/php-fpm-ping",

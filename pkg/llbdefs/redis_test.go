@@ -163,8 +163,10 @@ func TestRedisScripts(t *testing.T) {
 		{
 			name: "health check",
 			file: "redis-healthcheck",
-			want: []string{"#!/bin/sh\n", "set -eu", "REDISCLI_AUTH", "ping", `"$reply" != PONG`},
-			deny: []string{" -a ", "--pass"},
+			// The password on redis-cli's stdin: not in its environment nor
+			// on its command line.
+			want: []string{"#!/bin/sh\n", "set -eu", `redis-cli --askpass -h 127.0.0.1 -p 6379 ping <"$cli_auth"`, `"$reply" != PONG`},
+			deny: []string{" -a ", "--pass ", "REDISCLI_AUTH"},
 		},
 	})
 }

@@ -195,7 +195,8 @@ func TestWordPressFiles(t *testing.T) {
 			want: []string{
 				"inception_env('MYSQL_DATABASE', 'wordpress')",
 				"inception_env('MYSQL_USER', 'wpuser')",
-				"inception_env('WORDPRESS_DB_PASSWORD', '')",
+				"define('DB_PASSWORD', inception_secret('db_password'));",
+				"['/run/secrets/', '/run/wordpress/secrets/']",
 				"inception_env('HTTPS_PORT', '443')",
 				"define('WP_HTTP_BLOCK_EXTERNAL', true);",
 				"define('DISABLE_WP_CRON', true);",
@@ -204,8 +205,9 @@ func TestWordPressFiles(t *testing.T) {
 				"define('ABSPATH', '/var/www/html/');",
 				"if (defined('INCEPTION_SETTINGS_ONLY'))",
 			},
-			// Keys and salts are made by WordPress and kept in the database.
-			deny: []string{"AUTH_KEY", "put your unique phrase here", "HTTP_HOST"},
+			// Keys and salts are made by WordPress and kept in the database;
+			// no password from the environment.
+			deny: []string{"AUTH_KEY", "put your unique phrase here", "HTTP_HOST", "PASSWORD')"},
 		},
 		{
 			name: "setup",
@@ -233,6 +235,10 @@ func TestWordPressFiles(t *testing.T) {
 				"#!/bin/sh\n",
 				"set -eu",
 				"/run/secrets/db_password",
+				"worker_secrets=/run/wordpress/secrets",
+				`chown root:www-data /run/wordpress "$worker_secrets"`,
+				`chmod 0440 "$worker_secrets/$name.tmp"`,
+				"INCEPTION_PURGE_ADDR=${INCEPTION_PURGE_ADDR-nginx:8081}",
 				`[ "${f##*/}" != wp-content ] || continue`,
 				`cp -a "$f" "$docroot/" &`,
 				`wait "$p" || {`,
@@ -242,7 +248,9 @@ func TestWordPressFiles(t *testing.T) {
 				"WP_REDIS_HOST",
 				`exec "$@"`,
 			},
-			deny: []string{"set -x", "echo \"$WORDPRESS_DB_PASSWORD"},
+			// No secret in an environment variable: php-fpm's would hand it
+			// to PHP.
+			deny: []string{"set -x", "PASSWORD=", "export WORDPRESS_"},
 		},
 		{
 			name: "object cache",
@@ -252,8 +260,10 @@ func TestWordPressFiles(t *testing.T) {
 				"function wp_cache_init()",
 				"class WP_Object_Cache",
 				"getenv('WP_REDIS_HOST')",
+				"inception_secret('redis_password')",
 				"catch (RedisException $e)",
 			},
+			deny: []string{"getenv('WORDPRESS_REDIS_PASSWORD')"},
 		},
 		{
 			name: "stand-ins",

@@ -148,9 +148,9 @@ func benchRuntime(ctx context.Context, b *testing.B) (*Runtime, stack.Stack) {
 	require.NoError(b, err)
 	_, err = cfg.EnsureSecrets()
 	require.NoError(b, err)
-	// The optional secrets too: TLS for nginx and vsftpd, a Redis
-	// password, so every secret mount is in the specs.
-	for _, s := range []string{stack.SecretTLSCert, stack.SecretTLSKey, stack.SecretRedis} {
+	// The optional secrets too: TLS for nginx and vsftpd, so every secret
+	// mount is in the specs.
+	for _, s := range []string{stack.SecretTLSCert, stack.SecretTLSKey} {
 		require.NoError(b, os.WriteFile(filepath.Join(cfg.SecretsDir, s), []byte("bench-"+s), 0o600))
 	}
 	st, err := stack.Inception(cfg)

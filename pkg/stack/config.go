@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +28,7 @@ const (
 	SecretFTP       = "ftp_password"
 	SecretTLSCert   = "tls_cert"
 	SecretTLSKey    = "tls_key"
-	SecretRedis     = "redis_password" // optional: Redis asks for it when present
+	SecretRedis     = "redis_password" // Redis's requirepass, WordPress's object cache logs in with it
 	secretFileMode  = 0o600
 	generatedLength = 24 // random bytes, base64url: 32 characters
 )
@@ -39,6 +41,7 @@ var passwordSecrets = []struct{ name, envKey string }{
 	{SecretWPAdmin, "WP_ADMIN_PASSWORD"},
 	{SecretWPUser, "WP_USER_PASSWORD"},
 	{SecretFTP, "FTP_PASSWORD"},
+	{SecretRedis, "REDIS_PASSWORD"},
 }
 
 // Config is what a user sets for the Inception stack: the .env file, with
@@ -59,6 +62,9 @@ type Config struct {
 	// Bonus services, on by default: ENABLE_REDIS, ENABLE_VSFTPD,
 	// ENABLE_ADMINER, ENABLE_STATIC = 0 switches one off.
 	Bonus map[string]bool
+	// Limits are each service's memory and pids limits:
+	// <SERVICE>_MEM_LIMIT and <SERVICE>_PIDS_LIMIT, 0 for none.
+	Limits map[string]Limits
 	// passwords from .env, written to missing secret files by EnsureSecrets.
 	passwords map[string]string
 }
@@ -90,6 +96,26 @@ var defaultEnv = map[string]string{
 	"ENABLE_STATIC":    "1",
 	"NGINX_PAGE_CACHE": "1",
 }
+
+// defaultLimits are each service's memory and pids limits when .env sets
+// none (<SERVICE>_MEM_LIMIT, <SERVICE>_PIDS_LIMIT). Memory: what the
+// service needs at its busiest with room to spare, tmpfs included (nginx's
+// page cache lives in its /tmp); WordPress sizes its php-fpm pool from its
+// limit (a worker per 64 MiB). Pids count threads: MariaDB runs one per
+// connection.
+var defaultLimits = map[string]struct{ mem, pids string }{
+	"nginx":     {"512m", "256"},
+	"wordpress": {"1g", "256"},
+	"mariadb":   {"1g", "512"},
+	"redis":     {"384m", "64"},
+	"vsftpd":    {"128m", "128"},
+	"adminer":   {"256m", "64"},
+	"static":    {"64m", "64"},
+}
+
+// minMemoryLimit is the least memory limit a service may get: below it
+// runc refuses to start a container, and no service here would start.
+const minMemoryLimit = 16 << 20
 
 var (
 	loginRe  = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
@@ -147,7 +173,7 @@ func ParseEnvFile(path string) (map[string]string, error) {
 // NewConfig fills defaults into env (as read by ParseEnvFile) and
 // validates the result. Every problem is reported at once.
 func NewConfig(env map[string]string) (Config, error) {
-	c := Config{Env: map[string]string{}, Bonus: map[string]bool{}, passwords: map[string]string{}}
+	c := Config{Env: map[string]string{}, Bonus: map[string]bool{}, Limits: map[string]Limits{}, passwords: map[string]string{}}
 	c.Login = env["LOGIN"]
 	if c.Login == "" {
 		c.Login = DefaultLogin()
@@ -158,6 +184,10 @@ func NewConfig(env map[string]string) (Config, error) {
 	}
 	for k, v := range defaultEnv {
 		c.Env[k] = strings.ReplaceAll(v, "{login}", c.Login)
+	}
+	for svc, l := range defaultLimits {
+		c.Env[limitKey(svc, "MEM")] = l.mem
+		c.Env[limitKey(svc, "PIDS")] = l.pids
 	}
 	for k, v := range env {
 		c.Env[k] = v
@@ -241,10 +271,48 @@ func NewConfig(env map[string]string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("NGINX_PAGE_CACHE %q: use 1 (anonymous visitors' pages cached) or 0", c.Env["NGINX_PAGE_CACHE"]))
 	}
+	for _, svc := range slices.Sorted(maps.Keys(defaultLimits)) {
+		var l Limits
+		key := limitKey(svc, "MEM")
+		mem, err := parseBytes(c.Env[key])
+		if err != nil || mem != 0 && mem < minMemoryLimit {
+			errs = append(errs, fmt.Errorf("%s %q: give a size of at least 16m such as 512m or 1g, or 0 for no limit", key, c.Env[key]))
+		}
+		l.MemoryBytes = mem
+		key = limitKey(svc, "PIDS")
+		pids, err := strconv.ParseInt(c.Env[key], 10, 64)
+		if err != nil || pids < 0 || pids > 0 && pids < 16 {
+			errs = append(errs, fmt.Errorf("%s %q: give a number of processes and threads of at least 16, or 0 for no limit", key, c.Env[key]))
+		}
+		l.Pids = pids
+		c.Limits[svc] = l
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("%w: .env: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// limitKey is the .env key of a service's limit: NGINX_MEM_LIMIT, ...
+func limitKey(svc, what string) string { return strings.ToUpper(svc) + "_" + what + "_LIMIT" }
+
+// parseBytes reads a size as compose's mem_limit: digits with an optional
+// unit b, k, m or g (powers of 1024, either case, a trailing b allowed:
+// 512m, 1gb, 1048576).
+func parseBytes(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	digits := strings.TrimRight(s, "bkmg")
+	unit := strings.TrimSuffix(s[len(digits):], "b")
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: give digits and a unit such as 512m", v)
+	}
+	shift := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30}
+	sh, ok := shift[unit]
+	if !ok || n > (1<<62)>>sh {
+		return 0, fmt.Errorf("size %q: give digits and a unit such as 512m", v)
+	}
+	return n << sh, nil
 }
 
 func orDefault(v, def string) string {

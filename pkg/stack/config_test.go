@@ -41,6 +41,27 @@ func TestNewConfigDefaults(t *testing.T) {
 	for _, svc := range BonusServices {
 		assert.True(t, c.Bonus[svc], svc)
 	}
+	for _, svc := range Default().Names() {
+		l := c.Limits[svc]
+		assert.GreaterOrEqual(t, l.MemoryBytes, int64(64<<20), "%s: a memory limit by default", svc)
+		assert.GreaterOrEqual(t, l.Pids, int64(64), "%s: a pids limit by default", svc)
+	}
+	assert.Equal(t, Limits{MemoryBytes: 1 << 30, Pids: 256}, c.Limits["wordpress"])
+}
+
+func TestNewConfigLimits(t *testing.T) {
+	c, err := NewConfig(map[string]string{"LOGIN": "jdoe", "NGINX_MEM_LIMIT": "768M", "NGINX_PIDS_LIMIT": "100",
+		"REDIS_MEM_LIMIT": "0", "REDIS_PIDS_LIMIT": "0", "STATIC_MEM_LIMIT": "33554432", "MARIADB_MEM_LIMIT": "2gb"})
+	require.NoError(t, err)
+	assert.Equal(t, Limits{MemoryBytes: 768 << 20, Pids: 100}, c.Limits["nginx"])
+	assert.Equal(t, Limits{}, c.Limits["redis"], "0: no limit")
+	assert.Equal(t, int64(32<<20), c.Limits["static"].MemoryBytes)
+	assert.Equal(t, int64(2<<30), c.Limits["mariadb"].MemoryBytes)
+	st, err := Inception(c)
+	require.NoError(t, err)
+	for _, s := range st.Services {
+		assert.Equal(t, c.Limits[s.Name], s.Limits, "%s runs with its limits", s.Name)
+	}
 }
 
 func TestNewConfigRejects(t *testing.T) {
@@ -60,6 +81,11 @@ func TestNewConfigRejects(t *testing.T) {
 		{"bad bonus switch", map[string]string{"ENABLE_REDIS": "maybe"}, "ENABLE_REDIS"},
 		{"bad page cache switch", map[string]string{"NGINX_PAGE_CACHE": "off"}, "NGINX_PAGE_CACHE"},
 		{"bad login", map[string]string{"LOGIN": "J Doe"}, "LOGIN"},
+		{"bad memory limit", map[string]string{"WORDPRESS_MEM_LIMIT": "lots"}, "WORDPRESS_MEM_LIMIT"},
+		{"memory limit in unknown units", map[string]string{"NGINX_MEM_LIMIT": "1t"}, "NGINX_MEM_LIMIT"},
+		{"tiny memory limit", map[string]string{"STATIC_MEM_LIMIT": "1m"}, "at least 16m"},
+		{"negative pids limit", map[string]string{"MARIADB_PIDS_LIMIT": "-1"}, "MARIADB_PIDS_LIMIT"},
+		{"tiny pids limit", map[string]string{"REDIS_PIDS_LIMIT": "3"}, "at least 16"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +112,7 @@ func TestEnsureSecrets(t *testing.T) {
 
 	rep, err := c.EnsureSecrets()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{SecretDBRoot, SecretDB, SecretWPAdmin, SecretWPUser}, rep.Generated)
+	assert.ElementsMatch(t, []string{SecretDBRoot, SecretDB, SecretWPAdmin, SecretWPUser, SecretRedis}, rep.Generated)
 	assert.Equal(t, []string{SecretFTP}, rep.FromEnv)
 	st, err := os.Stat(dir)
 	require.NoError(t, err)
@@ -141,6 +167,10 @@ func TestInceptionWiring(t *testing.T) {
 		if s.Name == "nginx" {
 			assert.Empty(t, s.Env["ADMINER_UPSTREAM"])
 		}
+		if s.Name == "wordpress" {
+			assert.Equal(t, []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}, s.Tmpfs,
+				"php-fpm's copies of the secrets in memory")
+		}
 	}
 }
 
@@ -159,5 +189,16 @@ func TestInceptionPageCacheSwitch(t *testing.T) {
 			require.GreaterOrEqual(t, i, 0)
 			assert.Equal(t, tc.want, st.Services[i].Env["NGINX_PAGE_CACHE"], "nginx's entrypoint takes 1 or 0")
 		})
+	}
+}
+
+// TestEnvExampleLimits: .env.example lists every service's limits with
+// the defaults NewConfig gives.
+func TestEnvExampleLimits(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", ".env.example"))
+	require.NoError(t, err)
+	for svc, l := range defaultLimits {
+		assert.Contains(t, string(data), "\n#"+limitKey(svc, "MEM")+"="+l.mem+"\n", svc)
+		assert.Contains(t, string(data), "\n#"+limitKey(svc, "PIDS")+"="+l.pids+"\n", svc)
 	}
 }

@@ -31,14 +31,15 @@ func Inception(c Config) (Stack, error) {
 	if c.HasTLS() {
 		tlsSecrets = []string{SecretTLSCert, SecretTLSKey}
 	}
-	// Redis asks for a password only when the user made one.
-	redisSecrets := []string{}
-	if c.hasSecret(SecretRedis) {
-		redisSecrets = []string{SecretRedis}
-	}
 	on := func(svc string) bool {
 		enabled, bonus := c.Bonus[svc]
 		return !bonus || enabled
+	}
+	// Redis asks every client for its password (EnsureSecrets makes it
+	// like the others); WordPress's object cache logs in with it.
+	redisSecrets := []string{}
+	if on("redis") {
+		redisSecrets = []string{SecretRedis}
 	}
 	upstream := func(svc, addr string) string {
 		if on(svc) {
@@ -73,6 +74,9 @@ func Inception(c Config) (Stack, error) {
 			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
 			s.Secrets = append([]string{SecretDB, SecretWPAdmin, SecretWPUser}, redisSecrets...)
 			s.Mounts = []Mount{wordpressFiles}
+			// php-fpm's workers read their copies of the secrets here
+			// (the entrypoint makes them): memory only, in every runtime.
+			s.Tmpfs = []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}
 			// Started, not healthy: WordPress copies its files into the
 			// volume while MariaDB initialises, then waits for the
 			// database itself (wordpress-setup.php, every 100 ms).
@@ -116,6 +120,7 @@ func Inception(c Config) (Stack, error) {
 			return Stack{}, fmt.Errorf("%w: service %q has no run-time wiring in stack.Inception", ErrInvalid, svc.Name)
 		}
 		svc.Restart = restart
+		svc.Limits = c.Limits[svc.Name]
 		w(&svc)
 		st.Services = append(st.Services, svc)
 	}

@@ -91,6 +91,13 @@ func (a *acceptance) secret(t *testing.T, name string) string {
 	return strings.TrimRight(string(data), "\r\n")
 }
 
+// redisCLI runs redis-cli in the redis service, logged in with the
+// redis_password secret, which it reads on its stdin.
+func (a *acceptance) redisCLI(ctx context.Context, t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	return a.exec(ctx, t, "redis", append([]string{"sh", "-c", `exec redis-cli --askpass "$@" </run/secrets/redis_password`, "redis-cli"}, args...)...)
+}
+
 // pollHome GETs the home page until it answers 200 and returns the time
 // since start; -1 when ctx ends first. The other answers it got on the way
 // are in the returned trace, each with when it began (status or error).
@@ -250,7 +257,7 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("secrets made on a fresh machine, mode 0600", func(t *testing.T) {
-		want := []string{stack.SecretDB, stack.SecretDBRoot, stack.SecretFTP, stack.SecretWPAdmin, stack.SecretWPUser}
+		want := []string{stack.SecretDB, stack.SecretDBRoot, stack.SecretFTP, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretRedis}
 		assert.ElementsMatch(t, want, srep.Generated)
 		for _, name := range want {
 			fi, err := os.Stat(filepath.Join(a.cfg.SecretsDir, name))
@@ -460,16 +467,16 @@ func TestAcceptance(t *testing.T) {
 			code, _, _ := wpDo(t, c, http.MethodGet, a.site()+"/", nil)
 			require.Equal(t, http.StatusOK, code)
 		}
-		code, out := a.exec(ctx, t, "redis", "redis-cli", "DBSIZE")
+		code, out := a.redisCLI(ctx, t, "DBSIZE")
 		require.Equal(t, 0, code, out)
 		n, err := strconv.Atoi(strings.TrimSpace(out))
 		require.NoError(t, err, out)
 		assert.Positive(t, n, "DBSIZE")
 		prefix := a.cfg.Env["MYSQL_DATABASE"] + ":wp_:"
-		code, out = a.exec(ctx, t, "redis", "redis-cli", "--scan", "--pattern", prefix+"*")
+		code, out = a.redisCLI(ctx, t, "--scan", "--pattern", prefix+"*")
 		require.Equal(t, 0, code, out)
 		assert.Contains(t, strings.Fields(out), prefix+"options:alloptions", "WordPress's options, cached")
-		code, out = a.exec(ctx, t, "redis", "redis-cli", "INFO", "stats")
+		code, out = a.redisCLI(ctx, t, "INFO", "stats")
 		require.Equal(t, 0, code, out)
 		hits := 0
 		for line := range strings.Lines(out) {
@@ -630,13 +637,43 @@ func TestAcceptance(t *testing.T) {
 		assert.Contains(t, dash, "Dashboard")
 	})
 
-	t.Run("no secret in any service log", func(t *testing.T) {
-		var logs strings.Builder
-		require.NoError(t, a.rt.Logs(ctx, a.st.Name, runtime.LogsOptions{Tail: -1}, &logs))
-		require.NotEmpty(t, logs.String())
+	t.Run("no secret value in a process's environment or command line, a log, ps, a state file or an image", func(t *testing.T) {
+		// The values the stack runs with: every file of SECRETS_DIR.
+		secrets := secretValues(t, a.cfg.SecretsDir)
 		for _, name := range srep.Generated {
-			assert.NotContains(t, logs.String(), a.secret(t, name), "the %s secret is in a log", name)
+			require.Contains(t, secrets, name)
 		}
+		// The control: the scan finds them where the runtime installs them
+		// for the containers (a tmpfs of the run dir, the only place).
+		run := e.engine.RunDir()
+		_, found := scanTree(t, filepath.Join(run, "secrets", a.st.Name), nil, secrets)
+		require.NotEmpty(t, found, "the scan finds no secret in the installed secret files: it cannot find one anywhere")
+
+		read := a.checkNoSecretInProcesses(ctx, t, secrets)
+		for _, svc := range a.st.Names() {
+			assert.Positive(t, read[svc], "%s: no process read", svc)
+		}
+		t.Logf("processes read (environment and command line): %v", read)
+
+		// php-fpm's workers see the variables php-fpm.conf lists (and the
+		// USER and HOME php-fpm sets), none of them secret. getenv() in
+		// php-fpm also answers the request's FastCGI parameters: the probe's
+		// own, and FCGI_ROLE.
+		env := a.phpWorkerEnv(ctx, t)
+		want := []string{"DOMAIN_NAME", "HTTPS_PORT", "WORDPRESS_DB_HOST", "MYSQL_DATABASE", "MYSQL_USER", "WP_REDIS_HOST", "INCEPTION_PURGE_ADDR"}
+		for _, k := range want {
+			assert.Contains(t, env, k, "php-fpm hands its workers %s", k)
+		}
+		allowed := append([]string{"USER", "HOME", "FCGI_ROLE"}, phpProbeParams...)
+		for k, v := range env {
+			assert.True(t, slices.Contains(want, k) || slices.Contains(allowed, k), "a php-fpm worker's environment has %s, which php-fpm.conf does not list", k)
+			assert.Empty(t, secretsIn([]byte(v), secrets), "a php-fpm worker's %s holds these secrets", k)
+		}
+		assert.Equal(t, a.cfg.Env["MYSQL_USER"], env["MYSQL_USER"])
+		assert.Equal(t, "nginx:8081", env["INCEPTION_PURGE_ADDR"], "the page cache plugin's default, set by the entrypoint")
+
+		a.checkNoSecretAtRest(ctx, t, secrets)
+		a.checkNoSecretInImages(ctx, t, secrets)
 	})
 
 	t.Run("down --volumes leaves nothing", func(t *testing.T) {

@@ -154,7 +154,7 @@ func TestComposeExportDockerPeer(t *testing.T) {
 	out, err := mk.CombinedOutput()
 	require.NoError(t, err, "make up:\n%s", lastLines(string(out), 60))
 	t.Logf("FIGURE make up (secrets, data directories, docker compose up -d --build of 7 images) took %v", time.Since(start).Round(time.Second))
-	for _, name := range []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP} {
+	for _, name := range []string{stack.SecretDBRoot, stack.SecretDB, stack.SecretWPAdmin, stack.SecretWPUser, stack.SecretFTP, stack.SecretRedis} {
 		fi, err := os.Stat(filepath.Join(s.dir, "secrets", name+".txt"))
 		require.NoError(t, err, "the Makefile made %s", name)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -56,8 +55,10 @@ func imageFiles(ctx context.Context, t *testing.T, e *env, ref string, fn func(l
 
 // TestImageContents builds every image and reads every layer and the
 // config once:
-//   - no test secret value anywhere, no file under /run/secrets, no .env
-//     file, no apt lists or downloaded .deb files;
+//   - no file under /run/secrets, no .env file, no password setting in the
+//     config, no apt lists or downloaded .deb files (the images' layers are
+//     scanned for the secret values a running stack really uses in
+//     TestAcceptance: a build never receives a secret to leak);
 //   - for Debian images, the dpkg database that wins (the last layer's
 //     /var/lib/dpkg/status) lists the base system and the image's own
 //     packages as installed: no layer merge lost a package;
@@ -68,7 +69,6 @@ func TestImageContents(t *testing.T) {
 	ctx, e := setup(t)
 	rep := buildServices(ctx, t, e)
 	require.Len(t, rep.Images, 7, "the stack has seven images")
-	secrets := []string{wpAdminPassword, wpUserPassword, wpDBPassword, "Db-root-pass-1"}
 	packages := map[string][]string{
 		"nginx":     {"nginx", "libnginx-mod-http-cache-purge", "openssl", "tini", "curl"},
 		"wordpress": {"php8.2-fpm", "php8.2-opcache", "php8.2-mysql", "php8.2-redis", "tini"},
@@ -104,14 +104,16 @@ func TestImageContents(t *testing.T) {
 				if strings.HasPrefix(name, "/var/lib/apt/lists/") && h.Typeflag == tar.TypeReg && path.Base(name) != "lock" {
 					assert.Failf(t, "apt list in a layer", "%s in layer %d", name, layer)
 				}
-				if h.Typeflag != tar.TypeReg || h.Size > 64<<20 {
+				if h.Typeflag != tar.TypeReg {
+					return
+				}
+				switch name {
+				case "/var/lib/dpkg/status", "/etc/passwd", "/etc/group":
+				default:
 					return
 				}
 				data, err := io.ReadAll(r)
 				require.NoError(t, err)
-				for _, s := range secrets {
-					assert.False(t, bytes.Contains(data, []byte(s)), "a test secret in %s (layer %d)", name, layer)
-				}
 				switch name {
 				case "/var/lib/dpkg/status":
 					status = data
@@ -121,9 +123,6 @@ func TestImageContents(t *testing.T) {
 					group = data
 				}
 			})
-			for _, s := range secrets {
-				assert.NotContains(t, string(cfg), s)
-			}
 			assert.NotContains(t, strings.ToLower(string(cfg)), "password=", "no password in the image config")
 			assert.NotContains(t, img.Ref, ":latest")
 			users, groups := systemAccounts(string(passwd)), systemAccounts(string(group))

@@ -128,8 +128,9 @@ func TestRedisPassword(t *testing.T) {
 	eventuallyHealthy(ctx, t, r, hc, time.Minute)
 
 	assert.Contains(t, redisCLI(ctx, t, r, "PING"), "NOAUTH")
+	// The password on redis-cli's stdin, as the health check gives it.
 	code, out := execOnce(ctx, t, r, "sh", "-c",
-		`REDISCLI_AUTH=$(cat /run/secrets/redis_password) exec redis-cli -h 127.0.0.1 PING`)
+		`exec redis-cli --askpass -h 127.0.0.1 PING </run/secrets/redis_password`)
 	require.Equal(t, 0, code, out)
 	assert.Equal(t, "PONG", strings.TrimSpace(out))
 	_, out = execOnce(ctx, t, r, "sh", "-c", `REDISCLI_AUTH=wrong exec redis-cli -h 127.0.0.1 PING`)

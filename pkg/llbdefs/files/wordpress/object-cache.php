@@ -132,8 +132,10 @@ class WP_Object_Cache
             // One second at most, to connect and for any reply: a slow
             // cache is no cache.
             $redis->connect($host, $port, 1.0, null, 0, 1.0);
-            $password = getenv('WORDPRESS_REDIS_PASSWORD');
-            if ($password !== false && $password !== '') {
+            // From the redis_password secret's file (wp-config.php),
+            // never from the environment.
+            $password = function_exists('inception_secret') ? inception_secret('redis_password') : '';
+            if ($password !== '') {
                 $redis->auth($password);
             }
             $redis->ping();

@@ -3,9 +3,10 @@
  * The wordpress image's wp-config.php, at /var/www/wp-config.php: one level
  * above the site, where WordPress looks when the site has none, so it is
  * never in the files volume that nginx (and FTP) share. Nothing secret is
- * written here: every setting is read from the environment that
- * wordpress-entrypoint hands to php-fpm (the database password comes from
- * /run/secrets/db_password).
+ * written here, and no secret is in any environment: the settings come from
+ * the environment php-fpm hands its workers (clear_env = yes, the list in
+ * php-fpm.conf), the database password from a secret file
+ * (inception_secret).
  *
  * The authentication keys and salts are left undefined on purpose: WordPress
  * then makes random ones on first use and keeps them in its database, so they
@@ -18,10 +19,28 @@ function inception_env(string $name, string $default): string
     return ($value === false || $value === '') ? $default : $value;
 }
 
+/* The secret's value from its file: /run/secrets/<name> where this process
+ * can read it (root: the entrypoint's setup), else the copy the entrypoint
+ * made for php-fpm's workers, which run as www-data and cannot read the
+ * runtime's files (0400, the container user's). Empty when there is none:
+ * the database then refuses the login, and says so. */
+function inception_secret(string $name): string
+{
+    foreach (['/run/secrets/', '/run/wordpress/secrets/'] as $dir) {
+        if (is_readable($dir . $name)) {
+            $value = file_get_contents($dir . $name);
+            if ($value !== false) {
+                return rtrim($value, "\n");
+            }
+        }
+    }
+    return '';
+}
+
 // The names the mariadb service is configured with.
 define('DB_NAME', inception_env('MYSQL_DATABASE', 'wordpress'));
 define('DB_USER', inception_env('MYSQL_USER', 'wpuser'));
-define('DB_PASSWORD', inception_env('WORDPRESS_DB_PASSWORD', ''));
+define('DB_PASSWORD', inception_secret('db_password'));
 define('DB_HOST', inception_env('WORDPRESS_DB_HOST', 'mariadb:3306'));
 define('DB_CHARSET', 'utf8mb4');
 define('DB_COLLATE', '');
