@@ -68,6 +68,7 @@ type Option func(*config)
 
 type config struct {
 	bridge, bip, pool string
+	runDir            string
 	startTimeout      time.Duration
 }
 
@@ -78,6 +79,10 @@ type config struct {
 func WithBridge(name, bip, pool string) Option {
 	return func(c *config) { c.bridge, c.bip, c.pool = name, bip, pool }
 }
+
+// WithRunDir puts the socket, exec root, pid file and log in dir instead
+// of the directory Start is given, which keeps the data root.
+func WithRunDir(dir string) Option { return func(c *config) { c.runDir = dir } }
 
 // WithStartTimeout bounds the wait for dockerd to answer (default 60 s).
 func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
@@ -96,7 +101,8 @@ type Daemon struct {
 }
 
 // Start runs dockerd with everything it keeps in dir: docker.sock,
-// data/ (images, build cache, volumes), exec/, dockerd.pid, dockerd.log.
+// data/ (images, build cache, volumes), exec/, dockerd.pid, dockerd.log
+// (all but data/ in WithRunDir's directory, when given).
 // It returns once dockerd answers on its socket. dir is kept: the next
 // Start finds the images and the build cache there.
 //
@@ -112,7 +118,11 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 	case !filepath.IsAbs(dir):
 		return nil, fmt.Errorf("dockerd directory %q: give an absolute path", dir)
 	}
-	sock := filepath.Join(dir, "docker.sock")
+	run := dir
+	if c.runDir != "" {
+		run = c.runDir
+	}
+	sock := filepath.Join(run, "docker.sock")
 	d := &Daemon{tools: tools, dir: dir, host: "unix://" + sock, bridge: c.bridge, exited: make(chan error, 1)}
 	d.api = &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -120,10 +130,12 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 			return dl.DialContext(ctx, "unix", sock)
 		},
 	}}
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		return nil, fmt.Errorf("dockerd directory: %w", err)
+	for _, p := range []string{dir, run} {
+		if err := os.MkdirAll(p, 0o711); err != nil {
+			return nil, fmt.Errorf("dockerd directory: %w", err)
+		}
 	}
-	stopStale(filepath.Join(dir, "dockerd.pid"))
+	stopStale(filepath.Join(run, "dockerd.pid"))
 	if err := ensureBridge(c.bridge, c.bip); err != nil {
 		return nil, err
 	}
@@ -134,7 +146,7 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
 		return nil, fmt.Errorf("turn IPv4 forwarding on: %w", err)
 	}
-	logPath := filepath.Join(dir, "dockerd.log")
+	logPath := filepath.Join(run, "dockerd.log")
 	var err error
 	if d.log, err = os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
 		return nil, fmt.Errorf("dockerd log: %w", err)
@@ -142,8 +154,8 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 	d.cmd = exec.Command(tools.Dockerd,
 		"--host", d.host,
 		"--data-root", filepath.Join(dir, "data"),
-		"--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "dockerd.pid"),
+		"--exec-root", filepath.Join(run, "exec"),
+		"--pidfile", filepath.Join(run, "dockerd.pid"),
 		"--bridge", c.bridge,
 		"--default-address-pool", c.pool,
 		"--ip-forward=false",
