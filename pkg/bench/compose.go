@@ -259,8 +259,9 @@ func (r *runner) composeChange(cs Case) (undo func(), err error) {
 }
 
 // exportedFile is where the export put file of image's files
-// (llbdefs.Files): the file under srcs/requirements/<image> with its name
-// and content. Exactly one must match.
+// (llbdefs.Files): the file under srcs/requirements/<image> with its
+// content, which has the path the image installs it at (90-inception.cnf
+// for inception.cnf): one must match, or one of those with its name.
 func exportedFile(tree, image, file string) (string, error) {
 	fsys, err := llbdefs.Files(image)
 	if err != nil {
@@ -273,7 +274,7 @@ func exportedFile(tree, image, file string) (string, error) {
 	root := filepath.Join(tree, "srcs", "requirements", image)
 	var found []string
 	err = filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-		if err != nil || !de.Type().IsRegular() || de.Name() != path.Base(file) {
+		if err != nil || !de.Type().IsRegular() {
 			return err
 		}
 		if got, err := os.ReadFile(p); err == nil && bytes.Equal(got, want) {
@@ -281,6 +282,9 @@ func exportedFile(tree, image, file string) (string, error) {
 		}
 		return nil
 	})
+	if named := slices.DeleteFunc(slices.Clone(found), func(p string) bool { return filepath.Base(p) != path.Base(file) }); len(found) > 1 && len(named) > 0 {
+		found = named
+	}
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("exported tree of %s: %w", image, err)

@@ -95,7 +95,7 @@ func TestComposeChanges(t *testing.T) {
 		{"site", Case{Scenario: ScenarioSite, Scope: "static", Images: []string{"static"}, Changed: "static"},
 			"", []string{"<!-- inceptionctl bench: site change 41 -->\n"}},
 		{"package", Case{Scenario: ScenarioPackage, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
-			filepath.Join(tree, "srcs", "requirements", "nginx", "Dockerfile"), []string{" " + AddedPackage}},
+			filepath.Join(tree, "srcs", "requirements", "nginx", "Dockerfile"), []string{`"` + AddedPackage + `"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestComposeChanges(t *testing.T) {
 			}
 			if tc.cs.Scenario == ScenarioPackage {
 				assert.Equal(t, countLines(orig), countLines(changed), "the package goes into the install line, no step is added")
-				assert.NotContains(t, string(orig), " "+AddedPackage+" ")
+				assert.NotContains(t, string(orig), `"`+AddedPackage+`"`)
 			} else {
 				assert.Equal(t, string(orig)+tc.wants[0], string(changed), "one line appended")
 			}

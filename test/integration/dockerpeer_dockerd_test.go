@@ -66,8 +66,9 @@ func startDockerd(ctx context.Context, t *testing.T) *dockerd {
 	root, run := dockerPeerDirs()
 	d, err := dockerpeer.Start(ctx, tools, root, dockerpeer.WithRunDir(run), dockerpeer.WithBridge(dockerdBridge, dockerdBIP, dockerdPool))
 	require.NoError(t, err)
-	t.Cleanup(func() { d.stop(t) })
-	return &dockerd{d}
+	dd := &dockerd{d}
+	t.Cleanup(func() { dd.stop(t) })
+	return dd
 }
 
 // stop stops dockerd and removes its bridge; safe to call again.
