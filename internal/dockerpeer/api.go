@@ -26,7 +26,7 @@ type CacheRecord struct {
 	CreatedAt time.Time `json:"CreatedAt"`
 }
 
-// The record type of a cache mount (RUN --mount=type=cache).
+// CacheMountType is the record type of a cache mount (RUN --mount=type=cache).
 const CacheMountType = "exec.cachemount"
 
 // do sends one API request; a status of 400 and over is an error with the

@@ -94,7 +94,8 @@ type Daemon struct {
 	host    string // unix://…/docker.sock
 	bridge  string
 	cmd     *exec.Cmd
-	exited  chan error
+	exited  chan struct{} // closed when dockerd has exited, exitErr set
+	exitErr error
 	log     *os.File
 	api     *http.Client
 	stopped bool
@@ -123,7 +124,7 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 		run = c.runDir
 	}
 	sock := filepath.Join(run, "docker.sock")
-	d := &Daemon{tools: tools, dir: dir, host: "unix://" + sock, bridge: c.bridge, exited: make(chan error, 1)}
+	d := &Daemon{tools: tools, dir: dir, host: "unix://" + sock, bridge: c.bridge, exited: make(chan struct{})}
 	d.api = &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var dl net.Dialer
@@ -173,7 +174,10 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 		removeBridge(c.bridge)
 		return nil, fmt.Errorf("start dockerd: %w", err)
 	}
-	go func() { d.exited <- d.cmd.Wait() }()
+	go func() {
+		d.exitErr = d.cmd.Wait()
+		close(d.exited)
+	}()
 
 	deadline := time.Now().Add(c.startTimeout)
 	for {
@@ -181,17 +185,16 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 			return d, nil
 		}
 		select {
-		case err := <-d.exited:
-			d.exited <- err
-			d.Stop()
-			return nil, fmt.Errorf("dockerd exited (%v); its log, %s:\n%s", err, logPath, Tail(logPath, 30))
+		case <-d.exited:
+			_ = d.Stop()
+			return nil, fmt.Errorf("dockerd exited (%w); its log, %s:\n%s", d.exitErr, logPath, Tail(logPath, 30))
 		case <-ctx.Done():
-			d.Stop()
+			_ = d.Stop()
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			d.Stop()
+			_ = d.Stop()
 			return nil, fmt.Errorf("dockerd did not answer on %s in %v; its log, %s:\n%s", d.host, c.startTimeout, logPath, Tail(logPath, 30))
 		}
 	}
