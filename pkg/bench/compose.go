@@ -196,17 +196,25 @@ func (r *runner) composeBuild(ctx context.Context, cs Case, changed bool) (Measu
 func (p *composePeer) build(ctx context.Context, images []string) (Measurement, error) {
 	args := append([]string{"compose", "-p", ComposeProject, "-f", p.file, "--progress", "plain", "build"}, images...)
 	start := time.Now()
-	_, stderr, err := p.d.Docker(ctx, nil, args...)
+	stdout, stderr, err := p.d.Docker(ctx, nil, args...)
 	wall := time.Since(start)
 	if err != nil {
 		return Measurement{}, err
 	}
 	run := Measurement{Seconds: wall.Seconds()}
-	steps := parsePlainProgress(stderr, images)
-	for _, img := range images {
-		ss := steps[img]
-		if len(ss) == 0 {
-			return Measurement{}, fmt.Errorf("compose: docker compose build printed no step of %s; its output ends:\n%s", img, dockerpeer.LastLines(stderr, 20))
+	out := stdout + "\n" + stderr
+	stages, err := p.stages(images)
+	if err != nil {
+		return Measurement{}, err
+	}
+	steps := parsePlainProgress(out, images, stages)
+	if len(steps) == 0 {
+		return Measurement{}, fmt.Errorf("compose: docker compose build printed no Dockerfile step of %s; its output ends:\n%s", strings.Join(images, ","), dockerpeer.LastLines(out, 20))
+	}
+	for _, img := range append(slices.Clone(images), Stack) {
+		ss, ok := steps[img]
+		if !ok {
+			continue
 		}
 		// One command builds every image: each image's seconds are the
 		// command's.
@@ -221,6 +229,29 @@ func (p *composePeer) build(ctx context.Context, images []string) (Measurement, 
 		run.Images = append(run.Images, ir)
 	}
 	return run, nil
+}
+
+// stages maps the stage names of the images' exported Dockerfiles to
+// their image, where only one of images has a stage of that name.
+func (p *composePeer) stages(images []string) (map[string]string, error) {
+	owner := map[string]string{}
+	for _, img := range images {
+		data, err := os.ReadFile(filepath.Join(p.dir, filepath.FromSlash(dockerfilePath(img))))
+		if err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 4 && f[0] == "FROM" && strings.EqualFold(f[2], "AS") {
+				if o, ok := owner[f[3]]; ok && o != img {
+					owner[f[3]] = ""
+				} else {
+					owner[f[3]] = img
+				}
+			}
+		}
+	}
+	return owner, nil
 }
 
 // composeChange makes the case's change in the exported tree and returns
@@ -425,9 +456,10 @@ var stepRe = regexp.MustCompile(`^\[([^\]]*?)\s*(\d+/\d+)\] (.+)$`)
 // resolved, never cached, as the engine's counts leave sources out), in
 // the order they started, with whether each came from the cache and how
 // long it took. Steps of a build of several images are told apart by the
-// service name compose puts first in their bracket; one image's build
-// has no prefix to read.
-func parsePlainProgress(out string, images []string) map[string][]build.Step {
+// service name that starts their bracket (compose's prefix, or the stage
+// named after the image), else by their stage's name where one image
+// alone has it (stages); the others go to Stack.
+func parsePlainProgress(out string, images []string, stages map[string]string) map[string][]build.Step {
 	type vertex struct {
 		image string
 		step  build.Step
@@ -451,16 +483,15 @@ func parsePlainProgress(out string, images []string) map[string][]build.Step {
 				skip[id] = true
 				continue
 			}
-			img := ""
 			fields := strings.Fields(sm[1])
-			if len(fields) > 0 && slices.Contains(images, fields[0]) && len(images) > 1 {
-				img = fields[0]
-			} else if len(images) == 1 {
+			img := Stack
+			switch {
+			case len(images) == 1:
 				img = images[0]
-			}
-			if img == "" {
-				skip[id] = true
-				continue
+			case len(fields) > 0 && slices.Contains(images, fields[0]):
+				img = fields[0]
+			case len(fields) == 1 && stages[fields[0]] != "":
+				img = stages[fields[0]]
 			}
 			vs[id] = &vertex{image: img, step: build.Step{Name: text}}
 			order = append(order, id)

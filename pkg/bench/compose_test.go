@@ -161,6 +161,23 @@ func TestComposeConfigFilesExported(t *testing.T) {
 	}
 }
 
+// TestComposeStages: the exported Dockerfiles' stages, each to the one
+// image that has it.
+func TestComposeStages(t *testing.T) {
+	cases, err := Plan(stack.Default().Names(), nil, []Scenario{ScenarioNoChange}, false)
+	require.NoError(t, err)
+	r, _ := newComposeTestRunner(t, cases)
+	got, err := r.peer.stages([]string{"nginx", "wordpress", "static"})
+	require.NoError(t, err)
+	assert.Equal(t, "nginx", got["nginx"])
+	assert.Equal(t, "wordpress", got["wordpress"])
+	assert.Equal(t, "static", got["static"])
+	assert.Equal(t, "", got["install-packages"], "wordpress and static both have it")
+	got, err = r.peer.stages([]string{"nginx", "wordpress"})
+	require.NoError(t, err)
+	assert.Equal(t, "wordpress", got["install-packages"])
+}
+
 func TestParsePlainProgress(t *testing.T) {
 	one := `#0 building with "default" instance using docker driver
 
@@ -192,7 +209,7 @@ func TestParsePlainProgress(t *testing.T) {
 #8 exporting layers 0.2s done
 #8 DONE 0.3s
 `
-	steps := parsePlainProgress(one, []string{"nginx"})
+	steps := parsePlainProgress(one, []string{"nginx"}, nil)
 	require.Len(t, steps["nginx"], 3, "FROM, [internal] and the export are not steps")
 	assert.Equal(t, build.Step{Name: "[nginx 2/4] RUN --mount=type=cache,target=/var/cache/apt apt-get install -y nginx", Cached: true}, steps["nginx"][0])
 	assert.Equal(t, build.Step{Name: "[nginx 3/4] COPY conf/config/ /", Duration: 300 * time.Millisecond}, steps["nginx"][1])
@@ -214,12 +231,27 @@ func TestParsePlainProgress(t *testing.T) {
 #8 DONE 0.2s
 #9 [wordpress 1/3] FROM docker.io/library/debian:bookworm
 `
-	steps = parsePlainProgress(two, []string{"nginx", "wordpress"})
+	steps = parsePlainProgress(two, []string{"nginx", "wordpress"}, nil)
 	require.Len(t, steps["nginx"], 2)
 	require.Len(t, steps["wordpress"], 2)
 	assert.True(t, steps["wordpress"][0].Cached)
 	assert.False(t, steps["wordpress"][1].Cached)
 	assert.Equal(t, "[wordpress wordpress 3/3] COPY tools/ /", steps["wordpress"][1].Name)
-	assert.Empty(t, parsePlainProgress("nothing to read\n", []string{"nginx"}))
+	assert.Empty(t, parsePlainProgress("nothing to read\n", []string{"nginx"}, nil))
+
+	// No prefix: the stage named after the image, or a stage one image
+	// alone has; a stage two images have goes to the stack.
+	three := `#5 [install-packages 2/4] RUN apt-get install -y php
+#5 CACHED
+#6 [nginx 2/3] RUN apt-get install -y nginx
+#6 DONE 2.0s
+#7 [builder 1/2] RUN make
+#7 CACHED
+`
+	steps = parsePlainProgress(three, []string{"nginx", "wordpress"}, map[string]string{"install-packages": "wordpress", "wordpress": "wordpress", "nginx": "nginx", "builder": ""})
+	require.Len(t, steps["wordpress"], 1)
+	require.Len(t, steps["nginx"], 1)
+	require.Len(t, steps[Stack], 1)
+	assert.Equal(t, "[builder 1/2] RUN make", steps[Stack][0].Name)
 	assert.True(t, slices.ContainsFunc(steps["nginx"], func(s build.Step) bool { return !s.Cached }))
 }
