@@ -20,7 +20,7 @@ deps: ## what building and running the stack needs: scripts/packages/run.txt + b
 test-deps: ## deps + what the tests need: scripts/packages/test.txt + golangci-lint from its pin
 	BIN=$(BIN) scripts/deps.sh test
 
-docker-peer: ## Debian's docker.io (no daemon started) + docker compose v2 from its pinned module, for the compose export's test
+docker-peer: ## Debian's docker.io (no daemon started) + docker compose v2 from its pinned module, for the compose export's test and bench --variants compose
 	BIN=$(BIN) scripts/docker-peer.sh
 
 inceptionctl: ## the CLI, into bin/

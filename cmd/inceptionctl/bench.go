@@ -43,6 +43,9 @@ type benchOptions struct {
 	concurrency int
 	exportJSON  string
 	baseline    string
+	// dockerConfig is the DOCKER_CONFIG with the compose plugin, for the
+	// compose variant (bench_compose.go).
+	dockerConfig string
 }
 
 // newBenchCmd is `inceptionctl bench`: rebuild times of the project's
@@ -67,7 +70,12 @@ no-change and config-change run per image and for the whole stack, package-chang
 on nginx, site-change on static and in the stack, cold on nginx (--cold-stack: the
 stack). Variants: llb (the project's graphs), linear (Merge replaced by copies,
 the package in the package list), dockerfile (` + "`inceptionctl dockerfile`" + ` built by
-BuildKit's Dockerfile frontend on the same engine).
+BuildKit's Dockerfile frontend on the same engine); and, only when --variants names
+it, compose: the real peer, ` + "`inceptionctl export compose`" + `'s tree built by
+` + "`docker compose build`" + ` on a private dockerd (Debian's docker.io and docker compose
+v2 from ` + "`make docker-peer`" + `; --docker-config), started in <root>/bench-compose with the
+engine's base image loaded into it, on a bridge of its own (` + benchDockerdBridge + `, ` + benchDockerdBIP + `),
+stopped at the end; its cold case prunes dockerd's build cache but its cache mounts.
 
 Every case: a warm-up (none for cold, which prunes before every run), then
 rounds of runs with the variants' order rotated round by round: --repeats runs of
@@ -155,7 +163,8 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.chart, "chart", "", "also draw an SVG bar chart into this file")
 	f.StringSliceVar(&o.images, "images", nil, "images to measure in the build scenarios (default: every service)")
 	f.StringSliceVar(&o.scenarios, "scenarios", nil, "build scenarios: no-change, config-change, package-change, site-change, cold; run-time scenarios: up, start, https, page-cache; build or runtime for all of one kind (default: all)")
-	f.StringSliceVar(&o.variants, "variants", nil, "build variants: llb, linear, dockerfile (default: all)")
+	f.StringSliceVar(&o.variants, "variants", nil, "build variants: llb, linear, dockerfile (default: these three), compose (docker compose on a private dockerd: make docker-peer)")
+	f.StringVar(&o.dockerConfig, "docker-config", defaultDockerConfig(), "for --variants compose: the DOCKER_CONFIG directory whose cli-plugins has docker compose (make docker-peer fills bin/docker-config)")
 	f.BoolVar(&o.coldStack, "cold-stack", false, "cold-build the whole stack instead of nginx alone (slow)")
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
@@ -174,6 +183,7 @@ type benchPlan struct {
 	runtime []bench.RuntimeScenario
 	rtOpts  []bench.Option
 	passes  int
+	compose bool // the compose variant: a private dockerd to start
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -194,6 +204,14 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	defer s.Close()
 	if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
 		return err
+	}
+	if p.compose {
+		opt, stop, err := openComposePeer(ctx, cmd, s, o)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		p.opts = append(p.opts, opt)
 	}
 	// Each pass measures the run-time figures, then the build figures:
 	// the run-time images are built first, before a cold build case
@@ -449,6 +467,8 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		}
 	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats, label(repeats)); err != nil {
 		return p, err
+	} else {
+		p.compose = slices.Contains(o.variants, string(bench.VariantCompose))
 	}
 	p.opts = append(p.opts, runs, bench.WithPasses(passes), bench.WithMachineReference())
 	if !slices.Contains(rts, bench.RuntimeHTTPS) && !slices.Contains(rts, bench.RuntimePageCache) {
@@ -527,6 +547,9 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 			return nil, nil, usagef("--variants: %w", err)
 		}
 		vs = append(vs, v)
+	}
+	if err := o.checkComposePeer(vs); err != nil {
+		return nil, nil, err
 	}
 	cases, err := bench.Plan(st.Names(), images, scs, o.coldStack)
 	if err != nil {

@@ -5,7 +5,9 @@
 // the project's LLB graphs (config layers joined with Merge), the same
 // graphs as a linear chain (what a Dockerfile does), and the images
 // converted to Dockerfiles (pkg/dockerfile) built by BuildKit's Dockerfile
-// frontend.
+// frontend. A fourth variant, compose, measured only when asked for
+// (WithCompose), is the real peer: the stack exported by pkg/export and
+// built by `docker compose build` on a private dockerd (internal/dockerpeer).
 //
 // A Plan lists the cases (scenario × scope: one image or the whole stack);
 // Run measures each case in every variant: a warm-up (none for cold, which

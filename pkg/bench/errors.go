@@ -4,7 +4,7 @@ import "errors"
 
 var (
 	// ErrUnknownVariant is returned for a variant name that is not llb,
-	// linear or dockerfile.
+	// linear, dockerfile or compose.
 	ErrUnknownVariant = errors.New("unknown variant")
 
 	// ErrUnknownScenario is returned for a scenario name bench does not

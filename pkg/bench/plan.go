@@ -28,11 +28,11 @@ const (
 // Variants lists every variant, in the order tables show them.
 func Variants() []Variant { return []Variant{VariantLLB, VariantLinear, VariantDockerfile} }
 
-// ParseVariant parses a variant name.
+// ParseVariant parses a variant name: one of Variants, or compose.
 func ParseVariant(s string) (Variant, error) {
 	v := Variant(s)
-	if !slices.Contains(Variants(), v) {
-		return "", fmt.Errorf("%w %q: use llb, linear or dockerfile", ErrUnknownVariant, s)
+	if !slices.Contains(Variants(), v) && v != VariantCompose {
+		return "", fmt.Errorf("%w %q: use llb, linear, dockerfile or compose", ErrUnknownVariant, s)
 	}
 	return v, nil
 }

@@ -263,6 +263,9 @@ func (rep *Report) writeBuildTable(w io.Writer) error {
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
 		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
+	if slices.Contains(rep.Variants, VariantCompose) {
+		fmt.Fprint(w, composeNote)
+	}
 	if l := rep.Reference.line(); l != "" {
 		fmt.Fprintln(w, l)
 	}

@@ -60,6 +60,7 @@ type config struct {
 	keepImages   bool
 	llbOpts      []llbdefs.Option
 	baseRef      string
+	compose      composeConfig // the compose variant's dockerd (compose.go)
 	// run-time figures (RunRuntime)
 	loadDuration time.Duration
 	concurrency  int
@@ -194,6 +195,7 @@ type runner struct {
 	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
 	seq         int // numbers the file changes: each is new to the cache
 	ref         *Reference
+	peer        *composePeer // the compose variant, when measured
 }
 
 // Run measures every case in every variant: a warm-up (none for cold),
@@ -267,6 +269,12 @@ func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, 
 		ref: c.newReference()}
 	for _, img := range imgs {
 		r.images[img.Name] = img.Build
+	}
+	if slices.Contains(c.variants, VariantCompose) {
+		var err error
+		if r.peer, err = newComposePeer(ctx, c.compose, cases); err != nil {
+			return nil, err
+		}
 	}
 	b := &BuildBench{r: r, cases: slices.Clone(cases), results: make([][]Result, len(cases))}
 	for i, cs := range cases {
@@ -422,6 +430,9 @@ func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) err
 		if err := r.pruneSince(ctx, since); err != nil {
 			return err
 		}
+		if r.peer != nil {
+			return r.peer.pruneSince(ctx, since)
+		}
 	}
 	return nil
 }
@@ -458,6 +469,9 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 	case ScenarioNoChange:
 		return r.build(ctx, cs, v, false)
 	case ScenarioCold:
+		if v == VariantCompose {
+			return r.composeCold(ctx, cs)
+		}
 		if err := r.engine.Prune(build.WithoutContainerdNamespace(ctx), nil, client.PruneAll, client.WithFilter(coldPruneFilter)); err != nil {
 			return Measurement{}, fmt.Errorf("prune the build cache: %w", err)
 		}
@@ -496,6 +510,9 @@ var coldPruneFilter = []string{"type!=" + string(client.UsageRecordTypeCacheMoun
 // restore prunes the cache records made since the changed build started
 // and rebuilds the original images, which must come from the cache.
 func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Time) error {
+	if v == VariantCompose {
+		return r.composeRestore(ctx, cs, since)
+	}
 	if err := r.pruneSince(ctx, since); err != nil {
 		return err
 	}
@@ -569,6 +586,9 @@ func (r *runner) createdSince(ctx context.Context, t time.Time) ([]string, error
 
 // build builds the case's images once and times it.
 func (r *runner) build(ctx context.Context, cs Case, v Variant, changed bool) (Measurement, error) {
+	if v == VariantCompose {
+		return r.composeBuild(ctx, cs, changed)
+	}
 	targets, err := r.targets(ctx, cs, v, changed)
 	if err != nil {
 		return Measurement{}, err

@@ -17,6 +17,8 @@ func variantColour(v Variant) string {
 		return "#7570b3"
 	case VariantDockerfile:
 		return "#d95f02"
+	case VariantCompose:
+		return "#e7298a"
 	}
 	return "#666666"
 }

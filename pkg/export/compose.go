@@ -52,7 +52,8 @@ func (t *Tree) File(path string) *File {
 }
 
 type config struct {
-	tag string
+	tag       string
+	imageOpts map[string][]llbdefs.Option
 }
 
 // Option configures Compose.
@@ -61,6 +62,18 @@ type Option func(*config)
 // WithTag sets the tag of the images the compose file names,
 // <service>:<tag> (default DefaultImageTag); never "latest".
 func WithTag(tag string) Option { return func(c *config) { c.tag = tag } }
+
+// WithImageOptions builds service's image graph with opts before it is
+// converted (e.g. llbdefs.WithExtraPackages: the package in the
+// Dockerfile's install line).
+func WithImageOptions(service string, opts ...llbdefs.Option) Option {
+	return func(c *config) {
+		if c.imageOpts == nil {
+			c.imageOpts = map[string][]llbdefs.Option{}
+		}
+		c.imageOpts[service] = append(c.imageOpts[service], opts...)
+	}
+}
 
 // DefaultImageTag is the images' tag when WithTag is not given: the one
 // `inceptionctl build` stores them under.
@@ -95,7 +108,7 @@ func Compose(ctx context.Context, cfg stack.Config, opts ...Option) (*Tree, erro
 		if svc.Disabled {
 			continue
 		}
-		img, err := imageOf(svc)
+		img, err := imageOf(svc, c.imageOpts[svc.Name]...)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", svc.Name, err)
 		}
@@ -132,12 +145,12 @@ func Compose(ctx context.Context, cfg stack.Config, opts ...Option) (*Tree, erro
 }
 
 // imageOf is the service's image graph: the recipe its build names.
-func imageOf(svc stack.Service) (llbdefs.Image, error) {
+func imageOf(svc stack.Service, opts ...llbdefs.Option) (llbdefs.Image, error) {
 	recipe, err := build.RecipeOf(svc, llbdefs.Recipes())
 	if err != nil {
 		return llbdefs.Image{}, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
-	return recipe()
+	return recipe(opts...)
 }
 
 var tagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/dockerpeer"
+)
+
+// TestBenchComposeMissingPeer: --variants compose without the compose
+// plugin is refused with exit 1 and a message naming make docker-peer,
+// before any daemon is started or anything is made; the other variants
+// do not need it.
+func TestBenchComposeMissingPeer(t *testing.T) {
+	dir := t.TempDir()
+	empty := t.TempDir() // a DOCKER_CONFIG with no cli-plugins
+	_, _, err := run(context.Background(), "--root", dir, "--run-dir", dir, "bench", "--scenarios", "no-change",
+		"--variants", "llb,compose", "--docker-config", empty)
+	require.Error(t, err)
+	require.ErrorIs(t, err, dockerpeer.ErrMissing)
+	var ue *usageError
+	assert.False(t, errors.As(err, &ue), "the command line is right, the machine lacks a part: exit 1, not 2")
+	assert.ErrorContains(t, err, "--variants compose: ")
+	assert.ErrorContains(t, err, "run `make docker-peer`")
+	assert.ErrorContains(t, err, empty+"/cli-plugins/docker-compose")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "refused before anything ran")
+
+	o := &benchOptions{dockerConfig: empty}
+	assert.NoError(t, o.checkComposePeer(nil), "llb, linear and dockerfile need no peer")
+}
