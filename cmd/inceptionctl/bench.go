@@ -486,7 +486,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	}
 	if len(scs) == 0 {
 		for _, f := range []string{"images", "variants", "cold-stack", "keep-images"} {
-			if changed(f) && !(second && f == "images") {
+			if changed(f) && (!second || f != "images") {
 				return p, usagef("--%s applies to the build scenarios, and --scenarios has none", f)
 			}
 		}
