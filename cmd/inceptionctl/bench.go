@@ -127,6 +127,9 @@ rotated round by round, a fresh builder (the engine's buildkitd binary with the 
 worker only, a new empty state directory and socket, started untimed) builds them
 --cache-from that cache (with-cache), and another without it (without-cache): no
 apt cache, packages from the Debian mirror; both push their images to the registry.
+A third, with the cache, exports OCI tarballs instead (with-cache-oci): a push to the
+registry that holds the cache fetches no layer, BuildKit pulling lazily; a tarball
+needs every one.
 Last, with every service's image (leave --images out): the engine pulls the images
 the builder without the cache pushed (pull), then brings up a stack of the bench's
 own (` + bench.PullStackName + `, network ` + bench.PullSubnet + `) on them until the home page answers 200

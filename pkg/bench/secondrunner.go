@@ -48,8 +48,14 @@ const (
 	FigurePush         = "push"          // the engine's builder pushes the images and their cache
 	FigureWithCache    = "with-cache"    // a fresh builder, --cache-from the registry cache
 	FigureWithoutCache = "without-cache" // the same fresh builder, no cache
-	FigurePull         = "pull"          // the engine pulls the images
-	FigurePullUp       = "pull-and-up"   // pull, then Up --wait to the home page answering 200
+	// FigureWithCacheOCI is a fresh builder with the cache that exports
+	// OCI tarballs instead of pushing: every layer is fetched from the
+	// registry, as a runner that needs the images does. A push to the
+	// registry the cache is in fetches none (BuildKit pulls lazily, and
+	// the registry has them).
+	FigureWithCacheOCI = "with-cache-oci"
+	FigurePull         = "pull"        // the engine pulls the images
+	FigurePullUp       = "pull-and-up" // pull, then Up --wait to the home page answering 200
 )
 
 // Where a round puts things in its registry: the namespace, the tags the
@@ -186,9 +192,10 @@ func secondRunnerTarget(results []SecondRunnerResult) TargetCheck {
 // builds the images from that base (untimed: what its cache lacks), then
 // pushes them with their cache (mode=max), timed; then a fresh builder
 // (the OCI worker, a new empty state directory, on a unix socket) builds
-// them with the registry cache, and another without, in an order rotated
-// round by round; both push what they built to the registry, as a CI
-// runner does. Last, the engine pulls what the builder without the cache
+// them with the registry cache, another without, both pushing what they
+// built to the registry as a CI runner does, and a third with the cache
+// that exports OCI tarballs instead (every layer fetched), in an order
+// rotated round by round. Last, the engine pulls what the builder without the cache
 // pushed (layers the engine has never seen; its base it has) and brings
 // the pull stack up until the home page answers 200; then the stack goes
 // down with its volumes and the pulled images are deleted.
@@ -200,16 +207,15 @@ func secondRunnerTarget(results []SecondRunnerResult) TargetCheck {
 //	}
 //	rep, err := b.Close(ctx)
 type SecondRunnerBench struct {
-	c        config
-	s        SecondRunnerSetup
-	pullUp   bool
-	rt       *rtRunner // the pull stack's boot and home page
-	results  []SecondRunnerResult
-	rep      *SecondRunnerReport
-	rounds   int
-	closed   bool
-	resolver remotes.Resolver
-	creds    string // an empty docker config: the registry needs none
+	c       config
+	s       SecondRunnerSetup
+	pullUp  bool
+	rt      *rtRunner // the pull stack's boot and home page
+	results []SecondRunnerResult
+	rep     *SecondRunnerReport
+	rounds  int
+	closed  bool
+	creds   string // an empty docker config: the registry needs none
 }
 
 // NewSecondRunnerBench checks the setup and options and takes down what
@@ -251,7 +257,7 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Opti
 	if s.Runtime != nil && s.Stack != nil {
 		b.pullUp = len(stackMissing(s.Stack.Stack, names)) == 0
 	}
-	figures := []string{FigurePush, FigureWithCache, FigureWithoutCache}
+	figures := []string{FigurePush, FigureWithCache, FigureWithoutCache, FigureWithCacheOCI}
 	if b.pullUp {
 		figures = append(figures, FigurePull, FigurePullUp)
 	}
@@ -267,10 +273,6 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Opti
 	b.creds = filepath.Join(s.Dir, "docker-config")
 	if err := os.MkdirAll(b.creds, 0o700); err != nil {
 		return nil, fmt.Errorf("second-runner scratch directory: %w", err)
-	}
-	var err error
-	if b.resolver, err = registry.NewResolver(registry.WithCertsDir(s.CertsDir), registry.WithDockerConfig(b.creds)); err != nil {
-		return nil, err
 	}
 	if b.pullUp {
 		b.rep.Stack = s.Stack.Stack.Name
@@ -388,9 +390,16 @@ func (b *SecondRunnerBench) round(ctx context.Context) error {
 	defer reg.Stop()
 	ns := reg.Host + "/" + registryNamespace
 	b.logf("%-26s registry on %s, storage in %s", SecondRunner, reg.Host, regDir)
+	// A resolver of the round's own: containerd's pusher remembers what
+	// it pushed by digest, whatever the registry, and would skip the base
+	// in the next round's empty registry.
+	resolver, err := registry.NewResolver(registry.WithCertsDir(b.s.CertsDir), registry.WithDockerConfig(b.creds))
+	if err != nil {
+		return err
+	}
 
 	baseRef := ns + "/debian:" + pushTag
-	if err := b.pushBase(ctx, baseRef); err != nil {
+	if err := b.pushBase(ctx, resolver, baseRef); err != nil {
 		return err
 	}
 	targets, err := b.targets(ctx, baseRef)
@@ -423,28 +432,35 @@ func (b *SecondRunnerBench) round(ctx context.Context) error {
 	}
 	b.add(FigurePush, run)
 
-	order := []string{FigureWithCache, FigureWithoutCache}
-	if b.rounds%2 == 1 {
-		slices.Reverse(order)
-	}
+	order := []string{FigureWithCache, FigureWithoutCache, FigureWithCacheOCI}
+	k := b.rounds % len(order)
+	order = append(order[k:], order[:k]...)
 	for _, f := range order {
-		opts := []build.Option{pushPlain}
-		if f == FigureWithCache {
+		var opts []build.Option
+		switch f {
+		case FigureWithCache:
 			opts = []build.Option{pushCache, build.WithCacheFrom(cache)}
+		case FigureWithoutCache:
+			opts = []build.Option{pushPlain}
+		case FigureWithCacheOCI:
+			opts = []build.Option{build.WithOutputs(build.Output{Type: "oci", Dest: filepath.Join(dir, f+"-out", "{service}.tar")}), build.WithCacheFrom(cache)}
 		}
 		run, err := b.fresh(ctx, filepath.Join(dir, f), targets, opts...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		if f == FigureWithCache {
+		if f != FigureWithoutCache {
 			if v, c := run.counts(); v > 0 && c == 0 {
 				return fmt.Errorf("%s: every one of %d vertices ran: the registry cache was not used", f, v)
 			}
 		}
 		b.add(f, run)
 	}
+	if err := os.RemoveAll(filepath.Join(dir, FigureWithCacheOCI+"-out")); err != nil {
+		return err
+	}
 	if b.pullUp {
-		return b.pullAndUp(ctx, ns)
+		return b.pullAndUp(ctx, resolver, ns)
 	}
 	return nil
 }
@@ -460,12 +476,12 @@ func (r Measurement) counts() (vertices, cached int) {
 
 // pushBase pushes the engine's base image to ref, untimed, as `inceptionctl
 // base --push` does.
-func (b *SecondRunnerBench) pushBase(ctx context.Context, ref string) error {
+func (b *SecondRunnerBench) pushBase(ctx context.Context, resolver remotes.Resolver, ref string) error {
 	img, err := b.s.Containerd.ImageService().Get(ctx, b.c.baseRef)
 	if err != nil {
 		return fmt.Errorf("the base image %s: %w (run `inceptionctl base`)", b.c.baseRef, err)
 	}
-	if err := b.s.Containerd.Push(ctx, ref, img.Target, containerd.WithResolver(b.resolver)); err != nil {
+	if err := b.s.Containerd.Push(ctx, ref, img.Target, containerd.WithResolver(resolver)); err != nil {
 		return fmt.Errorf("push the base image to %s: %w", ref, err)
 	}
 	return nil
@@ -561,7 +577,7 @@ func (b *SecondRunnerBench) fresh(ctx context.Context, dir string, targets []bui
 // unpacked), then brings the pull stack up on them until the home page
 // answers 200. The stack then goes down with its volumes, and the images
 // are deleted: their layers go with the next garbage collection.
-func (b *SecondRunnerBench) pullAndUp(ctx context.Context, ns string) (err error) {
+func (b *SecondRunnerBench) pullAndUp(ctx context.Context, resolver remotes.Resolver, ns string) (err error) {
 	st := b.s.Stack.Stack
 	st.Services = slices.Clone(st.Services)
 	var refs []string
@@ -583,7 +599,7 @@ func (b *SecondRunnerBench) pullAndUp(ctx context.Context, ns string) (err error
 	}()
 	start := time.Now()
 	for _, ref := range refs {
-		if _, err := registry.Pull(ctx, b.s.Containerd, b.resolver, ref, "", io.Discard); err != nil {
+		if _, err := registry.Pull(ctx, b.s.Containerd, resolver, ref, "", io.Discard); err != nil {
 			return err
 		}
 	}

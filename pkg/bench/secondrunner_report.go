@@ -16,6 +16,8 @@ func secondRunnerLabel(figure string) string {
 		return "a fresh builder, --cache-from the registry cache, pushes"
 	case FigureWithoutCache:
 		return "the same fresh builder without the cache, pushes"
+	case FigureWithCacheOCI:
+		return "a fresh builder, --cache-from the registry cache, OCI tarballs (every layer fetched)"
 	case FigurePull:
 		return "the engine pulls the images (one after the other, unpacked)"
 	case FigurePullUp:
