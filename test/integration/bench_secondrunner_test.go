@@ -15,8 +15,8 @@ import (
 
 // TestBenchSecondRunner runs the second-runner scenario on nginx alone,
 // once: a real registry, the engine's builder pushing nginx and its cache,
-// then two real fresh OCI-worker builders, one with that cache and one
-// without. The one with the cache must take vertices from it, the one
+// then real fresh OCI-worker builders, two with that cache (one pushes,
+// one exports a tarball) and one without. The one with the cache must take vertices from it, the one
 // without must run them; every figure has its run. No timing is asserted.
 func TestBenchSecondRunner(t *testing.T) {
 	ctx, e := setup(t)
@@ -49,7 +49,7 @@ func TestBenchSecondRunner(t *testing.T) {
 	for _, r := range rep.Results {
 		figures[r.Figure] = r
 	}
-	require.Len(t, figures, 3, "push, with-cache, without-cache: %v", rep.Results)
+	require.Len(t, figures, 4, "push, with-cache, without-cache, with-cache-oci: %v", rep.Results)
 	for name, r := range figures {
 		require.Len(t, r.Runs, 1, name)
 		assert.Positive(t, r.Median, name)
@@ -59,6 +59,7 @@ func TestBenchSecondRunner(t *testing.T) {
 	}
 	with, without := figures[bench.FigureWithCache], figures[bench.FigureWithoutCache]
 	assert.Positive(t, with.Cached, "the fresh builder with the registry cache took vertices from it")
+	assert.Positive(t, figures[bench.FigureWithCacheOCI].Cached, "so did the one that exports tarballs")
 	assert.Less(t, without.Cached, with.Cached, "the fresh builder without it has no cache to take from")
 	assert.Positive(t, without.Vertices-without.Cached, "and runs the graph")
 	assert.Equal(t, with.Vertices, without.Vertices, "the same graph")
