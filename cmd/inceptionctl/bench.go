@@ -125,6 +125,28 @@ In each pass the run-time figures come before the build scenarios; their images
 are built before the first pass, ahead of the cold case, which empties the build
 cache.
 
+Second runner (` + bench.SecondRunner + `, never by default: --scenarios second-runner): what a
+registry gives a second machine. Every round starts a registry of its own
+(Debian's docker-registry on a free port of 127.0.0.1, plain HTTP, empty storage
+in a scratch directory under the engine's root) and pushes the base to it; the
+engine's builder builds the images from that base (untimed) and then, timed, pushes
+them with their cache (--cache-to type=registry,mode=max): push. Then, in an order
+rotated round by round, a fresh builder (the engine's buildkitd binary with the OCI
+worker only, a new empty state directory and socket, started untimed) builds them
+--cache-from that cache (with-cache), and another without it (without-cache): no
+apt cache, packages from the Debian mirror; both push their images to the registry.
+A third, with the cache, exports OCI tarballs instead (with-cache-oci): a push to the
+registry that holds the cache fetches no layer, BuildKit pulling lazily; a tarball
+needs every one.
+Last, with every service's image (leave --images out): the engine pulls the images
+the builder without the cache pushed (pull), then brings up a stack of the bench's
+own (` + bench.PullStackName + `, network ` + bench.PullSubnet + `) on them until the home page answers 200
+(pull-and-up); stack, volumes and pulled images are removed after each round. The
+table prints median [min-max] of each figure and the target with-cache <= 0.25 x
+without-cache, as PASS or MISS (no exit code). --repeats rounds, exactly (no
+--min-time), over --passes: a round of the whole stack takes minutes, so run it as
+` + "`inceptionctl bench --scenarios second-runner --repeats 3 --passes 1`" + `.
+
 --scenarios takes names of both kinds, and build or runtime for all of one kind
 (default: all). --quick: nginx's no-change, config-change and package-change, 3
 runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
@@ -162,7 +184,7 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.format, "format", "table", "output: table or json")
 	f.StringVar(&o.chart, "chart", "", "also draw an SVG bar chart into this file")
 	f.StringSliceVar(&o.images, "images", nil, "images to measure in the build scenarios (default: every service)")
-	f.StringSliceVar(&o.scenarios, "scenarios", nil, "build scenarios: no-change, config-change, package-change, site-change, cold; run-time scenarios: up, start, https, page-cache; build or runtime for all of one kind (default: all)")
+	f.StringSliceVar(&o.scenarios, "scenarios", nil, "build scenarios: no-change, config-change, package-change, site-change, cold; run-time scenarios: up, start, https, page-cache; build or runtime for all of one kind (default: all); second-runner (never by default)")
 	f.StringSliceVar(&o.variants, "variants", nil, "build variants: llb, linear, dockerfile (default: these three), compose (docker compose on a private dockerd: make docker-peer)")
 	f.StringVar(&o.dockerConfig, "docker-config", defaultDockerConfig(), "for --variants compose: the DOCKER_CONFIG directory whose cli-plugins has docker compose (make docker-peer fills bin/docker-config)")
 	f.BoolVar(&o.coldStack, "cold-stack", false, "cold-build the whole stack instead of nginx alone (slow)")
@@ -184,6 +206,9 @@ type benchPlan struct {
 	rtOpts  []bench.Option
 	passes  int
 	compose bool // the compose variant: a private dockerd to start
+	// The second-runner scenario: its images (none: not measured).
+	srImages []string
+	srOpts   []bench.Option
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -245,6 +270,14 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 			return errors.Join(err, closeRuntimeBench(ctx, rtb))
 		}
 	}
+	var srb *bench.SecondRunnerBench
+	if len(p.srImages) > 0 {
+		var done func()
+		if srb, done, err = openSecondRunner(ctx, cmd, s, st, o, p); err != nil {
+			return errors.Join(err, closeRuntimeBench(ctx, rtb))
+		}
+		defer done()
+	}
 	var perr error
 	for k := 1; k <= p.passes && perr == nil; k++ {
 		if p.passes > 1 {
@@ -258,6 +291,9 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 				perr = fmt.Errorf("build figures: %w", perr)
 			}
 		}
+		if srb != nil && perr == nil {
+			perr = srb.Pass(ctx, k)
+		}
 	}
 	rep := bench.NewReport()
 	if bb != nil {
@@ -267,6 +303,11 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if rtb != nil {
 		var cerr error
 		rr, cerr = rtb.Close(ctx)
+		perr = errors.Join(perr, cerr)
+	}
+	if srb != nil {
+		var cerr error
+		rep.SecondRunner, cerr = srb.Close(ctx)
 		perr = errors.Join(perr, cerr)
 	}
 	if perr != nil {
@@ -400,6 +441,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--progress: %w", err)
 	}
 	changed := cmd.Flags().Changed
+	var err error
 	images, scenarios, repeats, rtRepeats, loadTime, minTime, passes := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime, o.passes
 	var rtOpts []bench.Option
 	if o.quick {
@@ -437,9 +479,13 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	if minTime > 0 && maxRepeats < repeats {
 		return p, usagef("--max-repeats %d is fewer than --repeats %d: give at least as many, or --min-time 0", maxRepeats, repeats)
 	}
-	scs, rts, err := splitScenarios(scenarios)
-	if err != nil {
-		return p, err
+	scenarios, second := cutSecondRunner(scenarios)
+	var scs []bench.Scenario
+	var rts []bench.RuntimeScenario
+	if !second || len(scenarios) > 0 {
+		if scs, rts, err = splitScenarios(scenarios); err != nil {
+			return p, err
+		}
 	}
 	if passes < 1 {
 		return p, usagef("--passes %d: measure in at least one pass", passes)
@@ -461,7 +507,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	}
 	if len(scs) == 0 {
 		for _, f := range []string{"images", "variants", "cold-stack", "keep-images"} {
-			if changed(f) {
+			if changed(f) && (!second || f != "images") {
 				return p, usagef("--%s applies to the build scenarios, and --scenarios has none", f)
 			}
 		}
@@ -471,6 +517,11 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		p.compose = slices.Contains(o.variants, string(bench.VariantCompose))
 	}
 	p.opts = append(p.opts, runs, bench.WithPasses(passes), bench.WithMachineReference())
+	if second {
+		if p.srImages, p.srOpts, err = secondRunnerPlan(cmd, st, images, repeats, passes); err != nil {
+			return p, err
+		}
+	}
 	if !slices.Contains(rts, bench.RuntimeHTTPS) && !slices.Contains(rts, bench.RuntimePageCache) {
 		for _, f := range []string{"https-duration", "https-concurrency"} {
 			if changed(f) {
@@ -520,7 +571,7 @@ func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, 
 		}
 		rt, err := bench.ParseRuntimeScenario(n)
 		if err != nil {
-			return nil, nil, usagef("--scenarios: %w %q: use no-change, config-change, package-change, site-change, cold, up, start, https, page-cache, build or runtime",
+			return nil, nil, usagef("--scenarios: %w %q: use no-change, config-change, package-change, site-change, cold, up, start, https, page-cache, second-runner, build or runtime",
 				bench.ErrUnknownScenario, n)
 		}
 		rts = append(rts, rt)

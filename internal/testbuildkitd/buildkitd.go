@@ -10,19 +10,16 @@ package testbuildkitd
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	bkclient "github.com/moby/buildkit/client"
 
-	"github.com/inceptionctl/inception/internal/testdaemon"
+	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/internal/testregistry"
 	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/engine"
@@ -97,27 +94,8 @@ func Start(t testing.TB, opts ...Option) *Buildkitd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	b := &Buildkitd{
-		Address: "tcp://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		TLS:     engine.BuildkitTLS{CACert: caFile, Cert: cliCert, Key: cliKey},
-		Dir:     dir,
-	}
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "root = %q\n\n[grpc]\n  address = [%q]\n  [grpc.tls]\n    cert = %q\n    key = %q\n    ca = %q\n\n",
-		filepath.Join(dir, "root"), b.Address, srvCert, srvKey, caFile)
-	fmt.Fprintf(&cfg, "[otel]\n  socketPath = %q\n\n", filepath.Join(dir, "otel.sock"))
-	cfg.WriteString("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  networkMode = \"host\"\n  gc = false\n\n[worker.containerd]\n  enabled = false\n")
-	for host, f := range c.cas {
-		fmt.Fprintf(&cfg, "\n[registry.%q]\n  ca = [%q]\n", host, f)
-	}
-	cfgPath := filepath.Join(dir, "buildkitd.toml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Registered first, so it runs after the daemon has stopped.
@@ -126,13 +104,23 @@ func Start(t testing.TB, opts ...Option) *Buildkitd {
 			t.Logf("remove %s: %v", dir, err)
 		}
 	})
-	logPath := filepath.Join(dir, "buildkitd.log")
-	exited := testdaemon.Start(t, logPath, 30*time.Second, bin, "--config", cfgPath)
-	if err := b.wait(exited, 60*time.Second); err != nil {
-		log, _ := os.ReadFile(logPath)
-		t.Fatalf("buildkitd on %s: %v\n%s", b.Address, err, log)
+	d, err := daemons.StartBuildkitd(t.Context(), daemons.BuildkitdConfig{
+		Binary:  bin,
+		Dir:     dir,
+		Address: "tcp://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		TLS: &daemons.BuildkitdTLS{CA: caFile, ServerCert: srvCert, ServerKey: srvKey,
+			ClientCert: cliCert, ClientKey: cliKey},
+		RegistryCAs: c.cas,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b
+	t.Cleanup(d.Stop)
+	return &Buildkitd{
+		Address: d.Address,
+		TLS:     engine.BuildkitTLS{CACert: caFile, Cert: cliCert, Key: cliKey},
+		Dir:     dir,
+	}
 }
 
 // Client connects with the test's client certificate.
@@ -142,38 +130,11 @@ func (b *Buildkitd) Client(ctx context.Context) (*bkclient.Client, error) {
 		bkclient.WithCredentials(b.TLS.Cert, b.TLS.Key))
 }
 
-// wait polls until the builder lists its OCI worker.
-func (b *Buildkitd) wait(exited <-chan struct{}, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	for {
-		last = func() error {
-			c, err := b.Client(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			qctx, qcancel := context.WithTimeout(ctx, 2*time.Second)
-			defer qcancel()
-			ws, err := c.ListWorkers(qctx)
-			if err != nil {
-				return err
-			}
-			if len(ws) == 0 {
-				return fmt.Errorf("no workers yet")
-			}
-			return nil
-		}()
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("buildkitd exited")
-		case <-ctx.Done():
-			return fmt.Errorf("not ready within %s: %w", timeout, last)
-		case <-time.After(200 * time.Millisecond):
-		}
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
 	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

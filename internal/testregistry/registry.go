@@ -9,25 +9,19 @@
 package testregistry
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/inceptionctl/inception/internal/testdaemon"
+	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/internal/testutil"
 )
 
@@ -60,45 +54,24 @@ func WithAuth(user, password string) Option {
 }
 
 // Binary is where Debian's package installs the registry.
-const Binary = "/usr/bin/docker-registry"
+const Binary = daemons.RegistryBinary
 
-// Start runs a registry until the test ends. Without the docker-registry
-// package it skips the test (fails under CI=true).
+// Start runs a registry until the test ends (internal/daemons'
+// StartRegistry, tied to the test). Without the docker-registry package it
+// skips the test (fails under CI=true).
 func Start(t testing.TB, opts ...Option) *Registry {
 	t.Helper()
 	var c config
 	for _, o := range opts {
 		o(&c)
 	}
-	bin := Binary
-	if _, err := os.Stat(bin); err != nil {
-		if p, lerr := exec.LookPath("docker-registry"); lerr == nil {
-			bin = p
-		} else {
-			testutil.Skip(t, "no docker-registry: run `make deps` (Debian package docker-registry)")
-		}
+	bin, err := daemons.FindRegistry()
+	if err != nil {
+		testutil.Skip(t, "no docker-registry: run `make deps` (Debian package docker-registry)")
 	}
 	dir := t.TempDir()
 	r := &Registry{Dir: dir, User: c.user, Password: c.password}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %q
-  delete:
-    enabled: true
-http:
-  addr: %q
-`, filepath.Join(dir, "storage"), r.Host)
+	dc := daemons.RegistryConfig{Binary: bin, Dir: dir}
 	if c.tls {
 		ca, err := NewCA("inception test registry CA")
 		if err != nil {
@@ -108,37 +81,32 @@ http:
 		if err != nil {
 			t.Fatal(err)
 		}
-		cert, key, err := srv.Write(dir, "server")
-		if err != nil {
+		if dc.TLSCert, dc.TLSKey, err = srv.Write(dir, "server"); err != nil {
 			t.Fatal(err)
 		}
 		r.CA, r.CAFile = ca, filepath.Join(dir, "ca.crt")
 		if err := os.WriteFile(r.CAFile, ca.CertPEM, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg += fmt.Sprintf("  tls:\n    certificate: %q\n    key: %q\n", cert, key)
+		dc.RootCAs = x509.NewCertPool()
+		dc.RootCAs.AddCert(ca.Cert)
 	}
 	if c.user != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(c.password), bcrypt.DefaultCost)
 		if err != nil {
 			t.Fatal(err)
 		}
-		htpasswd := filepath.Join(dir, "htpasswd")
-		if err := os.WriteFile(htpasswd, []byte(c.user+":"+string(hash)+"\n"), 0o600); err != nil {
+		dc.Htpasswd = filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(dc.Htpasswd, []byte(c.user+":"+string(hash)+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: inception-test\n    path: %q\n", htpasswd)
 	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+	d, err := daemons.StartRegistry(t.Context(), dc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(dir, "registry.log")
-	exited := testdaemon.Start(t, logPath, 10*time.Second, bin, "serve", cfgPath)
-	if err := r.wait(exited, 30*time.Second); err != nil {
-		log, _ := os.ReadFile(logPath)
-		t.Fatalf("registry on %s: %v\n%s", r.Host, err, log)
-	}
+	t.Cleanup(d.Stop)
+	r.Host = d.Host
 	return r
 }
 
@@ -161,37 +129,6 @@ func (r *Registry) HTTPClient() *http.Client {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
-// wait polls /v2/ until the registry answers: 200, or 401 when it asks for
-// credentials.
-func (r *Registry) wait(exited <-chan struct{}, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	hc := r.HTTPClient()
-	var last error
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL()+"/v2/", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				return nil
-			}
-			err = fmt.Errorf("GET /v2/: %s", resp.Status)
-		}
-		last = err
-		select {
-		case <-exited:
-			return errors.New("the registry exited")
-		case <-ctx.Done():
-			return fmt.Errorf("no answer on /v2/ within %s: %w", timeout, last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // DockerConfig writes a docker config directory (what DOCKER_CONFIG names)
 // holding user and password for this registry, and returns it.
 func (r *Registry) DockerConfig(t testing.TB, user, password string) string {
@@ -206,13 +143,4 @@ func (r *Registry) DockerConfig(t testing.TB, user, password string) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -44,6 +44,15 @@
 // stack is always taken down at the end, volumes included. The run-time
 // figures go in the same Report (Report.Runtime).
 //
+// SecondRunnerBench measures what a registry gives a second machine
+// (the opt-in SecondRunner scenario): in every round a registry of its own
+// (internal/daemons starts Debian's docker-registry), the engine's builder
+// pushing the images with their cache, then fresh OCI-worker builders
+// (a new empty state each) building them with that cache and without,
+// their ratio against SecondRunnerRatio; with the whole stack, the pull of
+// the images into the engine and up to the home page. Its figures go in
+// Report.SecondRunner.
+//
 // Usage:
 //
 //	cases, err := bench.Plan(stack.Default().Names(), nil, nil, false)

@@ -38,6 +38,8 @@ type Report struct {
 	Reference *Reference `json:"reference,omitempty"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
+	// SecondRunner holds the second-runner figures, when measured.
+	SecondRunner *SecondRunnerReport `json:"second_runner,omitempty"`
 	// Comparison checks the figures against an earlier run's (Compare).
 	Comparison *Comparison `json:"comparison,omitempty"`
 }
@@ -219,7 +221,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // measured, in a section of their own; then the comparison with an
 // earlier run, when made.
 func (rep *Report) WriteTable(w io.Writer) error {
-	if len(rep.Results) > 0 || rep.Runtime == nil {
+	if len(rep.Results) > 0 || rep.Runtime == nil && rep.SecondRunner == nil {
 		if err := rep.writeBuildTable(w); err != nil {
 			return err
 		}
@@ -229,6 +231,14 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintln(w)
 		}
 		if err := rep.Runtime.writeTable(w); err != nil {
+			return err
+		}
+	}
+	if rep.SecondRunner != nil {
+		if len(rep.Results) > 0 || rep.Runtime != nil {
+			fmt.Fprintln(w)
+		}
+		if err := rep.SecondRunner.writeTable(w); err != nil {
 			return err
 		}
 	}

@@ -68,6 +68,14 @@ func (e *Engine) buildkitdDaemon() *daemon {
 // starts; image pushes and pulls made by inceptionctl itself read the same.
 func (e *Engine) CertsDir() string { return filepath.Join(e.cfg.root, "certs.d") }
 
+// BuildkitdBinary is the buildkitd binary the embedded engine runs (the
+// one WithBuildkitdPath names, else next to the running executable, else
+// on $PATH), for a caller that starts a builder of its own with the same
+// version: `inceptionctl bench`'s fresh runners.
+func (e *Engine) BuildkitdBinary() (string, error) {
+	return findBinary("buildkitd", e.cfg.buildkitdPath)
+}
+
 // registryDirs lists the registry directories of certs.d, sorted.
 func registryDirs(dir string) ([]registryConfig, error) {
 	ents, err := os.ReadDir(dir)

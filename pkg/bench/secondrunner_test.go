@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// noSolver is a BuildKit client that is never called.
+type noSolver struct{}
+
+func (noSolver) Build(context.Context, client.SolveOpt, string, gateway.BuildFunc, chan *client.SolveStatus) (*client.SolveResponse, error) {
+	panic("no build expected")
+}
+
+func srResult(figure string, secs ...float64) SecondRunnerResult {
+	r := SecondRunnerResult{Figure: figure}
+	for _, s := range secs {
+		r.Runs = append(r.Runs, Measurement{Seconds: s, Images: []ImageRun{{Image: "nginx", Vertices: 10, Cached: int(10 - s/10)}}})
+	}
+	r.summarise()
+	return r
+}
+
+func TestSecondRunnerTarget(t *testing.T) {
+	tests := []struct {
+		name    string
+		results []SecondRunnerResult
+		ratio   float64
+		pass    bool
+		missing bool
+	}{
+		{"pass", []SecondRunnerResult{srResult(FigureWithCache, 20, 30, 25), srResult(FigureWithoutCache, 100, 120, 200)}, 25.0 / 120, true, false},
+		{"miss", []SecondRunnerResult{srResult(FigureWithCache, 31), srResult(FigureWithoutCache, 100)}, 0.31, false, false},
+		{"at the limit", []SecondRunnerResult{srResult(FigureWithCache, 25), srResult(FigureWithoutCache, 100)}, 0.25, true, false},
+		{"no run without the cache", []SecondRunnerResult{srResult(FigureWithCache, 20), srResult(FigureWithoutCache)}, 0, false, true},
+		{"no figures", nil, 0, false, true},
+		{"push is no part of it", []SecondRunnerResult{srResult(FigurePush, 1), srResult(FigureWithoutCache, 10)}, 0, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc2 := secondRunnerTarget(tc.results)
+			assert.InDelta(t, tc.ratio, tc2.Ratio, 1e-9)
+			assert.Equal(t, tc.pass, tc2.Pass)
+			assert.Equal(t, tc.missing, tc2.Missing)
+			assert.Equal(t, SecondRunnerRatio, tc2.Limit)
+			assert.Equal(t, "second-runner with-cache/without-cache", tc2.Name)
+		})
+	}
+}
+
+// The statistics, and the vertex counts of the run closest to the median.
+func TestSecondRunnerSummarise(t *testing.T) {
+	r := srResult(FigureWithCache, 30, 10, 20)
+	assert.Equal(t, 20.0, r.Median)
+	assert.Equal(t, 10.0, r.Min)
+	assert.Equal(t, 30.0, r.Max)
+	assert.Equal(t, 10, r.Vertices)
+	assert.Equal(t, 8, r.Cached, "the 20 s run's")
+}
+
+func secondRunnerReport(pullUp bool) *SecondRunnerReport {
+	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: PullStackName,
+		Registry: "a registry", Builder: "a builder", Output: "pushed",
+		Results: []SecondRunnerResult{srResult(FigurePush, 40), srResult(FigureWithCache, 20, 22, 21), srResult(FigureWithoutCache, 100, 90, 95)}}
+	if pullUp {
+		sr.Results = append(sr.Results, SecondRunnerResult{Figure: FigurePull, Runs: []Measurement{{Seconds: 12}}, Median: 12, Min: 12, Max: 12})
+	}
+	sr.Target = secondRunnerTarget(sr.Results)
+	return sr
+}
+
+// The table: one row per figure, what ran, the target as PASS or MISS;
+// no build table when only the second runner was measured.
+func TestSecondRunnerTable(t *testing.T) {
+	rep := NewReport()
+	rep.SecondRunner = secondRunnerReport(true)
+	var out bytes.Buffer
+	require.NoError(t, rep.WriteTable(&out))
+	s := out.String()
+	assert.NotContains(t, s, "SCENARIO", "no empty build table")
+	assert.Contains(t, s, "SECOND RUNNER: nginx, redis; median of 3 runs")
+	assert.Regexp(t, `with-cache\s+a fresh builder, --cache-from the registry cache, pushes\s+21.0 \[20.0-22.0\] s\s+3/10`, s)
+	assert.Regexp(t, `without-cache\s+.*\s+95.0 \[90.0-100\] s\s+10/10`, s)
+	assert.Regexp(t, `pull\s+the engine pulls the images .*\s+12.0 \[12.0-12.0\] s\s+-`, s)
+	assert.Contains(t, s, "target second-runner with-cache/without-cache")
+	assert.Contains(t, s, "0.22 PASS")
+	assert.Contains(t, s, "up: stack benchpull")
+
+	rep.SecondRunner = secondRunnerReport(false)
+	rep.SecondRunner.Results[1] = srResult(FigureWithCache, 50)
+	rep.SecondRunner.Target = secondRunnerTarget(rep.SecondRunner.Results)
+	out.Reset()
+	require.NoError(t, rep.WriteTable(&out))
+	assert.Contains(t, out.String(), "0.53 MISS")
+	assert.Contains(t, out.String(), "pull and pull-and-up: not measured")
+}
+
+// The JSON report carries the figures and the target, and reads back.
+func TestSecondRunnerJSON(t *testing.T) {
+	rep := NewReport()
+	rep.SecondRunner = secondRunnerReport(true)
+	var js bytes.Buffer
+	require.NoError(t, rep.WriteJSON(&js))
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(js.Bytes(), &raw))
+	require.Contains(t, raw, "second_runner")
+	var got Report
+	require.NoError(t, json.Unmarshal(js.Bytes(), &got))
+	require.NotNil(t, got.SecondRunner)
+	assert.Len(t, got.SecondRunner.Results, 4)
+	assert.True(t, got.SecondRunner.Target.Pass)
+	assert.InDelta(t, 21.0/95, got.SecondRunner.Target.Ratio, 1e-9)
+	assert.Equal(t, FigureWithCache, got.SecondRunner.Results[1].Figure)
+	assert.Equal(t, 21.0, got.SecondRunner.Results[1].Median)
+}
+
+// NewSecondRunnerBench refuses what it cannot run with an error that says
+// what to give, before it starts anything.
+func TestNewSecondRunnerBenchErrors(t *testing.T) {
+	ok := func() SecondRunnerSetup {
+		return SecondRunnerSetup{Engine: noSolver{}, Containerd: &containerd.Client{}, Images: []Image{{Name: "nginx"}},
+			BuildkitdBinary: "/bin/true", RegistryBinary: "/bin/true", Dir: t.TempDir()}
+	}
+	tests := []struct {
+		name  string
+		setup func(*SecondRunnerSetup)
+		opts  []Option
+		want  string
+	}{
+		{"no engine", func(s *SecondRunnerSetup) { s.Engine = nil }, nil, "no BuildKit client"},
+		{"no containerd", func(s *SecondRunnerSetup) { s.Containerd = nil }, nil, "no containerd client"},
+		{"no image", func(s *SecondRunnerSetup) { s.Images = nil }, nil, "nothing to measure: no image"},
+		{"no buildkitd", func(s *SecondRunnerSetup) { s.BuildkitdBinary = "" }, nil, "buildkitd: run `make deps`"},
+		{"relative directory", func(s *SecondRunnerSetup) { s.Dir = "scratch" }, nil, "give an absolute path"},
+		{"more passes than repeats", nil, []Option{WithRepeats(1), WithPasses(2)}, "2 passes for 1 repeats"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ok()
+			if tc.setup != nil {
+				tc.setup(&s)
+			}
+			_, err := NewSecondRunnerBench(context.Background(), s, tc.opts...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	b, err := NewSecondRunnerBench(context.Background(), ok(), WithRepeats(3))
+	require.NoError(t, err)
+	assert.False(t, b.pullUp, "no runtime, no pull-and-up")
+	rep, err := b.Close(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, rep.Results)
+	assert.True(t, rep.Target.Missing)
+}
+
+// Pull-and-up needs every service of the stack.
+func TestSecondRunnerPullUpNeedsTheStack(t *testing.T) {
+	rs, err := NewRuntimeStack(PullStackName, t.TempDir())
+	require.NoError(t, err)
+	all := rs.Stack.Names()
+	assert.Empty(t, stackMissing(rs.Stack, all))
+	assert.Equal(t, all[1:], stackMissing(rs.Stack, all[:1]))
+}
