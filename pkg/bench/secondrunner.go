@@ -267,8 +267,8 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Opti
 	b.rep = &SecondRunnerReport{Images: names, Repeats: c.repeats, Passes: c.passes, PullAndUp: b.pullUp, Started: time.Now().UTC(),
 		Registry: "Debian's docker-registry (distribution 2.8) on 127.0.0.1, plain HTTP, empty storage every round",
 		Builder:  "buildkitd, OCI worker (no containerd), a new empty state directory for every build",
-		Output: fmt.Sprintf("every build pushes its images to the registry (REGISTRY/%s/{service}:TAG); the engine's exports its cache too (type=registry, mode=max)",
-			registryNamespace),
+		Output: fmt.Sprintf("push, with-cache and without-cache push the images to the registry (REGISTRY/%s/{service}:TAG), push exports\n"+
+			"their cache too (type=registry, mode=max); with-cache-oci writes OCI tarballs", registryNamespace),
 		Results: []SecondRunnerResult{}}
 	b.creds = filepath.Join(s.Dir, "docker-config")
 	if err := os.MkdirAll(b.creds, 0o700); err != nil {

@@ -59,8 +59,9 @@ func (sr *SecondRunnerReport) writeTable(w io.Writer) error {
 		"registry: %s.\nbuilders: %s; its start is not timed.\noutput: %s.\n",
 		sr.Registry, sr.Builder, sr.Output)
 	if sr.PullAndUp {
-		fmt.Fprintf(w, "pull: the images the builder without the cache pushed (layers the engine has never seen, but its\n"+
-			"base), into the engine's store; up: stack %s, empty volumes; both removed after each run.\n", sr.Stack)
+		fmt.Fprintf(w, "pull: the images the builder without the cache pushed, into the engine's store (their package\n"+
+			"layers are new to it; a layer it holds byte for byte, as its base, is not fetched again); up: stack\n"+
+			"%s, empty volumes; stack and images removed after each run.\n", sr.Stack)
 	} else {
 		fmt.Fprintln(w, "pull and pull-and-up: not measured (they need every service's image: leave --images out).")
 	}

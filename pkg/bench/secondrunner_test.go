@@ -92,7 +92,7 @@ func TestSecondRunnerTable(t *testing.T) {
 	assert.Regexp(t, `pull\s+the engine pulls the images .*\s+12.0 \[12.0-12.0\] s\s+-`, s)
 	assert.Contains(t, s, "target second-runner with-cache/without-cache")
 	assert.Contains(t, s, "0.22 PASS")
-	assert.Contains(t, s, "up: stack benchpull")
+	assert.Contains(t, s, "up: stack\nbenchpull, empty volumes")
 
 	rep.SecondRunner = secondRunnerReport(false)
 	rep.SecondRunner.Results[1] = srResult(FigureWithCache, 50)
