@@ -308,6 +308,17 @@ func TestAcceptance(t *testing.T) {
 		assert.Equal(t, want, got)
 	})
 
+	t.Run("every service runs with its memory and pids limits, .env.example's defaults", func(t *testing.T) {
+		for _, svc := range a.st.Services {
+			l := a.cfg.Limits[svc.Name]
+			require.Positive(t, l.MemoryBytes, "%s: a memory limit by default", svc.Name)
+			require.Positive(t, l.Pids, "%s: a pids limit by default", svc.Name)
+			got := strings.SplitN(cgroupLimits(t, a.ps(ctx, t, svc.Name).PID), "\n", 3)
+			assert.Equal(t, strconv.FormatInt(l.MemoryBytes, 10), got[0], "%s: memory limit in its cgroup", svc.Name)
+			assert.Equal(t, strconv.FormatInt(l.Pids, 10), got[1], "%s: pids limit in its cgroup", svc.Name)
+		}
+	})
+
 	t.Run("nothing on port 80; 3306, 6379 and 9000 not reachable from the host", func(t *testing.T) {
 		for _, p := range []int{80, 3306, 6379, 9000} {
 			if !before[p] {
