@@ -184,6 +184,8 @@ type benchPlan struct {
 	rtOpts  []bench.Option
 	passes  int
 	compose bool // the compose variant: a private dockerd to start
+	// composeUp: runs of the compose variant's up figure (with up).
+	composeUp int
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -259,6 +261,8 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 			}
 		}
 	}
+	composeUp, cerr := measureComposeUp(cmd, bb, p, perr)
+	perr = errors.Join(perr, cerr)
 	rep := bench.NewReport()
 	if bb != nil {
 		rep = bb.Close(cmd.Context())
@@ -272,7 +276,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if perr != nil {
 		return perr
 	}
-	rep.Runtime = rr
+	rep.Runtime = withComposeUp(rr, composeUp)
 	rep.Command = strings.Join(os.Args, " ")
 	if baseline != nil {
 		rep.Comparison = rep.Compare(baseline, o.baseline)
@@ -488,6 +492,9 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
+	if p.compose && slices.Contains(rts, bench.RuntimeUp) {
+		p.composeUp = rtRepeats
+	}
 	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithMachineReference(), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
 	names := make([]string, len(rts))
 	for i, sc := range rts {
