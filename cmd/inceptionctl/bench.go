@@ -209,6 +209,8 @@ type benchPlan struct {
 	// The second-runner scenario: its images (none: not measured).
 	srImages []string
 	srOpts   []bench.Option
+	// composeUp: runs of the compose variant's up figure (with up).
+	composeUp int
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -295,6 +297,8 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 			perr = srb.Pass(ctx, k)
 		}
 	}
+	composeUp, cerr := measureComposeUp(cmd, bb, p, perr)
+	perr = errors.Join(perr, cerr)
 	rep := bench.NewReport()
 	if bb != nil {
 		rep = bb.Close(cmd.Context())
@@ -313,7 +317,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if perr != nil {
 		return perr
 	}
-	rep.Runtime = rr
+	rep.Runtime = withComposeUp(rr, composeUp)
 	rep.Command = strings.Join(os.Args, " ")
 	if baseline != nil {
 		rep.Comparison = rep.Compare(baseline, o.baseline)
@@ -539,6 +543,9 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
+	if p.compose && slices.Contains(rts, bench.RuntimeUp) {
+		p.composeUp = rtRepeats
+	}
 	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithMachineReference(), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
 	names := make([]string, len(rts))
 	for i, sc := range rts {

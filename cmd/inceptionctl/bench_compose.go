@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -91,4 +92,37 @@ func openComposePeer(ctx context.Context, cmd *cobra.Command, s *session, o *ben
 		return nil, nil, fmt.Errorf("compose variant: %w", err)
 	}
 	return bench.WithCompose(d, dir), stop, nil
+}
+
+// composeUpTimeout bounds one boot of the compose variant's stack.
+const composeUpTimeout = 10 * time.Minute
+
+// measureComposeUp measures the compose variant's up figure, when the
+// plan has it and nothing failed before (perr).
+func measureComposeUp(cmd *cobra.Command, bb *bench.BuildBench, p benchPlan, perr error) (*bench.RuntimeResult, error) {
+	if perr != nil || bb == nil || p.composeUp == 0 {
+		return nil, nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "bench: compose: up -d of the exported stack to the home page, first boot, %d runs after a warm-up\n", p.composeUp)
+	res, err := bb.ComposeUp(cmd.Context(), p.composeUp, composeUpTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("compose up figure: %w", err)
+	}
+	return &res, nil
+}
+
+// withComposeUp puts the compose variant's up figure after the engine's
+// up figures in rr.
+func withComposeUp(rr *bench.RuntimeReport, res *bench.RuntimeResult) *bench.RuntimeReport {
+	if rr == nil || res == nil {
+		return rr
+	}
+	at := len(rr.Results)
+	for i, r := range rr.Results {
+		if r.Scenario == bench.RuntimeUp {
+			at = i + 1
+		}
+	}
+	rr.Results = slices.Insert(rr.Results, at, *res)
+	return rr
 }

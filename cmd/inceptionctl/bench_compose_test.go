@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/dockerpeer"
+	"github.com/inceptionctl/inception/pkg/bench"
 )
 
 // TestBenchComposeMissingPeer: --variants compose without the compose
@@ -34,4 +35,23 @@ func TestBenchComposeMissingPeer(t *testing.T) {
 
 	o := &benchOptions{dockerConfig: empty}
 	assert.NoError(t, o.checkComposePeer(nil), "llb, linear and dockerfile need no peer")
+}
+
+// TestWithComposeUp: the compose variant's up figure goes right after the
+// engine's up figures in the run-time table, or nowhere without them.
+func TestWithComposeUp(t *testing.T) {
+	cu := &bench.RuntimeResult{Scenario: bench.RuntimeUp, Figure: bench.FigureComposeFirstBoot}
+	rr := &bench.RuntimeReport{Results: []bench.RuntimeResult{
+		{Scenario: bench.RuntimeUp, Figure: bench.FigureFirstBoot},
+		{Scenario: bench.RuntimeUp, Figure: bench.FigureSecondBoot},
+		{Scenario: bench.RuntimeHTTPS, Figure: bench.FigureRedisCache},
+	}}
+	got := withComposeUp(rr, cu)
+	var figures []string
+	for _, r := range got.Results {
+		figures = append(figures, r.Figure)
+	}
+	assert.Equal(t, []string{bench.FigureFirstBoot, bench.FigureSecondBoot, bench.FigureComposeFirstBoot, bench.FigureRedisCache}, figures)
+	assert.Nil(t, withComposeUp(nil, cu))
+	assert.Len(t, withComposeUp(&bench.RuntimeReport{}, nil).Results, 0)
 }

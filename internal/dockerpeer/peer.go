@@ -167,8 +167,11 @@ func Start(ctx context.Context, tools Tools, dir string, opts ...Option) (*Daemo
 	)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	// Its own process group, so that a Ctrl-C reaches it through Stop,
-	// which lets it stop its containers; killed if this process dies.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// which lets it stop its containers. No Pdeathsig: it fires when the
+	// OS thread that started dockerd exits, and Go ends threads that a
+	// goroutine locked (pkg/runtime does, for network namespaces); a
+	// dockerd left by a crash is stopped by the next Start (stopStale).
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
 		d.log.Close()
 		removeBridge(c.bridge)

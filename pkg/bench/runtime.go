@@ -804,6 +804,8 @@ func figureLabel(r RuntimeResult, startService string) string {
 		return "up to home page 200, first boot (empty volumes)"
 	case FigureSecondBoot:
 		return "up to home page 200, second boot (data kept)"
+	case FigureComposeFirstBoot:
+		return "docker compose up -d to home page 200, first boot"
 	case FigureRunning:
 		return "start " + startService + ": task running"
 	case FigureHealthy:

@@ -28,6 +28,8 @@ func (r RuntimeResult) cell() string {
 func (r RuntimeResult) detail() string {
 	var d string
 	switch {
+	case r.Figure == FigureComposeFirstBoot && r.UpSeconds > 0:
+		d = fmt.Sprintf("docker compose up -d returned after %ss", secs(r.UpSeconds))
 	case r.Scenario == RuntimeUp && r.UpSeconds > 0:
 		d = fmt.Sprintf("Up --wait returned after %ss", secs(r.UpSeconds))
 	case r.Figure == FigureRunning:
