@@ -76,6 +76,9 @@ it, compose: the real peer, ` + "`inceptionctl export compose`" + `'s tree built
 v2 from ` + "`make docker-peer`" + `; --docker-config), started in <root>/bench-compose with the
 engine's base image loaded into it, on a bridge of its own (` + benchDockerdBridge + `, ` + benchDockerdBIP + `),
 stopped at the end; its cold case prunes dockerd's build cache but its cache mounts.
+With the up run-time scenario too, compose adds a run-time figure: docker compose
+up -d of that tree to the home page answering 200, first boot (volumes removed and
+data directories emptied before each run), after the build figures.
 
 Every case: a warm-up (none for cold, which prunes before every run), then
 rounds of runs with the variants' order rotated round by round: --repeats runs of
