@@ -273,9 +273,11 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 	}
 	tap := newTap(inGraph)
 	ch := make(chan *client.SolveStatus)
+	drained := make(chan struct{})
 	fwd.Add(1)
 	go func() {
 		defer fwd.Done()
+		defer close(drained)
 		for s := range ch {
 			tap.add(s)
 			merged <- s
@@ -305,6 +307,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		return res, nil
 	}, ch)
 	rep.Duration = time.Since(start)
+	// The solver closes ch on return (BuildKit's client does on every
+	// path); the tap has every status once the forwarder has drained it.
+	<-drained
 	rep.Vertices, rep.Cached, rep.Ran, rep.Steps = tap.counts()
 	if err != nil {
 		if pushed := b.pushed(t.Service); pushed != "" && isPushError(err) {
