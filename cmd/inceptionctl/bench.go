@@ -390,17 +390,7 @@ func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st st
 	if err != nil {
 		return nil, nil, err
 	}
-	progress := io.Discard
-	if o.progress != "quiet" {
-		progress = log
-	}
-	e := s.engine
-	rt, err := runtime.New(s.cd, append([]runtime.Option{
-		runtime.WithRoot(e.Root()),
-		runtime.WithRunDir(e.RunDir()),
-		runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
-		runtime.WithProgress(progress),
-	}, rs.RuntimeOptions(bench.RuntimeSubnet)...)...)
+	rt, err := s.benchRuntime(rs, bench.RuntimeSubnet, log, o.progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -681,4 +671,21 @@ func checkWritable(path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// benchRuntime is a runtime on the session's engine for one of the bench's
+// own stacks, on its subnet; its progress goes to log unless progress is
+// quiet.
+func (s *session) benchRuntime(rs *bench.RuntimeStack, subnet string, log io.Writer, progress string) (*runtime.Runtime, error) {
+	w := io.Discard
+	if progress != "quiet" {
+		w = log
+	}
+	e := s.engine
+	return runtime.New(s.cd, append([]runtime.Option{
+		runtime.WithRoot(e.Root()),
+		runtime.WithRunDir(e.RunDir()),
+		runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
+		runtime.WithProgress(w),
+	}, rs.RuntimeOptions(subnet)...)...)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
-	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -108,17 +106,7 @@ func openSecondRunner(ctx context.Context, cmd *cobra.Command, s *session, st st
 		if err != nil {
 			return nil, nil, err
 		}
-		progress := io.Discard
-		if o.progress != "quiet" {
-			progress = log
-		}
-		e := s.engine
-		rt, err := runtime.New(s.cd, append([]runtime.Option{
-			runtime.WithRoot(e.Root()),
-			runtime.WithRunDir(e.RunDir()),
-			runtime.WithContainerd(e.ContainerdAddress(), e.Namespace()),
-			runtime.WithProgress(progress),
-		}, rs.RuntimeOptions(bench.PullSubnet)...)...)
+		rt, err := s.benchRuntime(rs, bench.PullSubnet, log, o.progress)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -398,16 +398,7 @@ func (r *runner) composeRestore(ctx context.Context, cs Case, since time.Time) e
 	if err != nil {
 		return fmt.Errorf("rebuild the original: %w", err)
 	}
-	for _, img := range run.Images {
-		if len(img.Ran) > 0 {
-			names := make([]string, len(img.Ran))
-			for i, s := range img.Ran {
-				names[i] = s.Name
-			}
-			return fmt.Errorf("%w: compose: rebuilding %s ran %s", ErrNotRestored, img.Image, strings.Join(names, ", "))
-		}
-	}
-	return nil
+	return run.restored("compose: ")
 }
 
 // pruneSince prunes the dockerd's build cache records made since t, cache

@@ -520,13 +520,19 @@ func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Tim
 	if err != nil {
 		return fmt.Errorf("rebuild the original: %w", err)
 	}
-	for _, img := range run.Images {
+	return run.restored("")
+}
+
+// restored checks that a rebuild of the original came from the cache
+// whole: nothing ran. who prefixes the error ("compose: ").
+func (r Measurement) restored(who string) error {
+	for _, img := range r.Images {
 		if len(img.Ran) > 0 {
 			names := make([]string, len(img.Ran))
 			for i, s := range img.Ran {
 				names[i] = s.Name
 			}
-			return fmt.Errorf("%w: rebuilding %s ran %s", ErrNotRestored, img.Image, strings.Join(names, ", "))
+			return fmt.Errorf("%w: %srebuilding %s ran %s", ErrNotRestored, who, img.Image, strings.Join(names, ", "))
 		}
 	}
 	return nil
