@@ -25,6 +25,7 @@ import (
 )
 
 type benchOptions struct {
+	distro      distroFlag
 	repeats     int
 	minTime     time.Duration
 	maxRepeats  int
@@ -193,6 +194,8 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.coldStack, "cold-stack", false, "cold-build the whole stack instead of nginx alone (slow)")
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
+	o.distro.add(f)
+	o.distro.noBase = true
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
 	f.DurationVar(&o.loadTime, "https-duration", 4*time.Second, "length of each measured HTTPS load run")
 	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
@@ -232,8 +235,11 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
-		return err
+	// Alpine images start from a registry: no local base is made for them.
+	if !o.distro.alpine() {
+		if err := s.ensureBase(ctx, cmd.ErrOrStderr(), base.WithMirror(o.mirror)); err != nil {
+			return err
+		}
 	}
 	if p.compose {
 		opt, stop, err := openComposePeer(ctx, cmd, s, o)
@@ -272,7 +278,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		// No containerd namespace on the context: the image store's client
 		// has its own, and BuildKit calls must not carry one.
 		if bb, err = bench.NewBuildBench(cmd.Context(), bk, imgs, p.cases, append(p.opts, bench.WithImageStore(s.cd.ImageService()))...); err != nil {
-			return errors.Join(err, closeRuntimeBench(ctx, rtb))
+			return errors.Join(o.distro.explain(err), closeRuntimeBench(ctx, rtb))
 		}
 	}
 	var srb *bench.SecondRunnerBench
@@ -318,7 +324,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 		perr = errors.Join(perr, cerr)
 	}
 	if perr != nil {
-		return perr
+		return o.distro.explain(perr)
 	}
 	rep.Runtime = withComposeUp(rr, composeUp)
 	rep.Command = strings.Join(os.Args, " ")
@@ -484,6 +490,13 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 			return p, err
 		}
 	}
+	dopt, err := o.distro.option()
+	if err != nil {
+		return p, err
+	}
+	if o.distro.alpine() && (len(rts) > 0 || second || slices.Contains(o.variants, string(bench.VariantCompose))) {
+		return p, usagef("--distro alpine: only the build scenarios of the llb, linear and dockerfile variants build Alpine images (the run-time figures, the second runner and the compose variant run the Debian stack): give --scenarios build or a list of build scenarios")
+	}
 	if passes < 1 {
 		return p, usagef("--passes %d: measure in at least one pass", passes)
 	}
@@ -514,6 +527,9 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		p.compose = slices.Contains(o.variants, string(bench.VariantCompose))
 	}
 	p.opts = append(p.opts, runs, bench.WithPasses(passes), bench.WithMachineReference())
+	if o.distro.alpine() {
+		p.opts = append(p.opts, bench.WithImageOptions(dopt), bench.WithBaseRef(llbdefs.AlpineRef))
+	}
 	if second {
 		if p.srImages, p.srOpts, err = secondRunnerPlan(cmd, st, images, repeats, passes); err != nil {
 			return p, err

@@ -35,6 +35,10 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"zero passes", []string{"bench", "--passes", "0"}, "--passes 0: measure in at least one pass"},
 		{"more passes than repeats", []string{"bench", "--repeats", "2", "--passes", "3"}, "--passes 3 is more than --repeats 2: give at most as many passes as repeats"},
 		{"quick in passes", []string{"bench", "--quick", "--passes", "2"}, "--quick measures each run-time figure once: give --passes 1"},
+		{"unknown distro", []string{"bench", "--scenarios", "build", "--distro", "arch"}, `--distro "arch": use debian or alpine`},
+		{"alpine with run-time figures", []string{"bench", "--distro", "alpine"}, "--distro alpine: only the build scenarios"},
+		{"alpine with the compose variant", []string{"bench", "--distro", "alpine", "--scenarios", "no-change", "--variants", "llb,compose"}, "--distro alpine: only the build scenarios"},
+		{"alpine with the second runner", []string{"bench", "--distro", "alpine", "--scenarios", "second-runner"}, "--distro alpine: only the build scenarios"},
 	}
 	checkUsageErrors(t, dir, tests)
 }
@@ -150,6 +154,11 @@ func TestBenchPlan(t *testing.T) {
 	assert.Len(t, p.cases, 1)
 	assert.Empty(t, p.runtime)
 	assert.Empty(t, p.rtOpts)
+	debian := len(p.opts)
+
+	p = plan(t, "--scenarios", "no-change", "--images", "nginx", "--distro", "alpine")
+	assert.Len(t, p.cases, 1)
+	assert.Len(t, p.opts, debian+2, "alpine: the graphs' distro and the base a prune keeps")
 }
 
 // TestBenchLock: one run-time bench per engine; the lock goes with the

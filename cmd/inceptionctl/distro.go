@@ -10,7 +10,11 @@ import (
 )
 
 // distroFlag is --distro: which distribution the images are built on.
-type distroFlag struct{ name string }
+type distroFlag struct {
+	name string
+	// noBase: the command has no --base, so the error does not offer it.
+	noBase bool
+}
 
 func (d *distroFlag) add(f *pflag.FlagSet) {
 	f.StringVar(&d.name, "distro", "debian", "distribution of the images: debian (bookworm, the default) or alpine (3.23, needs a registry that serves docker.io/library/alpine)")
@@ -36,7 +40,11 @@ func (d *distroFlag) explain(err error) error {
 		return err
 	}
 	if strings.Contains(err.Error(), "alpine") {
-		return fmt.Errorf("the Alpine base image %s could not be pulled: Alpine images start from a registry (no local base is made for them) and this machine reaches none that serves it; build with --distro debian, or from a mirror with --base REG/NS/alpine:3.23: %w", llbdefs.AlpineRef, err)
+		instead := "build with --distro debian, or from a mirror with --base REG/NS/alpine:3.23"
+		if d.noBase {
+			instead = "use --distro debian on a machine that reaches no registry"
+		}
+		return fmt.Errorf("the Alpine base image %s could not be pulled: Alpine images start from a registry (no local base is made for them) and this machine reaches none that serves it; %s: %w", llbdefs.AlpineRef, instead, err)
 	}
 	return err
 }
