@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/inceptionctl/inception/internal/freeport"
 )
 
 // FigureComposeFirstBoot is the compose variant's up figure: `docker
@@ -43,28 +41,20 @@ func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Durat
 	if err != nil {
 		return res, err
 	}
-	ports, err := freeport.Range(1)
-	if err != nil {
-		return res, err
-	}
-	ftp, err := freeport.Range(1)
-	if err != nil {
-		return res, err
-	}
-	pasv, err := freeport.Range(3)
+	ports, err := freeStackPorts()
 	if err != nil {
 		return res, err
 	}
 	// The environment wins over srcs/.env, as the docker-peer test gives it.
 	env := []string{
 		"HOST_IP=127.0.0.1",
-		"HTTPS_PORT=" + strconv.Itoa(ports[0]),
-		"FTP_PORT=" + strconv.Itoa(ftp[0]),
-		"FTP_PASV_MIN=" + strconv.Itoa(pasv[0]),
-		"FTP_PASV_MAX=" + strconv.Itoa(pasv[2]),
+		"HTTPS_PORT=" + strconv.Itoa(ports.https),
+		"FTP_PORT=" + strconv.Itoa(ports.ftp),
+		"FTP_PASV_MIN=" + strconv.Itoa(ports.pasvMin),
+		"FTP_PASV_MAX=" + strconv.Itoa(ports.pasvMax),
 		"DATA_DIR=" + cfg.DataDir,
 	}
-	probe := Load{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports[0]), Addr: "127.0.0.1:" + strconv.Itoa(ports[0]), Concurrency: 1, Timeout: 10 * time.Second}
+	probe := Load{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports.https), Addr: "127.0.0.1:" + strconv.Itoa(ports.https), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return res, err
 	}

@@ -140,15 +140,7 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("bench stack directory %q: give an absolute path", dir)
 	}
-	https, err := freeport.Range(1)
-	if err != nil {
-		return nil, err
-	}
-	ftp, err := freeport.Range(1)
-	if err != nil {
-		return nil, err
-	}
-	pasv, err := freeport.Range(3)
+	ports, err := freeStackPorts()
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +149,10 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 		"DATA_DIR":         filepath.Join(dir, "data"),
 		"SECRETS_DIR":      filepath.Join(dir, "secrets"),
 		"HOST_IP":          "127.0.0.1",
-		"HTTPS_PORT":       strconv.Itoa(https[0]),
-		"FTP_PORT":         strconv.Itoa(ftp[0]),
-		"FTP_PASV_MIN":     strconv.Itoa(pasv[0]),
-		"FTP_PASV_MAX":     strconv.Itoa(pasv[len(pasv)-1]),
+		"HTTPS_PORT":       strconv.Itoa(ports.https),
+		"FTP_PORT":         strconv.Itoa(ports.ftp),
+		"FTP_PASV_MIN":     strconv.Itoa(ports.pasvMin),
+		"FTP_PASV_MAX":     strconv.Itoa(ports.pasvMax),
 		"FTP_PASV_ADDRESS": "127.0.0.1",
 		"WP_TITLE":         "inceptionctl bench",
 	}
@@ -828,4 +820,25 @@ func figureLabel(r RuntimeResult, startService string) string {
 		return "a new page per request, page cache off (404)"
 	}
 	return strings.ReplaceAll(r.Figure, "-", " ")
+}
+
+// stackPorts are the free ports of 127.0.0.1 a bench stack publishes:
+// HTTPS, FTP and three passive FTP ports.
+type stackPorts struct{ https, ftp, pasvMin, pasvMax int }
+
+func freeStackPorts() (stackPorts, error) {
+	var p stackPorts
+	https, err := freeport.Range(1)
+	if err != nil {
+		return p, err
+	}
+	ftp, err := freeport.Range(1)
+	if err != nil {
+		return p, err
+	}
+	pasv, err := freeport.Range(3)
+	if err != nil {
+		return p, err
+	}
+	return stackPorts{https: https[0], ftp: ftp[0], pasvMin: pasv[0], pasvMax: pasv[len(pasv)-1]}, nil
 }
