@@ -122,17 +122,7 @@ func TestSplitScenarios(t *testing.T) {
 
 // TestBenchPlan: what the flags ask for, daemon-free.
 func TestBenchPlan(t *testing.T) {
-	plan := func(t *testing.T, args ...string) benchPlan {
-		t.Helper()
-		o := &benchOptions{}
-		cmd := &cobra.Command{}
-		cmd.SetErr(io.Discard)
-		o.addFlags(cmd.Flags())
-		require.NoError(t, cmd.ParseFlags(args))
-		p, err := o.plan(cmd, stack.Default())
-		require.NoError(t, err)
-		return p
-	}
+	plan := planOf
 	p := plan(t)
 	assert.NotEmpty(t, p.cases, "build figures by default")
 	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "and run-time figures")
@@ -174,4 +164,17 @@ func TestBenchLock(t *testing.T) {
 	unlock, err = lockBenchStack(path)
 	require.NoError(t, err)
 	unlock()
+}
+
+// planOf is the bench plan the flags in args make, which must be valid.
+func planOf(t *testing.T, args ...string) benchPlan {
+	t.Helper()
+	o := &benchOptions{}
+	cmd := &cobra.Command{}
+	cmd.SetErr(io.Discard)
+	o.addFlags(cmd.Flags())
+	require.NoError(t, cmd.ParseFlags(args))
+	p, err := o.plan(cmd, stack.Default())
+	require.NoError(t, err)
+	return p
 }

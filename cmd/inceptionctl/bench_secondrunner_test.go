@@ -1,12 +1,9 @@
 package main
 
 import (
-	"io"
 	"testing"
 
-	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -16,17 +13,7 @@ import (
 // when asked for, on every image or on those --images names, apart from
 // the build and run-time scenarios.
 func TestBenchPlanSecondRunner(t *testing.T) {
-	plan := func(t *testing.T, args ...string) benchPlan {
-		t.Helper()
-		o := &benchOptions{}
-		cmd := &cobra.Command{}
-		cmd.SetErr(io.Discard)
-		o.addFlags(cmd.Flags())
-		require.NoError(t, cmd.ParseFlags(args))
-		p, err := o.plan(cmd, stack.Default())
-		require.NoError(t, err)
-		return p
-	}
+	plan := planOf
 	tests := []struct {
 		name    string
 		args    []string

@@ -161,6 +161,8 @@ func waitPage(ctx context.Context, c *http.Client, u, title string, timeout time
 		if err == nil {
 			return nil
 		}
+		// A request cut by the deadline says nothing about the site: the
+		// answer before it does.
 		if ctx.Err() == nil || last == nil {
 			last = err
 		}

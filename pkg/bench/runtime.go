@@ -624,29 +624,7 @@ func (r *rtRunner) bootUntimed(ctx context.Context, st stack.Stack) error {
 // page (the site's title in it). Every other answer (a 502 while php-fpm
 // starts, a refused connection) means: not yet.
 func (r *rtRunner) waitHome(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.upTimeout)
-	defer cancel()
-	title := r.s.Config.Env["WP_TITLE"]
-	var last error
-	for {
-		body, err := getBody(ctx, r.home, r.s.URL())
-		if err == nil && !strings.Contains(body, title) {
-			err = fmt.Errorf("200 without the site's title %q", title)
-		}
-		if err == nil {
-			return nil
-		}
-		// A request cut by the deadline says nothing about the site: the
-		// answer before it does.
-		if ctx.Err() == nil || last == nil {
-			last = err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the home page %s did not answer 200: %w (last: %w)", r.s.URL(), ctx.Err(), last)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return waitPage(ctx, r.home, r.s.URL(), r.s.Config.Env["WP_TITLE"], r.upTimeout)
 }
 
 // measureStart stops StartService, then times Runtime.Start until it
