@@ -37,7 +37,7 @@ func (r *Runtime) Supervise(ctx context.Context, stackName string) error {
 		return fmt.Errorf("supervisor lock: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if !lockWithin(lock, supervisorLockWait) {
 		log.Printf("supervisor of %s already runs (pid %d)", stackName, supervisorPID(pth))
 		return nil
 	}
@@ -59,6 +59,26 @@ func (r *Runtime) Supervise(ctx context.Context, stackName string) error {
 			return nil
 		case <-tick.C:
 		}
+	}
+}
+
+// supervisorLockWait is how long a new supervisor tries for its lock before
+// it concludes that another one runs: a probe of a stopping supervisor
+// (stopSupervisor, a replaced binary) may hold it for a moment.
+const supervisorLockWait = 500 * time.Millisecond
+
+// lockWithin takes an exclusive lock on f, trying until wait has passed.
+func lockWithin(f *os.File, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

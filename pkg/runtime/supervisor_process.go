@@ -21,9 +21,20 @@ const supervisorStartTimeout = 10 * time.Second
 
 // supervisorPID returns the pid of the stack's running supervisor, 0 when
 // none runs. The supervisor holds an exclusive lock on its lock file for its
-// whole life, so a lock we can take means nobody runs, whatever a stale pid
-// file says.
+// whole life and writes its pid file only once it holds it, so a lock we can
+// take means nobody runs, whatever a stale pid file says. The probe takes
+// that lock only when the pid file names a live process: a supervisor that
+// is starting while someone polls (up waits for it this way) must never
+// find its lock taken by the poll.
 func supervisorPID(pth paths) int {
+	data, err := os.ReadFile(pth.supervisorPID())
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) == syscall.ESRCH {
+		return 0
+	}
 	f, err := os.OpenFile(pth.supervisorLock(), os.O_RDONLY, 0)
 	if err != nil {
 		return 0
@@ -31,14 +42,6 @@ func supervisorPID(pth paths) int {
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
 		return 0 // released with f
-	}
-	data, err := os.ReadFile(pth.supervisorPID())
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		return 0
 	}
 	return pid
 }
