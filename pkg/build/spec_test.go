@@ -192,3 +192,19 @@ func TestPushError(t *testing.T) {
 	assert.Equal(t, int64(7), decoded.Size)
 	assert.Nil(t, decodeDescriptor("not base64"))
 }
+
+// TestStoreExportUncompressed: the image store's export keeps its layers
+// uncompressed; an image pushed in the same build is compressed as usual
+// (BuildKit's default, gzip).
+func TestStoreExportUncompressed(t *testing.T) {
+	push, err := PushOutput("registry.example.com/inception", "v1")
+	require.NoError(t, err)
+	b := &Builder{cfg: config{outputs: []Output{push}}}
+	opt, done, err := b.solveOpt(Target{Service: "nginx", Ref: "docker.io/library/nginx:v1"}, 1)
+	require.NoError(t, err)
+	require.NoError(t, done(true))
+	require.Len(t, opt.Exports, 2)
+	assert.Equal(t, map[string]string{"name": "docker.io/library/nginx:v1", "compression": "uncompressed"}, opt.Exports[0].Attrs)
+	assert.Equal(t, "registry.example.com/inception/nginx:v1", opt.Exports[1].Attrs["name"])
+	assert.NotContains(t, opt.Exports[1].Attrs, "compression", "a push is compressed")
+}

@@ -150,8 +150,15 @@ func TestConvertNginx(t *testing.T) {
 	res := convert(t, img)
 	df := string(res.Dockerfile)
 
-	assert.Contains(t, df, "FROM debian:bookworm AS nginx\n", "one stage: nothing else uses the chain")
-	assert.Equal(t, 1, strings.Count(df, "\nFROM "))
+	// Three stages: the base, used twice; the package lists every image
+	// shares; the image itself, one chain that nothing else uses.
+	assert.Contains(t, df, "FROM debian:bookworm AS base-docker-io-library-debian\n")
+	assert.Contains(t, df, "FROM base-docker-io-library-debian AS package-lists-fetched-once-for\n"+
+		"# apt: package lists, fetched once for every image\n")
+	assert.Contains(t, df, "FROM base-docker-io-library-debian AS nginx\n")
+	assert.Equal(t, 3, strings.Count(df, "\nFROM "))
+	assert.Contains(t, df, "--mount=type=bind,from=package-lists-fetched-once-for,source=/var/lib/apt/lists,target=/var/lib/apt/lists,rw",
+		"the install gets its own writable copy of the lists")
 	assert.Contains(t, df, "ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200\n", "exec env as ARG: not in the image config")
 	assert.NotContains(t, df, "ENV DEBIAN_FRONTEND")
 	assert.Contains(t, df, "--mount=type=cache,id=inception-apt-cache-nginx,target=/var/cache/apt,sharing=locked")
@@ -187,7 +194,7 @@ func TestConvertStaticStages(t *testing.T) {
 
 	// The builder is used twice (go build, tini copy): a stage of its own;
 	// the go build writes its /out mount into its own filesystem.
-	assert.Contains(t, df, "FROM debian:bookworm AS install-packages\n")
+	assert.Contains(t, df, "FROM base-docker-io-library-debian AS install-packages\n")
 	assert.Contains(t, df, "FROM install-packages AS go-build-static-server\n")
 	assert.Contains(t, df, "ARG CGO_ENABLED=0 GOCACHE=/root/.cache/go-build GOPATH=/root/go GOPROXY=off GOTOOLCHAIN=local SOURCE_DATE_EPOCH=1704067200\n")
 	assert.Contains(t, df, "WORKDIR /src\n")

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
+	
+	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,37 +15,19 @@ import (
 )
 
 // TestAptScript runs the apt-get exec's script with a fake apt-get that
-// logs its calls, its lists and stamp in a scratch directory: apt-get
-// update runs when the lists are missing or the stamp is an hour old, not
-// when they are fresh, and again when an install with fresh lists fails.
+// logs its calls: the install uses the lists it is given, and runs apt-get
+// update and the install again only when the first install fails.
 func TestAptScript(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		lists     bool          // a Packages file in the lists
-		stamp     time.Duration // age of the stamp; 0: none
-		failFirst bool          // the first install fails
+		failFirst bool // the first install fails
 		want      []string
 	}{
-		{"no lists", false, 0, false, []string{"update", "install less"}},
-		{"lists, no stamp", true, 0, false, []string{"update", "install less"}},
-		{"fresh lists", true, time.Minute, false, []string{"install less"}},
-		{"lists an hour old", true, 61 * time.Minute, false, []string{"update", "install less"}},
-		{"stamp without lists", false, time.Minute, false, []string{"update", "install less"}},
-		{"fresh lists, a version gone", true, time.Minute, true, []string{"install failed", "update", "install less"}},
+		{"lists good", false, []string{"install less"}},
+		{"a version gone from the mirror", true, []string{"install failed", "update", "install less"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			lists, stamp := filepath.Join(dir, "lists"), filepath.Join(dir, "cache", "stamp")
-			require.NoError(t, os.MkdirAll(lists, 0o755))
-			require.NoError(t, os.MkdirAll(filepath.Dir(stamp), 0o755))
-			if tc.lists {
-				require.NoError(t, os.WriteFile(filepath.Join(lists, "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"), nil, 0o644))
-			}
-			if tc.stamp > 0 {
-				require.NoError(t, os.WriteFile(stamp, nil, 0o644))
-				old := time.Now().Add(-tc.stamp)
-				require.NoError(t, os.Chtimes(stamp, old, old))
-			}
 			bin := filepath.Join(dir, "bin")
 			require.NoError(t, os.MkdirAll(bin, 0o755))
 			log := filepath.Join(dir, "calls")
@@ -53,25 +35,63 @@ func TestAptScript(t *testing.T) {
 			if tc.failFirst {
 				fail = `[ -e ` + dir + `/failed ] || { touch ` + dir + `/failed; echo "install failed" >> ` + log + `; exit 100; }`
 			}
+			// The options before the package names: install -y
+			// --no-install-recommends and two -o pairs.
 			fake := "#!/bin/sh\ncase \"$1\" in\nupdate) echo update >> " + log + " ;;\n" +
-				"install) " + fail + "\n  shift 5; echo \"install $*\" >> " + log + " ;;\nesac\n"
+				"install) " + fail + "\n  shift 7; echo \"install $*\" >> " + log + " ;;\nesac\n"
 			require.NoError(t, os.WriteFile(filepath.Join(bin, "apt-get"), []byte(fake), 0o755))
 
-			script := strings.NewReplacer(aptLists, lists, aptListStamp, stamp).Replace(aptScript())
-			cmd := exec.Command("/bin/sh", "-c", script, "apt-install", "less")
+			cmd := exec.Command("/bin/sh", "-c", aptScript(), "apt-install", "less")
 			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			calls, err := os.ReadFile(log)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, strings.Split(strings.TrimSpace(string(calls)), "\n"), "apt-get calls")
-			if len(tc.want) > 1 {
-				st, err := os.Stat(stamp)
-				require.NoError(t, err, "an update leaves the stamp")
-				assert.WithinDuration(t, time.Now(), st.ModTime(), time.Minute)
-			}
 		})
 	}
+	t.Run("an install that fails twice fails the exec", func(t *testing.T) {
+		bin := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(bin, "apt-get"), []byte("#!/bin/sh\n[ \"$1\" = update ] || exit 100\n"), 0o755))
+		cmd := exec.Command("/bin/sh", "-c", aptScript(), "apt-install", "less")
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		assert.Error(t, cmd.Run())
+	})
+}
+
+// TestAptListsShared: every image built from the same base mounts the
+// same package lists vertex, writable (apt-get locks and may update them);
+// another base gets its own.
+func TestAptListsShared(t *testing.T) {
+	listsOf := func(opts ...Option) map[string]digest.Digest {
+		got := map[string]digest.Digest{}
+		for _, ti := range testImages() {
+			img, err := ti.build(opts...)
+			require.NoError(t, err)
+			g := marshalGraph(t, img)
+			for _, d := range g.execs() {
+				op := g.ops[d]
+				if !strings.Contains(strings.Join(op.GetExec().Meta.Args, " "), aptInstall) {
+					continue
+				}
+				for _, m := range op.GetExec().Mounts {
+					if m.Dest == aptLists {
+						assert.False(t, m.Readonly, "%s: the lists are writable", ti.name)
+						got[ti.name] = digest.Digest(op.Inputs[m.Input].Digest)
+					}
+				}
+			}
+			require.Contains(t, got, ti.name, "%s: its install mounts the lists", ti.name)
+		}
+		return got
+	}
+	def := listsOf()
+	first := def["nginx"]
+	for name, d := range def {
+		assert.Equal(t, first, d, "%s mounts the same lists as nginx", name)
+	}
+	other := listsOf(WithBase("registry.example.com/debian:bookworm"))
+	assert.NotEqual(t, first, other["nginx"], "another base, other lists")
 }
 
 // TestSourceDateEpochIsTheBase: the epoch every exec sees is the base

@@ -36,8 +36,11 @@ const fileEpoch = 946684800
 // image's SOURCE_DATE_EPOCH, which tools that write dates into files
 // (compilers, archivers) use instead of the clock.
 func base(image string, c config) llb.State {
-	return llb.Image(c.base, llb.ResolveModePreferLocal,
-		llb.WithCustomNamef("%s: base %s", image, c.base)).
+	return baseState(c.base, llb.WithCustomNamef("%s: base %s", image, c.base))
+}
+
+func baseState(ref string, name llb.ConstraintsOpt) llb.State {
+	return llb.Image(ref, llb.ResolveModePreferLocal, name).
 		AddEnv("PATH", system.DefaultPathEnvUnix).
 		AddEnv("SOURCE_DATE_EPOCH", strconv.FormatInt(sourceDateEpoch, 10))
 }
@@ -49,11 +52,17 @@ const sourceDateEpoch = 1704067200
 // top of the state, for the image named image. Nothing the package manager
 // downloads lands in the layer.
 //
-// Debian runs apt-get with /var/cache/apt and /var/lib/apt/lists on
-// persistent cache mounts. apt locks both directories, so the mounts are
-// locked too, and their ids are per image ("inception-apt-cache-nginx"):
-// images that build in parallel never wait on each other's cache, and only
-// two builds of the same image take turns. Alpine runs apk add --no-cache.
+// On Debian the package lists come from one apt-get update shared by every
+// image built from the same base (aptListsState): the seven images of a
+// stack fetch them once, not seven times. Each install gets its own
+// writable copy of them, and runs apt-get update itself only when an
+// install with them fails (a version gone from the mirror since). Downloaded
+// packages stay in a persistent cache mount at /var/cache/apt, one per image
+// ("inception-apt-cache-nginx") and locked: images that build in parallel
+// never wait on each other's cache, and only two builds of the same image
+// take turns. dpkg runs with --force-unsafe-io: it does not fsync every
+// file it unpacks, which would only protect a build that BuildKit throws
+// away if it crashes. Alpine runs apk add --no-cache.
 //
 //	st := llb.Image(llbdefs.DebianRef).With(llbdefs.Debian().Install("redis", "redis-server", "tini"))
 //
@@ -81,7 +90,7 @@ func (d Distro) install(image, step string, pkgs []string) llb.StateOption {
 	switch d.family {
 	case FamilyDebian:
 		return func(s llb.State) llb.State {
-			return s.Run(debianInstall(image, pkgs), name).Root()
+			return s.Run(debianInstall(image, d.ref, pkgs), name).Root()
 		}
 	case FamilyAlpine:
 		args := append([]string{"apk", "add", "--no-cache"}, pkgs...)
@@ -95,7 +104,7 @@ func (d Distro) install(image, step string, pkgs []string) llb.StateOption {
 
 // debianInstall is the apt-get exec. The package names reach apt-get as
 // arguments of the script ("$@"), never spliced into shell text.
-func debianInstall(image string, pkgs []string) llb.RunOption {
+func debianInstall(image, baseRef string, pkgs []string) llb.RunOption {
 	// The base image tells apt to delete downloaded .deb files (no image
 	// should carry them). Here /var/cache/apt is a cache mount, not part of
 	// the layer, so keeping them makes a package change re-install from the
@@ -122,31 +131,44 @@ func debianInstall(image string, pkgs []string) llb.RunOption {
 		llb.AddEnv("DEBIAN_FRONTEND", "noninteractive"),
 		llb.AddMount("/var/cache/apt", llb.Scratch(),
 			llb.AsPersistentCacheDir("inception-apt-cache-"+image, llb.CacheMountLocked)),
-		llb.AddMount("/var/lib/apt/lists", llb.Scratch(),
-			llb.AsPersistentCacheDir("inception-apt-lists-"+image, llb.CacheMountLocked)),
+		// Writable: apt-get takes its lock there, and updates the lists
+		// when an install fails; what it writes is thrown away.
+		llb.AddMount(aptLists, aptListsState(image, baseRef)),
 		// BuildKit removes the mount point it creates afterwards: the file
 		// is in no layer.
 		llb.AddMount("/usr/sbin/policy-rc.d", policy, llb.SourcePath("/policy-rc.d"), llb.Readonly),
 	}
 }
 
-// The apt-get exec's package lists: fetched by the last apt-get update
-// at the time of the stamp, both on cache mounts.
-const (
-	aptLists     = "/var/lib/apt/lists"
-	aptListStamp = "/var/cache/apt/inception-lists-updated"
-)
+// aptLists is where apt keeps the package lists.
+const aptLists = "/var/lib/apt/lists"
 
-// aptScript installs "$@". Lists fetched less than an hour ago are used as
-// they are: a rebuild that re-runs the install (a package added) does not
-// wait on the mirror, and its time does not vary with it. An install that
-// fails with them (a version gone from the mirror since) is tried again
-// after apt-get update.
+// aptListsState is the package lists of the base image ref, fetched by one
+// apt-get update. It is the same vertex for every image built from ref, so
+// BuildKit runs it once for all the images that build together, and keeps
+// it in its build cache like any step: a later install uses the lists of
+// the first build until the cache is pruned (as a Dockerfile's cached
+// "RUN apt-get update" would); an install that fails with them fetches
+// them again (aptScript).
+func aptListsState(image, ref string) llb.State {
+	// The base vertex is the image's own (the same op), so it keeps the
+	// image's name for it.
+	return baseState(ref, llb.WithCustomNamef("%s: base %s", image, ref)).
+		Run(llb.Args([]string{"apt-get", "update"}),
+			llb.WithCustomName("apt: package lists, fetched once for every image")).
+		AddMount(aptLists, llb.Scratch())
+}
+
+// aptInstallArgs is the apt-get install command line before the package
+// names. Downloaded .deb files stay in the cache mount (see debianInstall).
+const aptInstallArgs = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io`
+
+// aptScript installs "$@" with the package lists it finds, and when that
+// fails (a version gone from the mirror since the lists were fetched, or no
+// lists at all), once more after apt-get update.
 func aptScript() string {
-	const install = `apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true "$@"`
-	update := `apt-get update && touch ` + aptListStamp
-	return `if [ -z "$(find ` + aptListStamp + ` -mmin -60 2>/dev/null)" ] || ! ls ` + aptLists + `/*_Packages* >/dev/null 2>&1; then ` +
-		update + `; fi && { ` + install + ` || { ` + update + ` && ` + install + `; }; }`
+	install := aptInstallArgs + ` "$@"`
+	return `{ ` + install + ` || { apt-get update && ` + install + `; }; }`
 }
 
 // postinstState is what a package's maintainer scripts generate at install

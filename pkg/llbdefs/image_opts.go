@@ -51,6 +51,8 @@ func newConfig(opts []Option) (config, error) {
 		return config{}, err
 	}
 	c.base = ref
+	// The image's installs fetch their package lists from the same base.
+	c.distro.ref = ref
 	return c, nil
 }
 

@@ -145,11 +145,15 @@ func static(fsys fs.FS, opts ...Option) (Image, error) {
 // of its own layer: the build re-runs when main.go or the toolchain
 // changes, nothing else. The toolchain never goes online: no module
 // downloads (the server uses the standard library only) and no toolchain
-// switch (GOTOOLCHAIN is read by Go 1.21 and later).
+// switch (GOTOOLCHAIN is read by Go 1.21 and later). No -trimpath: the
+// paths it would remove are the same in every build (/src, the toolchain's
+// GOROOT), and without it the standard library packages Debian ships
+// compiled are used as they are instead of being compiled again (only
+// those that differ without cgo are).
 func staticGoBuild(image string, builder, source llb.State) llb.State {
 	run := builder.Run(
 		llb.Args([]string{
-			"go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
+			"go", "build", "-buildvcs=false", "-ldflags=-s -w",
 			"-o", "/out" + staticServer, "main.go",
 		}),
 		llb.Dir("/src"),

@@ -72,7 +72,7 @@ func TestStaticGraph(t *testing.T) {
 			buildDgst, buildOp := g.named(t, staticBuildName)
 			exec := buildOp.GetExec()
 			require.NotNil(t, exec)
-			assert.Equal(t, []string{"go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"}, exec.Meta.Args)
+			assert.Equal(t, []string{"go", "build", "-buildvcs=false", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"}, exec.Meta.Args)
 			assert.Equal(t, "/src", exec.Meta.Cwd)
 			assert.Subset(t, exec.Meta.Env, []string{"CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOPROXY=off",
 				"GOCACHE=/root/.cache/go-build", "GOPATH=/root/go"})

@@ -4,13 +4,20 @@
 #   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local
 
 # static: base docker.io/library/debian:bookworm
-FROM debian:bookworm AS install-packages
+FROM debian:bookworm AS base-docker-io-library-debian
+
+FROM base-docker-io-library-debian AS package-lists-fetched-once-for
+# apt: package lists, fetched once for every image
+ARG SOURCE_DATE_EPOCH=1704067200
+RUN ["apt-get", "update"]
+
+FROM base-docker-io-library-debian AS install-packages
 # static: install packages
 ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-static,target=/var/cache/apt,sharing=locked \
-    --mount=type=cache,id=inception-apt-lists-static,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "golang-go", "tini"]
+    --mount=type=bind,from=package-lists-fetched-once-for,source=/var/lib/apt/lists,target=/var/lib/apt/lists,rw \
+    ["/bin/sh", "-c", "{ apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\" || { apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "golang-go", "tini"]
 
 FROM install-packages AS go-build-static-server
 # static: go build static-server
@@ -19,7 +26,7 @@ WORKDIR /src
 RUN --mount=type=cache,id=inception-go-build-static,target=/root/.cache/go-build \
     --mount=type=cache,id=inception-go-path-static,target=/root/go \
     --mount=type=bind,source=server-source,target=/src \
-    ["go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"]
+    ["go", "build", "-buildvcs=false", "-ldflags=-s -w", "-o", "/out/static-server", "main.go"]
 
 FROM scratch AS static
 # static: tini-static from the builder

@@ -4,13 +4,20 @@
 #   buildctl build --frontend dockerfile.v0 --local context=DIR --local dockerfile=DIR --opt image-resolve-mode=local
 
 # vsftpd: base docker.io/library/debian:bookworm
-FROM debian:bookworm AS vsftpd
+FROM debian:bookworm AS base-docker-io-library-debian
+
+FROM base-docker-io-library-debian AS package-lists-fetched-once-for
+# apt: package lists, fetched once for every image
+ARG SOURCE_DATE_EPOCH=1704067200
+RUN ["apt-get", "update"]
+
+FROM base-docker-io-library-debian AS vsftpd
 # vsftpd: install packages
 ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-vsftpd,target=/var/cache/apt,sharing=locked \
-    --mount=type=cache,id=inception-apt-lists-vsftpd,target=/var/lib/apt/lists,sharing=locked \
-    ["/bin/sh", "-c", "{ getent group ftp >/dev/null || groupadd --system --gid 995 ftp; } && { getent passwd ftp >/dev/null || useradd --system --no-log-init --uid 995 --gid 995 --no-create-home --home-dir /srv/ftp --shell /usr/sbin/nologin --comment 'ftp daemon' ftp; } && if [ -z \"$(find /var/cache/apt/inception-lists-updated -mmin -60 2>/dev/null)\" ] || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then apt-get update && touch /var/cache/apt/inception-lists-updated; fi && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\" || { apt-get update && touch /var/cache/apt/inception-lists-updated && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
+    --mount=type=bind,from=package-lists-fetched-once-for,source=/var/lib/apt/lists,target=/var/lib/apt/lists,rw \
+    ["/bin/sh", "-c", "{ getent group ftp >/dev/null || groupadd --system --gid 995 ftp; } && { getent passwd ftp >/dev/null || useradd --system --no-log-init --uid 995 --gid 995 --no-create-home --home-dir /srv/ftp --shell /usr/sbin/nologin --comment 'ftp daemon' ftp; } && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\" || { apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
 # vsftpd: add config layer
 COPY config-and-scripts/ /
 ENV FTP_PASV_MIN=21100 \
