@@ -21,6 +21,7 @@ import (
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
@@ -300,6 +301,9 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		}
 		if cfg != nil {
 			res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+			if base := baseConfig(ctx, c, cfg); base != nil {
+				res.AddMeta(exptypes.ExporterImageBaseConfigKey, base)
+			}
 		}
 		if err := b.runHooks(ctx, c, t, res); err != nil {
 			return nil, err
@@ -330,6 +334,35 @@ func (b *Builder) buildOne(ctx, storeCtx context.Context, t Target, n int, merge
 		return rep, err
 	}
 	return rep, b.recordKey(storeCtx, t, key)
+}
+
+// baseConfig returns the config of the image cfg names as its base (the
+// org.opencontainers.image.base.name label llbdefs sets), resolved as the
+// graph resolves it (the image store first), or nil. Given to the exporter,
+// it lets rewrite-timestamp leave the layers the image shares with its base
+// as they are, as the Dockerfile frontend does: without it every image
+// decompressed, rewrote and compressed the base layer again. A base that
+// does not resolve costs that rewrite, nothing else.
+func baseConfig(ctx context.Context, c gateway.Client, cfg []byte) []byte {
+	var img struct {
+		Config struct {
+			Labels map[string]string `json:"Labels"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(cfg, &img) != nil {
+		return nil
+	}
+	ref := img.Config.Labels[ocispec.AnnotationBaseImageName]
+	if ref == "" {
+		return nil
+	}
+	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &ocispec.Platform{OS: "linux", Architecture: "amd64"}, ResolveMode: llb.ResolveModePreferLocal.String()},
+	})
+	if err != nil {
+		return nil
+	}
+	return dt
 }
 
 // storeAttrs are the image exporter's attributes for the engine's image

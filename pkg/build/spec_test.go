@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc/metadata"
 
@@ -207,4 +210,36 @@ func TestStoreExportUncompressed(t *testing.T) {
 	assert.Equal(t, map[string]string{"name": "docker.io/library/nginx:v1", "compression": "uncompressed"}, opt.Exports[0].Attrs)
 	assert.Equal(t, "registry.example.com/inception/nginx:v1", opt.Exports[1].Attrs["name"])
 	assert.NotContains(t, opt.Exports[1].Attrs, "compression", "a push is compressed")
+}
+
+// resolverClient is a gateway client that resolves image configs only.
+type resolverClient struct {
+	gateway.Client
+	configs map[string][]byte
+	asked   []string
+}
+
+func (c *resolverClient) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	c.asked = append(c.asked, ref+" "+opt.ImageOpt.ResolveMode)
+	dt, ok := c.configs[ref]
+	if !ok {
+		return "", "", nil, errors.New("not found")
+	}
+	return ref, digest.FromBytes(dt), dt, nil
+}
+
+// TestBaseConfig: the base an image config names is resolved as the graph
+// resolves it (the image store first) and handed to the exporter; an image
+// that names none, or a base that does not resolve, gives nothing.
+func TestBaseConfig(t *testing.T) {
+	const base = "docker.io/library/debian:bookworm"
+	baseCfg := []byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:aa"]}}`)
+	c := &resolverClient{configs: map[string][]byte{base: baseCfg}}
+	named := []byte(`{"config":{"Labels":{"org.opencontainers.image.base.name":"` + base + `"}}}`)
+	assert.Equal(t, baseCfg, baseConfig(t.Context(), c, named))
+	assert.Equal(t, []string{base + " local"}, c.asked)
+
+	assert.Nil(t, baseConfig(t.Context(), c, []byte(`{"config":{}}`)), "no base named")
+	assert.Nil(t, baseConfig(t.Context(), c, []byte(`{"config":{"Labels":{"org.opencontainers.image.base.name":"registry.example.com/x:1"}}}`)), "a base that does not resolve")
+	assert.Nil(t, baseConfig(t.Context(), c, []byte(`not json`)))
 }
