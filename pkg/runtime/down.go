@@ -63,6 +63,7 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 			}
 		}
 	}
+	errs = append(errs, r.removeChecks(ctx, st.Name))
 	nw, err := r.network(st.Name)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
