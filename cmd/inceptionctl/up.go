@@ -38,7 +38,9 @@ func newUpCmd(g *globalOptions) *cobra.Command {
 		Long: `Builds the images that are missing (all of them with --build), then creates and
 starts the services in dependency order, waiting on each dependency's condition.
 Running services whose configuration is unchanged are left alone; changed ones are
-recreated. Without -d, it then prints the services' logs until Ctrl-C, which stops
+recreated, each new container checked first (created, never started) while the old
+one runs: a new configuration that cannot start fails up and leaves the old one
+running. Without -d, it then prints the services' logs until Ctrl-C, which stops
 them.`,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

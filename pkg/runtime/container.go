@@ -179,7 +179,7 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		opts = append(opts, oci.WithProcessArgs(p.args...))
 	}
 	if p.svc.User != "" {
-		opts = append(opts, oci.WithUser(p.svc.User))
+		opts = append(opts, withUser(p.svc.User))
 	}
 	initBin := ""
 	if p.svc.Init {

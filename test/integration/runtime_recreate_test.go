@@ -58,7 +58,7 @@ func TestRuntimeSafeRecreate(t *testing.T) {
 		reason string
 	}{
 		{"program missing", func(s *stack.Service) { s.Entrypoint = []string{"/app/no-such-program"} }, "/app/no-such-program"},
-		{"unknown user", func(s *stack.Service) { s.User = "no-such-user" }, "no users found"},
+		{"unknown user", func(s *stack.Service) { s.User = "no-such-user" }, `user "no-such-user": no users found`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := st
