@@ -50,17 +50,15 @@ func Logger(logPath string) logging.LoggerFunc {
 	return func(ctx context.Context, cfg *logging.Config, ready func() error) error {
 		drops := openDropCounter(dropsPath(logPath))
 		defer drops.close()
-		var sink entryWriter
-		w, werr := newRotatingWriter(logPath, logMaxSize, logMaxFiles)
-		if werr != nil {
+		w, err := newRotatingWriter(logPath, logMaxSize, logMaxFiles)
+		if err != nil {
 			// The task still starts and its output is still read, so it
-			// never blocks: every line counts as dropped.
-			sink = failingWriter{fmt.Errorf("open log: %w", werr)}
-			fmt.Fprintf(os.Stderr, "logger: %v: dropping the output of the task\n", werr)
-		} else {
-			defer w.Close()
-			sink = w
+			// never blocks: lines are dropped until the log can be opened
+			// (each write tries again).
+			fmt.Fprintf(os.Stderr, "logger: %v: dropping the task's output until the log can be opened\n", err)
+			w = &rotatingWriter{path: logPath, maxSize: logMaxSize, maxFiles: logMaxFiles}
 		}
+		defer w.Close()
 		if err := ready(); err != nil {
 			return fmt.Errorf("signal ready: %w", err)
 		}
@@ -73,13 +71,13 @@ func Logger(logPath string) logging.LoggerFunc {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = copyLines(s.r, s.name, sink, drops)
+				errs[i] = copyLines(s.r, s.name, w, drops)
 			}()
 		}
 		// SIGTERM (ctx) comes when the shim closes the task's IO: the pipes
 		// are at EOF by then or soon after, so keep draining them.
 		wg.Wait()
-		return errors.Join(append(errs, werr)...)
+		return errors.Join(errs...)
 	}
 }
 
@@ -89,11 +87,6 @@ type entryWriter interface {
 }
 
 var _ entryWriter = (*rotatingWriter)(nil)
-
-// failingWriter is the sink of a logger whose log cannot be opened.
-type failingWriter struct{ err error }
-
-func (f failingWriter) writeEntry(LogEntry) error { return f.err }
 
 // copyLines turns r into JSON log lines on w until EOF. A line w cannot
 // take is counted in drops, and reading goes on: only a read error ends it.

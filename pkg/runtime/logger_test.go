@@ -188,17 +188,41 @@ func TestLoggerOnAFullDisk(t *testing.T) {
 	}
 }
 
-// TestLoggerWithoutItsLog: a log that cannot be opened still lets the task
-// start (ready is signalled) and its output is drained and counted.
+// TestLoggerWithoutItsLog: a log that cannot be opened (here a directory
+// is in its place) still lets the task start (ready is signalled), its
+// output is drained and counted, and logging resumes once the log can be
+// opened.
 func TestLoggerWithoutItsLog(t *testing.T) {
-	dir := t.TempDir()
-	notADir := filepath.Join(dir, "file")
-	require.NoError(t, os.WriteFile(notADir, nil, 0o644))
+	path := filepath.Join(t.TempDir(), "container.log")
+	require.NoError(t, os.Mkdir(path, 0o755))
 	ready := false
-	cfg := &logging.Config{Stdout: strings.NewReader("a\nb\n"), Stderr: strings.NewReader("c\n")}
-	err := Logger(filepath.Join(notADir, "container.log"))(context.Background(), cfg, func() error { ready = true; return nil })
-	require.Error(t, err, "the open error is returned at the end")
+	pr, pw := io.Pipe()
+	cfg := &logging.Config{Stdout: pr, Stderr: strings.NewReader("c\n")}
+	done := make(chan error, 1)
+	go func() {
+		done <- Logger(path)(context.Background(), cfg, func() error { ready = true; return nil })
+	}()
+	_, err := io.WriteString(pw, "a\nb\n")
+	require.NoError(t, err, "the output is read")
+	require.Eventually(t, func() bool {
+		d, err := readDrops(dropsPath(path))
+		return err == nil && d.Lines == 3
+	}, 5*time.Second, 10*time.Millisecond, "three lines counted as dropped")
+
+	require.NoError(t, os.Remove(path)) // room again
+	_, err = io.WriteString(pw, "back\n")
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	require.NoError(t, <-done)
 	assert.True(t, ready)
+	lines, f, err := readLog(path, -1)
+	require.NoError(t, err)
+	f.Close()
+	require.Len(t, lines, 1)
+	assert.Equal(t, "back\n", lines[0].Log)
+	d, err := readDrops(dropsPath(path))
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), d.Lines)
 }
 
 // TestRotatingWriterResumes: a write after a failed rotation (no file open)

@@ -136,12 +136,15 @@ func (r *Runtime) Logs(ctx context.Context, stackName string, o LogsOptions, w i
 		defer wg.Done()
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
+		said := ""
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if err := reportDrops(); err != nil {
+				// An error once, not every second.
+				if err := reportDrops(); err != nil && err.Error() != said {
+					said = err.Error()
 					mu.Lock()
 					fmt.Fprintf(notices, "logs: %v\n", err)
 					mu.Unlock()
