@@ -36,7 +36,7 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 			defer s.Close()
 			return rt.Logs(ctx, st.Name, runtime.LogsOptions{
 				Services: args, Follow: o.follow, Tail: o.tail, Timestamps: o.timestamps,
-				Color: isTerminal(stdoutFile(cmd)),
+				Color: isTerminal(stdoutFile(cmd)), Notices: cmd.ErrOrStderr(),
 			}, cmd.OutOrStdout())
 		},
 	}

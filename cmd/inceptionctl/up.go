@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +38,9 @@ func newUpCmd(g *globalOptions) *cobra.Command {
 		Long: `Builds the images that are missing (all of them with --build), then creates and
 starts the services in dependency order, waiting on each dependency's condition.
 Running services whose configuration is unchanged are left alone; changed ones are
-recreated. Without -d, it then prints the services' logs until Ctrl-C, which stops
+recreated, each new container checked first (created, never started) while the old
+one runs: a new configuration that cannot start fails up and leaves the old one
+running. Without -d, it then prints the services' logs until Ctrl-C, which stops
 them.`,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -136,12 +139,24 @@ func runUp(cmd *cobra.Command, g *globalOptions, o *upOptions, args []string) er
 	if o.detach {
 		return nil
 	}
-	// Attached, like docker compose up: logs until Ctrl-C, then stop.
-	_ = rt.Logs(ctx, st.Name, runtime.LogsOptions{Services: args, Follow: true, Tail: 0, Color: isTerminal(stdoutFile(cmd))}, cmd.OutOrStdout())
+	// Attached, like docker compose up: logs until Ctrl-C, then stop. A
+	// log stream that fails is said at once; the services keep running
+	// until Ctrl-C all the same, and the command then fails with it.
+	lerr := rt.Logs(ctx, st.Name, runtime.LogsOptions{Services: args, Follow: true, Tail: 0,
+		Color: isTerminal(stdoutFile(cmd)), Notices: cmd.ErrOrStderr()}, cmd.OutOrStdout())
+	switch {
+	case lerr == nil:
+	case ctx.Err() != nil:
+		lerr = nil // Ctrl-C while the stored lines were read
+	default:
+		lerr = fmt.Errorf("logs: %w (the services run on: see them with `inceptionctl logs -f`, stop them with Ctrl-C or `inceptionctl stop`)", lerr)
+		fmt.Fprintln(cmd.ErrOrStderr(), lerr)
+		<-ctx.Done()
+	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "stopping...")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	return rt.Stop(sctx, st.Name, args)
+	return errors.Join(lerr, rt.Stop(sctx, st.Name, args))
 }
 
 // fromRegistry is st with every service running REGISTRY/<service>:TAG,

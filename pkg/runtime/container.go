@@ -179,7 +179,7 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		opts = append(opts, oci.WithProcessArgs(p.args...))
 	}
 	if p.svc.User != "" {
-		opts = append(opts, oci.WithUser(p.svc.User))
+		opts = append(opts, withUser(p.svc.User))
 	}
 	initBin := ""
 	if p.svc.Init {
@@ -222,28 +222,34 @@ func (r *Runtime) unpack(ctx context.Context, p *servicePlan) error {
 // createContainer creates the service's container and its snapshot. A
 // snapshot left by an earlier, failed create (same key) is removed first.
 func (r *Runtime) createContainer(ctx context.Context, sp *stackPlan, p *servicePlan) (containerd.Container, error) {
-	if err := r.unpack(ctx, p); err != nil {
-		return nil, err
-	}
-	if err := r.cd.SnapshotService(r.cfg.snapshotter).Remove(ctx, p.id); err != nil && !errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("remove stale snapshot %s: %w", p.id, err)
-	}
 	labels, err := p.labels(sp.name, sp.graph.dependencies(p.svc.Name))
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.cd.NewContainer(ctx, p.id,
+	return r.newContainer(ctx, sp, p, p.id, labels)
+}
+
+// newContainer creates a container of the service under id, its snapshot
+// keyed by id too, with the service's spec and then extra.
+func (r *Runtime) newContainer(ctx context.Context, sp *stackPlan, p *servicePlan, id string, labels map[string]string, extra ...oci.SpecOpts) (containerd.Container, error) {
+	if err := r.unpack(ctx, p); err != nil {
+		return nil, err
+	}
+	if err := r.cd.SnapshotService(r.cfg.snapshotter).Remove(ctx, id); err != nil && !errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("remove stale snapshot %s: %w", id, err)
+	}
+	c, err := r.cd.NewContainer(ctx, id,
 		containerd.WithContainerLabels(labels),
 		containerd.WithImage(p.image),
 		containerd.WithImageStopSignal(p.image, "SIGTERM"),
 		withStopSignal(p.stopSignal),
 		containerd.WithRuntime(runcRuntime, &options.Options{Root: runcRoot(r.cfg.runDir)}),
 		containerd.WithSnapshotter(r.cfg.snapshotter),
-		containerd.WithNewSnapshot(p.id, p.image),
-		containerd.WithNewSpec(r.specOpts(p, r.paths(sp.name))...),
+		containerd.WithNewSnapshot(id, p.image),
+		containerd.WithNewSpec(append(r.specOpts(p, r.paths(sp.name)), extra...)...),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("create container %s: %w", p.id, err)
+		return nil, fmt.Errorf("create container %s: %w", id, err)
 	}
 	return c, nil
 }

@@ -326,3 +326,14 @@ func withExtraTmpfs(mounts []stack.Tmpfs) oci.SpecOpts {
 		return nil
 	}
 }
+
+// withUser is containerd's oci.WithUser, whose lookup error ("no users
+// found") does not say which user, nor where it was looked for.
+func withUser(u string) oci.SpecOpts {
+	return func(ctx context.Context, client oci.Client, c *containers.Container, s *specs.Spec) error {
+		if err := oci.WithUser(u)(ctx, client, c, s); err != nil {
+			return fmt.Errorf("user %q: %w: the image's /etc/passwd and /etc/group do not have it; give one they have, or a numeric uid:gid", u, err)
+		}
+		return nil
+	}
+}

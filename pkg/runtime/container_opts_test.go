@@ -207,3 +207,10 @@ func TestWithSecurityCapDrop(t *testing.T) {
 	caps = apply(t, withSecurity([]string{"CAP_NET_BIND_SERVICE"}, []string{capAll})).Process.Capabilities
 	assert.Equal(t, []string{"CAP_NET_BIND_SERVICE"}, caps.Bounding, "ALL drops every capability not added")
 }
+
+func TestWithUserNumeric(t *testing.T) {
+	var s oci.Spec
+	require.NoError(t, withUser("1000:1001")(context.Background(), nil, &containers.Container{}, &s))
+	assert.Equal(t, uint32(1000), s.Process.User.UID)
+	assert.Equal(t, uint32(1001), s.Process.User.GID)
+}

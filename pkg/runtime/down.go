@@ -63,6 +63,7 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 			}
 		}
 	}
+	errs = append(errs, r.removeChecks(ctx, st.Name))
 	nw, err := r.network(st.Name)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
@@ -71,7 +72,10 @@ func (r *Runtime) Down(ctx context.Context, st stack.Stack, o DownOptions) error
 	errs = append(errs, nw.Teardown(ctx, ids...))
 	// The project's own directories only, and the namespaces in its own
 	// directory: never by a prefix, which another project's name may share.
-	entries, _ := os.ReadDir(pth.netnsDir())
+	entries, err := os.ReadDir(pth.netnsDir())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("network namespaces of %s: %w", st.Name, err))
+	}
 	for _, e := range entries {
 		errs = append(errs, removeNetNS(filepath.Join(pth.netnsDir(), e.Name())))
 	}

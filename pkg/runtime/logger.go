@@ -40,13 +40,23 @@ type LogEntry struct {
 // Logger returns the logging function the log shipper runs under
 // containerd's logging.Run (see HelperMain).
 //
+// A line the logger cannot write (a full disk, a failing file) is dropped
+// and counted, and the logger keeps reading: a service must never block on
+// its stdout because its log cannot grow. The count is kept in a small file
+// next to the log (see dropCounter), which `logs` reports.
+//
 //	logging.Run(runtime.Logger(path))
 func Logger(logPath string) logging.LoggerFunc {
 	return func(ctx context.Context, cfg *logging.Config, ready func() error) error {
+		drops := openDropCounter(dropsPath(logPath))
+		defer drops.close()
 		w, err := newRotatingWriter(logPath, logMaxSize, logMaxFiles)
 		if err != nil {
-			_ = ready() // let the shim go on: the task fails to log, not to start
-			return err
+			// The task still starts and its output is still read, so it
+			// never blocks: lines are dropped until the log can be opened
+			// (each write tries again).
+			fmt.Fprintf(os.Stderr, "logger: %v: dropping the task's output until the log can be opened\n", err)
+			w = &rotatingWriter{path: logPath, maxSize: logMaxSize, maxFiles: logMaxFiles}
 		}
 		defer w.Close()
 		if err := ready(); err != nil {
@@ -61,7 +71,7 @@ func Logger(logPath string) logging.LoggerFunc {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = copyLines(s.r, s.name, w)
+				errs[i] = copyLines(s.r, s.name, w, drops)
 			}()
 		}
 		// SIGTERM (ctx) comes when the shim closes the task's IO: the pipes
@@ -71,14 +81,22 @@ func Logger(logPath string) logging.LoggerFunc {
 	}
 }
 
-// copyLines turns r into JSON log lines on w until EOF.
-func copyLines(r io.Reader, stream string, w *rotatingWriter) error {
+// entryWriter is where copyLines puts the lines: the rotating log file.
+type entryWriter interface {
+	writeEntry(LogEntry) error
+}
+
+var _ entryWriter = (*rotatingWriter)(nil)
+
+// copyLines turns r into JSON log lines on w until EOF. A line w cannot
+// take is counted in drops, and reading goes on: only a read error ends it.
+func copyLines(r io.Reader, stream string, w entryWriter, drops *dropCounter) error {
 	br := bufio.NewReaderSize(r, maxLogLine)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			if werr := w.writeEntry(LogEntry{Time: time.Now().UTC(), Stream: stream, Log: string(line)}); werr != nil {
-				return werr
+				drops.add(werr)
 			}
 		}
 		switch {
@@ -86,7 +104,7 @@ func copyLines(r io.Reader, stream string, w *rotatingWriter) error {
 		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
 			return nil
 		default:
-			return err
+			return fmt.Errorf("read %s: %w", stream, err)
 		}
 	}
 }
@@ -136,18 +154,38 @@ func (w *rotatingWriter) writeEntry(e LogEntry) error {
 	data = append(data, '\n')
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.f == nil {
+		// A rotation or a reopen failed (the disk was full): try again,
+		// so logging resumes when there is room.
+		if err := w.open(); err != nil {
+			return err
+		}
+	}
 	if w.size > 0 && w.size+int64(len(data)) > w.maxSize {
 		if err := w.rotate(); err != nil {
 			return err
 		}
 	}
 	n, err := w.f.Write(data)
+	if err != nil && n > 0 {
+		// A part of a line (the disk filled up in the middle of it) would
+		// glue itself to the next line: cut it off.
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.size += int64(n)
+			return errors.Join(err, terr)
+		}
+		return err
+	}
 	w.size += int64(n)
 	return err
 }
 
+// rotate shifts the files and opens a new one; when it fails, w has no
+// file and the next write tries to open one.
 func (w *rotatingWriter) rotate() error {
-	if err := w.f.Close(); err != nil {
+	err := w.f.Close()
+	w.f = nil
+	if err != nil {
 		return err
 	}
 	for i := w.maxFiles - 1; i >= 1; i-- {
@@ -170,7 +208,12 @@ func (w *rotatingWriter) rotate() error {
 func (w *rotatingWriter) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.f.Close()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
 }
 
 // logFiles lists a log's files oldest first: path.N ... path.1, path.

@@ -22,6 +22,9 @@ type LogsOptions struct {
 	Tail       int      // lines per service from the end; < 0 means all
 	Timestamps bool
 	Color      bool // color the service prefixes (for a terminal)
+	// Notices receives what Logs says about the logs themselves: how many
+	// lines a service's log dropped (see LogDrops). Nil: the log output.
+	Notices io.Writer
 }
 
 // logLine is a log entry of a service.
@@ -34,7 +37,9 @@ var prefixColors = []string{"36", "33", "32", "35", "34", "31", "96", "93", "92"
 
 // Logs prints the services' logs, each line prefixed with "service | ".
 // The stored lines are merged in time order; with Follow, new lines are
-// printed as they come, rotation included.
+// printed as they come, rotation included. A service whose log dropped
+// lines (its disk was full) gets a notice saying how many, after the
+// stored lines and, with Follow, whenever the count grows.
 func (r *Runtime) Logs(ctx context.Context, stackName string, o LogsOptions, w io.Writer) error {
 	names := o.Services
 	cs, err := r.listContainers(ctx, stackName)
@@ -105,10 +110,48 @@ func (r *Runtime) Logs(ctx context.Context, stackName string, o LogsOptions, w i
 	for _, l := range stored {
 		print(l)
 	}
-	if !o.Follow {
-		return nil
+	notices := o.Notices
+	if notices == nil {
+		notices = w
+	}
+	reported := map[string]int64{}
+	reportDrops := func() error {
+		drops, err := r.LogDrops(stackName, names)
+		for _, n := range sortedKeys(drops) {
+			if d := drops[n]; d.Lines > reported[n] {
+				reported[n] = d.Lines
+				mu.Lock()
+				fmt.Fprint(notices, dropsNotice(n, pth.logPath(n), d))
+				mu.Unlock()
+			}
+		}
+		return err
+	}
+	if err := reportDrops(); err != nil || !o.Follow {
+		return err
 	}
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		said := ""
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				// An error once, not every second.
+				if err := reportDrops(); err != nil && err.Error() != said {
+					said = err.Error()
+					mu.Lock()
+					fmt.Fprintf(notices, "logs: %v\n", err)
+					mu.Unlock()
+				}
+			}
+		}
+	}()
 	for _, n := range names {
 		wg.Add(1)
 		go func() {

@@ -233,16 +233,32 @@ func (n *Network) cachedAttachment(containerID string) (*attachment, error) {
 		if ips, ok := a.CapabilityArgs["ips"].([]any); ok && len(ips) > 0 {
 			out.ip, _ = ips[0].(string)
 		}
-		if pm, ok := a.CapabilityArgs["portMappings"]; ok {
-			// The cache holds what runtimeConf put in: round-trip it.
-			data, err := json.Marshal(pm)
-			if err == nil {
-				_ = json.Unmarshal(data, &out.ports)
-			}
+		ports, err := cachedPorts(a.CapabilityArgs)
+		if err != nil {
+			return nil, fmt.Errorf("%w: CNI cache of %s: %w", ErrNetwork, containerID, err)
 		}
+		out.ports = ports
 		return out, nil
 	}
 	return nil, nil
+}
+
+// cachedPorts reads the port mappings of a cached attachment's capability
+// arguments: what runtimeConf put in, round-tripped through JSON.
+func cachedPorts(caps map[string]any) ([]PortMapping, error) {
+	pm, ok := caps["portMappings"]
+	if !ok {
+		return nil, nil
+	}
+	data, err := json.Marshal(pm)
+	if err != nil {
+		return nil, fmt.Errorf("port mappings: %w", err)
+	}
+	var ports []PortMapping
+	if err := json.Unmarshal(data, &ports); err != nil {
+		return nil, fmt.Errorf("port mappings %s: %w", data, err)
+	}
+	return ports, nil
 }
 
 // Teardown removes the whole network: every attachment CNI's cache knows
@@ -265,11 +281,11 @@ func (n *Network) Teardown(ctx context.Context, containerIDs ...string) error {
 			continue
 		}
 		delete(ids, a.ContainerID)
-		var ports []PortMapping
-		if pm, ok := a.CapabilityArgs["portMappings"]; ok {
-			if data, err := json.Marshal(pm); err == nil {
-				_ = json.Unmarshal(data, &ports)
-			}
+		ports, err := cachedPorts(a.CapabilityArgs)
+		if err != nil {
+			// Detached all the same: its address lease and firewall rules
+			// go; port mappings CNI cannot be told of may stay behind.
+			errs = append(errs, fmt.Errorf("%w: CNI cache of %s: %w (its port mappings may stay in iptables' CNI-HOSTPORT chains)", ErrNetwork, a.ContainerID, err))
 		}
 		errs = append(errs, n.Detach(ctx, a.ContainerID, a.NetNS, ports))
 	}

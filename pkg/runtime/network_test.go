@@ -69,3 +69,21 @@ func TestRuntimeConf(t *testing.T) {
 	rt = nw.runtimeConf("c1", "", nil, nil)
 	assert.Empty(t, rt.CapabilityArgs)
 }
+
+// TestCachedPorts: the port mappings of CNI's cache are read back, and a
+// cache entry that does not decode is an error, not an empty list.
+func TestCachedPorts(t *testing.T) {
+	var caps map[string]any
+	require.NoError(t, json.Unmarshal([]byte(`{"portMappings":[{"hostPort":443,"containerPort":443,"protocol":"tcp"}]}`), &caps))
+	ports, err := cachedPorts(caps)
+	require.NoError(t, err)
+	assert.Equal(t, []PortMapping{{HostPort: 443, ContainerPort: 443, Protocol: TCP}}, ports)
+
+	ports, err = cachedPorts(map[string]any{})
+	require.NoError(t, err)
+	assert.Empty(t, ports)
+
+	_, err = cachedPorts(map[string]any{"portMappings": "443:443"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "port mappings")
+}

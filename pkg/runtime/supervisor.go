@@ -46,18 +46,26 @@ func (r *Runtime) Supervise(ctx context.Context, stackName string) error {
 	}
 	defer os.Remove(pth.supervisorPID())
 	log.Printf("supervisor of %s: started (pid %d)", stackName, os.Getpid())
-	s := &supervisor{r: r, pth: pth, workers: map[string]*worker{}}
+	s := newSupervisor(r, pth)
 	go s.watchEvents(ctx)
 	tick := time.NewTicker(reconcileInterval)
 	defer tick.Stop()
+	s.loop(ctx, tick.C, s.reconcile)
+	s.stopAll()
+	log.Printf("supervisor of %s: stopped", stackName)
+	return nil
+}
+
+// loop runs reconcile now, then on every tick and whenever one is asked
+// for (requestReconcile), one at a time, until ctx ends.
+func (s *supervisor) loop(ctx context.Context, tick <-chan time.Time, reconcile func(context.Context)) {
 	for {
-		s.reconcile(ctx)
+		reconcile(ctx)
 		select {
 		case <-ctx.Done():
-			s.stopAll()
-			log.Printf("supervisor of %s: stopped", stackName)
-			return nil
-		case <-tick.C:
+			return
+		case <-tick:
+		case <-s.pending:
 		}
 	}
 }
@@ -88,6 +96,48 @@ type supervisor struct {
 	mu      sync.Mutex
 	workers map[string]*worker // by container id
 	wg      sync.WaitGroup
+	// pending holds at most one asked-for reconcile: a burst of events
+	// for containers it does not know yet (BuildKit's build containers
+	// share the namespace) costs one reconcile, never one each.
+	pending chan struct{}
+	// owns reports whether a container it has no worker for is the
+	// stack's (ownsContainer; a seam for tests).
+	owns func(ctx context.Context, id string) bool
+}
+
+func newSupervisor(r *Runtime, pth paths) *supervisor {
+	s := &supervisor{r: r, pth: pth, workers: map[string]*worker{}, pending: make(chan struct{}, 1)}
+	s.owns = s.ownsContainer
+	return s
+}
+
+// requestReconcile asks the loop for a reconcile, unless one is pending.
+func (s *supervisor) requestReconcile() {
+	select {
+	case s.pending <- struct{}{}:
+	default:
+	}
+}
+
+// ownsContainer reports whether container id carries the stack's label. A
+// container that is gone is not; when containerd cannot say, it counts as
+// the stack's, since a reconcile too many costs less than a missed one.
+func (s *supervisor) ownsContainer(ctx context.Context, id string) bool {
+	c, err := s.r.cd.LoadContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	l, err := c.Labels(ctx)
+	if errdefs.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	return l[LabelStack] == s.pth.stack
 }
 
 // reconcile makes one worker per container of the stack.
@@ -133,8 +183,12 @@ func (s *supervisor) kick(ctx context.Context, containerID string) {
 		w.poke()
 		return
 	}
-	// A container we do not know yet: a reconcile finds it.
-	go s.reconcile(ctx)
+	// A container we do not know yet: when it is the stack's, the next
+	// reconcile finds it. Any other container (a build's, another
+	// stack's) is none of the supervisor's business.
+	if s.owns(ctx, containerID) {
+		s.requestReconcile()
+	}
 }
 
 func (s *supervisor) remove(w *worker) {
@@ -205,7 +259,7 @@ func (s *supervisor) watchEvents(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
-			s.reconcile(ctx) // catch up on what happened meanwhile
+			s.requestReconcile() // catch up on what happened meanwhile
 		}
 	}
 }
@@ -415,9 +469,13 @@ func (w *worker) startProbe(ctx context.Context, c containerd.Container, task co
 		if ss := s.Services[w.name]; ss != nil && ss.PID == pid && !ss.StartedAt.IsZero() {
 			started = ss.StartedAt
 		}
+	} else {
+		log.Printf("%s: %v (the start period counts from now)", w.name, err)
 	}
 	go func() {
 		tr := newHealthTracker(hc, started)
+		var failing bool
+		var lastErr string
 		for {
 			select {
 			case <-pctx.Done():
@@ -433,7 +491,7 @@ func (w *worker) startProbe(ctx context.Context, c containerd.Container, task co
 				out = err.Error()
 			}
 			now := time.Now().UTC()
-			_ = store.update(pctx, func(s *State) error {
+			werr := store.update(pctx, func(s *State) error {
 				ss := s.service(w.name)
 				if ss.PID != pid {
 					// Another task now, or this one's start is not on
@@ -451,6 +509,17 @@ func (w *worker) startProbe(ctx context.Context, c containerd.Container, task co
 				ss.HealthOutput = out
 				return nil
 			})
+			// up --wait and dependency conditions read the health from
+			// the state file: a write that fails must be in the log, or
+			// they wait out their timeout with nothing to say why.
+			switch {
+			case werr != nil && pctx.Err() == nil && (!failing || werr.Error() != lastErr):
+				log.Printf("%s: record health: %v", w.name, werr)
+				failing, lastErr = true, werr.Error()
+			case werr == nil && failing:
+				log.Printf("%s: health recorded again", w.name)
+				failing = false
+			}
 		}
 	}()
 }

@@ -50,14 +50,21 @@ func (r *Runtime) startTask(ctx context.Context, c containerd.Container, logPath
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if _, err := task.Wait(wctx); err != nil {
-		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
-		return 0, fmt.Errorf("wait on task of %s: %w", c.ID(), err)
+		return 0, errors.Join(fmt.Errorf("wait on task of %s: %w", c.ID(), err), deleteFailedTask(ctx, task))
 	}
 	if err := task.Start(ctx); err != nil {
-		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
-		return 0, fmt.Errorf("start task of %s: %w", c.ID(), err)
+		return 0, errors.Join(fmt.Errorf("start task of %s: %w", c.ID(), err), deleteFailedTask(ctx, task))
 	}
 	return task.Pid(), nil
+}
+
+// deleteFailedTask removes a task that could not be started; what it
+// cannot remove, the next start of the container removes first.
+func deleteFailedTask(ctx context.Context, task containerd.Task) error {
+	if _, err := task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove the task that did not start (the next start retries): %w", err)
+	}
+	return nil
 }
 
 // stopResult is how a stopped task ended.

@@ -33,10 +33,13 @@ type UpOptions struct {
 // Up validates the whole stack, then creates what is missing and starts
 // what is not running, in dependency order, waiting on each dependency's
 // condition. It is idempotent: a container whose config hash is unchanged is
-// left running; a changed one is recreated. When a service fails, the
-// services this call started are stopped again (those that already ran are
-// left alone) and the error says which service failed, why, and the last
-// lines of its log.
+// left running; a changed one is recreated, once its new container and task
+// were created (not started) under a temporary id: a new configuration that
+// cannot start leaves the old container running and fails up with
+// ErrServiceFailed, naming the service. When a service fails, the services
+// this call started are stopped again (those that already ran are left
+// alone) and the error says which service failed, why, and the last lines
+// of its log.
 func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 	began := time.Now()
 	if _, err := st.Select(o.Services); err != nil {
@@ -85,6 +88,12 @@ func (r *Runtime) Up(ctx context.Context, st stack.Stack, o UpOptions) error {
 		return err
 	}
 	if err := r.prepareStack(ctx, sp, names); err != nil {
+		return err
+	}
+	// Every new container of a recreate is checked before any old one is
+	// stopped (see checkNewContainer): a configuration that cannot run
+	// leaves the running stack as it is.
+	if err := r.checkRecreates(ctx, sp, existing, names); err != nil {
 		return err
 	}
 	if err := r.ensureSupervisor(ctx, st.Name); err != nil {
