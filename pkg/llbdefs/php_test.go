@@ -92,7 +92,7 @@ func TestWordPressSpeedFiles(t *testing.T) {
 		{
 			name: "opcache warm-up",
 			file: "wordpress/opcache-warm.php",
-			want: []string{"opcache_compile_file(", "/wp-content/uploads/"},
+			want: []string{"opcache_compile_file(", "/wp-content/uploads/", "$i % $parts !== $part"},
 		},
 		{
 			name: "entrypoint",
@@ -104,6 +104,7 @@ func TestWordPressSpeedFiles(t *testing.T) {
 				"/sys/fs/cgroup/memory.max",
 				"export PHP_FPM_MAX_CHILDREN PHP_FPM_START_SERVERS PHP_FPM_MIN_SPARE_SERVERS PHP_FPM_MAX_SPARE_SERVERS",
 				"-d opcache.enable_cli=1 -d opcache.file_cache_only=1",
+				`opcache-warm.php "$docroot" "$part" "$cpus" &`,
 				`chown -R www-data:www-data "$opcache_dir"`,
 			},
 		},

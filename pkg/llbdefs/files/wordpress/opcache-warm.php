@@ -4,10 +4,20 @@
 // compiled scripts instead of compiling them. Run by wordpress-entrypoint
 // with the CLI: php -d opcache.enable_cli=1 -d opcache.file_cache_only=1.
 //
-// Usage: php opcache-warm.php DIR
+// Usage: php opcache-warm.php DIR [PART PARTS]
+//
+// With PART and PARTS (0 <= PART < PARTS), it compiles one share of the
+// files, the PART-th of every PARTS: PARTS processes, one per CPU, warm the
+// cache together.
 
-if (PHP_SAPI !== 'cli' || $argc !== 2) {
-    fwrite(STDERR, "usage: php -d opcache.enable_cli=1 -d opcache.file_cache_only=1 opcache-warm.php DIR\n");
+if (PHP_SAPI !== 'cli' || ($argc !== 2 && $argc !== 4)) {
+    fwrite(STDERR, "usage: php -d opcache.enable_cli=1 -d opcache.file_cache_only=1 opcache-warm.php DIR [PART PARTS]\n");
+    exit(2);
+}
+$part = $argc === 4 ? (int) $argv[2] : 0;
+$parts = $argc === 4 ? (int) $argv[3] : 1;
+if ($parts < 1 || $part < 0 || $part >= $parts) {
+    fwrite(STDERR, "opcache-warm: PART must be from 0 to PARTS-1, PARTS at least 1\n");
     exit(2);
 }
 if (!function_exists('opcache_compile_file') || !ini_get('opcache.enable_cli')) {
@@ -17,6 +27,7 @@ if (!function_exists('opcache_compile_file') || !ini_get('opcache.enable_cli')) 
 $root = rtrim($argv[1], '/');
 $n = 0;
 $failed = 0;
+$i = -1;
 $files = new RecursiveIteratorIterator(
     new RecursiveDirectoryIterator($root, FilesystemIterator::SKIP_DOTS),
     RecursiveIteratorIterator::LEAVES_ONLY
@@ -33,6 +44,10 @@ foreach ($files as $file) {
     if (in_array(substr($path, strlen($root)), array('/wp-admin/includes/noop.php', '/wp-content/object-cache.php', '/wp-content/advanced-cache.php', '/wp-content/db.php'), true)) {
         continue;
     }
+    $i++;
+    if ($i % $parts !== $part) {
+        continue;
+    }
     try {
         if (@opcache_compile_file($path)) {
             $n++;
@@ -45,4 +60,5 @@ foreach ($files as $file) {
         $failed++;
     }
 }
-fwrite(STDERR, "opcache-warm: $n files compiled, $failed left to php-fpm\n");
+$share = $parts > 1 ? " (share $part of $parts)" : '';
+fwrite(STDERR, "opcache-warm: $n files compiled, $failed left to php-fpm$share\n");
