@@ -24,6 +24,10 @@ const (
 	// wordpressObjectCache is the Redis drop-in the entrypoint copies into
 	// wp-content when WP_REDIS_HOST is set.
 	wordpressObjectCache = "/usr/local/lib/inception/object-cache.php"
+	// wordpressDBWait is the db.php drop-in that waits for the database
+	// for a few seconds instead of failing at once; the entrypoint copies
+	// it into wp-content.
+	wordpressDBWait = "/usr/local/lib/inception/db.php"
 	// wordpressPageCache is the must-use plugin that purges nginx's page
 	// cache; the entrypoint copies it into wp-content/mu-plugins.
 	wordpressPageCache = "/usr/local/lib/inception/inception-page-cache.php"
@@ -89,6 +93,7 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		file{src: "wordpress/wordpress-setup.php", dst: wordpressSetup, mode: 0o644},
 		file{src: "wordpress/wp-config.php", dst: wordpressConfig, mode: 0o644},
 		file{src: "wordpress/object-cache.php", dst: wordpressObjectCache, mode: 0o644},
+		file{src: "wordpress/db.php", dst: wordpressDBWait, mode: 0o644},
 		file{src: "wordpress/inception-page-cache.php", dst: wordpressPageCache, mode: 0o644},
 		file{src: "wordpress/opcache-warm.php", dst: wordpressOPcacheWarm, mode: 0o644},
 		file{src: "wordpress/opcache.ini", dst: phpIniDir + "/opcache.ini", mode: 0o644},

@@ -88,6 +88,7 @@ func TestWordPressGraph(t *testing.T) {
 				"/usr/local/bin/wordpress-entrypoint":               0o755,
 				"/usr/local/lib/inception/wordpress-setup.php":      0o644,
 				"/usr/local/lib/inception/object-cache.php":         0o644,
+				"/usr/local/lib/inception/db.php":                   0o644,
 				"/usr/local/lib/inception/inception-page-cache.php": 0o644,
 				"/usr/local/lib/inception/opcache-warm.php":         0o644,
 				"/etc/inception/php.d/opcache.ini":                  0o644,
@@ -162,7 +163,7 @@ func TestWordPressImageConfig(t *testing.T) {
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	files := []string{
 		"wordpress/wordpress-entrypoint", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
-		"wordpress/object-cache.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
+		"wordpress/object-cache.php", "wordpress/db.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,6 +265,17 @@ func TestWordPressFiles(t *testing.T) {
 				"catch (RedisException $e)",
 			},
 			deny: []string{"getenv('WORDPRESS_REDIS_PASSWORD')"},
+		},
+		{
+			name: "database wait",
+			file: "wordpress/db.php",
+			want: []string{
+				"Inception database wait", // the entrypoint's marker
+				"class Inception_Wpdb extends wpdb",
+				"parent::db_connect(false)",
+				"return parent::db_connect($allow_bail);",
+				"$wpdb = new Inception_Wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);",
+			},
 		},
 		{
 			name: "stand-ins",
