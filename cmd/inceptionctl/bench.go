@@ -19,6 +19,7 @@ import (
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -44,6 +45,9 @@ type benchOptions struct {
 	concurrency int
 	exportJSON  string
 	baseline    string
+	// pruneDefault lets the build scenarios prune the default engine's
+	// build cache (--prune-default-engine).
+	pruneDefault bool
 	// dockerConfig is the DOCKER_CONFIG with the compose plugin, for the
 	// compose variant (bench_compose.go).
 	dockerConfig string
@@ -103,9 +107,12 @@ scratch copies of the embedded files: a changed line is numbered run by run, so
 that no run finds it in the cache; an added package is the same every run, and
 after each of its builds the cache records it made are pruned and the original
 is rebuilt from the cache, so every run starts from the same state. Images go to <service>:bench-<variant> and are
-removed at the end. Run it on an engine of your own (--root, --run-dir): the cold
-scenario prunes the engine's whole build cache, and each restore prunes every
-cache record made since its change was built, other users' included.
+removed at the end. Run it on an engine of its own (--root, --run-dir): the cold
+scenario prunes the engine's whole build cache, and the other changes prune every
+cache record made since their change was built, other users' included. On the
+default engine (no --root) or an external builder (--buildkit-addr), the build
+scenarios but no-change are refused before anything is done, unless
+--prune-default-engine says that pruning that build cache is fine.
 
 Run-time scenarios, on a stack of the bench's own (` + bench.RuntimeStackName + `, network ` + bench.RuntimeSubnet + `,
 data and random secrets in a scratch directory under the engine's root, HTTPS
@@ -200,6 +207,7 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.loadTime, "https-duration", 4*time.Second, "length of each measured HTTPS load run")
 	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
 	f.StringVar(&o.exportJSON, "export-json", "", "also write the report as JSON (as --format json) into this file, atomically; its directory must exist")
+	f.BoolVar(&o.pruneDefault, "prune-default-engine", false, "let the build scenarios prune the build cache of the default engine (--root "+engine.DefaultRoot+") or of an external --buildkit-addr builder, which your own builds share (default: refuse; run the bench on an engine of its own with --root and --run-dir)")
 	f.StringVar(&o.baseline, "baseline", "", "JSON report of an earlier run (--format json or --export-json): count the medians inside its min-max bands, as printed, and list those outside; sets no exit code")
 }
 
@@ -224,6 +232,9 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	st := stack.Default()
 	p, err := o.plan(cmd, st)
 	if err != nil {
+		return err
+	}
+	if err := o.checkPrune(g, p); err != nil {
 		return err
 	}
 	baseline, err := o.checkFiles()
@@ -562,6 +573,41 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "bench: run time: %s x (warm-up + %s)\n", strings.Join(names, ", "), label(rtRepeats))
 	return p, nil
+}
+
+// checkPrune refuses a plan that prunes a build cache the bench may not
+// prune: the build scenarios but no-change prune the engine's build cache
+// (cold all of it, the others every record made since their change),
+// which is the bench's own only on an engine of its own root. The default
+// engine, and an external buildkitd, hold the user's build cache: the
+// bench prunes those only when told to (--prune-default-engine).
+func (o *benchOptions) checkPrune(g *globalOptions, p benchPlan) error {
+	if o.pruneDefault || !p.prunes() {
+		return nil
+	}
+	var which string
+	switch {
+	case g.buildkitAddress != "":
+		which = "the external buildkitd at " + g.buildkitAddress + " (--buildkit-addr)"
+	case filepath.Clean(g.root) == filepath.Clean(engine.DefaultRoot):
+		which = "the default engine (" + engine.DefaultRoot + ")"
+	default:
+		return nil
+	}
+	return usagef("the build scenarios but no-change prune the build cache, and the builds would go to %s, whose cache your own builds share: "+
+		"run the bench on an engine of its own (--root DIR --run-dir DIR, e.g. --root /var/lib/inception-bench --run-dir /run/inception-bench), "+
+		"or give --prune-default-engine to prune this one's build cache anyway, or measure --scenarios no-change or runtime alone", which)
+}
+
+// prunes says whether the plan prunes the engine's build cache: every
+// build scenario does but no-change.
+func (p benchPlan) prunes() bool {
+	for _, cs := range p.cases {
+		if cs.Scenario != bench.ScenarioNoChange {
+			return true
+		}
+	}
+	return false
 }
 
 // splitScenarios sorts scenario names into build and run-time scenarios;

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -169,12 +171,58 @@ func TestBenchLock(t *testing.T) {
 // planOf is the bench plan the flags in args make, which must be valid.
 func planOf(t *testing.T, args ...string) benchPlan {
 	t.Helper()
+	o, cmd := benchFlags(t, args...)
+	p, err := o.plan(cmd, stack.Default())
+	require.NoError(t, err)
+	return p
+}
+
+// benchFlags is bench's options with args parsed into them.
+func benchFlags(t *testing.T, args ...string) (*benchOptions, *cobra.Command) {
+	t.Helper()
 	o := &benchOptions{}
 	cmd := &cobra.Command{}
 	cmd.SetErr(io.Discard)
 	o.addFlags(cmd.Flags())
 	require.NoError(t, cmd.ParseFlags(args))
-	p, err := o.plan(cmd, stack.Default())
-	require.NoError(t, err)
-	return p
+	return o, cmd
+}
+
+// TestBenchPruneGuard: the build scenarios that prune the build cache run
+// on an engine of the bench's own root; on the default engine or an
+// external builder only with --prune-default-engine. The check needs no
+// daemon: it comes before the engine is opened.
+func TestBenchPruneGuard(t *testing.T) {
+	own := t.TempDir()
+	tests := []struct {
+		name    string
+		g       globalOptions
+		args    []string
+		refused string // "" when allowed
+	}{
+		{"default engine, default plan", globalOptions{root: engine.DefaultRoot}, nil, "the default engine (" + engine.DefaultRoot + ")"},
+		{"default engine, cold only", globalOptions{root: engine.DefaultRoot + "/"}, []string{"--scenarios", "cold"}, "run the bench on an engine of its own (--root DIR --run-dir DIR"},
+		{"default engine, quick", globalOptions{root: engine.DefaultRoot}, []string{"--quick"}, "give --prune-default-engine to prune this one's build cache anyway"},
+		{"external builder", globalOptions{root: own, buildkitAddress: "tcp://builder:1234"}, []string{"--scenarios", "config-change"}, "the external buildkitd at tcp://builder:1234"},
+		{"default engine, told to", globalOptions{root: engine.DefaultRoot}, []string{"--prune-default-engine"}, ""},
+		{"default engine, no-change prunes nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "no-change"}, ""},
+		{"default engine, run-time figures prune nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "runtime"}, ""},
+		{"own root", globalOptions{root: own}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, cmd := benchFlags(t, tc.args...)
+			p, err := o.plan(cmd, stack.Default())
+			require.NoError(t, err)
+			err = o.checkPrune(&tc.g, p)
+			if tc.refused == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			var ue *usageError
+			assert.True(t, errors.As(err, &ue), "a usage error (exit 2): %v", err)
+			assert.Contains(t, err.Error(), tc.refused)
+		})
+	}
 }
