@@ -5,12 +5,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -225,4 +227,40 @@ func TestBenchPruneGuard(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.refused)
 		})
 	}
+}
+
+// TestBenchTargets: --targets' file, then --target, over the project's
+// defaults; bad names and values are usage errors that list the names.
+func TestBenchTargets(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "targets")
+	require.NoError(t, os.WriteFile(file, []byte("# ours\nno-change=0.4\npackage-change=0.7\n"), 0o600))
+	p := planOf(t, "--targets", file, "--target", "no-change=0.3", "--target", "second-runner=0.2")
+	assert.InDelta(t, 0.3, p.targets[benchreport.NoChange], 1e-9, "--target wins over the file")
+	assert.InDelta(t, 0.7, p.targets[benchreport.PackageChange], 1e-9)
+	assert.InDelta(t, 0.2, p.targets[benchreport.SecondRunner], 1e-9)
+	assert.InDelta(t, 0.5, p.targets[benchreport.ConfigChange], 1e-9, "the default")
+	assert.Equal(t, benchreport.Defaults(), planOf(t).targets)
+
+	bad := filepath.Join(dir, "bad")
+	require.NoError(t, os.WriteFile(bad, []byte("no-change=0.4\nrebuild=1\n"), 0o600))
+	const names = "no-change, config-change, package-change, second-runner, page-cache-hit, page-cache-logged-in, page-cache-hit-p99-ms"
+	checkUsageErrors(t, t.TempDir(), []usageCase{
+		{"unknown target", []string{"bench", "--target", "nochange=0.5"}, `--target nochange=0.5: unknown target "nochange": use ` + names},
+		{"target without a value", []string{"bench", "--target", "no-change"}, "--target no-change: give NAME=VALUE, NAME one of " + names},
+		{"target not a number", []string{"bench", "--target", "no-change=half"}, `--target no-change=half: value "half": give a positive number, e.g. no-change=0.5`},
+		{"negative target", []string{"bench", "--target", "page-cache-hit=-1"}, "give a positive number, e.g. page-cache-hit=20"},
+		{"bad targets file", []string{"bench", "--targets", bad}, "--targets: " + bad + `:2: unknown target "rebuild": use ` + names},
+		{"missing targets file", []string{"bench", "--targets", filepath.Join(dir, "missing")}, "--targets: open "},
+	})
+}
+
+// TestBenchHelpTargets: the help states every target with its default,
+// and no issue number.
+func TestBenchHelpTargets(t *testing.T) {
+	long := newBenchCmd(&globalOptions{}).Long
+	for _, n := range benchreport.Names() {
+		assert.Contains(t, long, "  "+n+"="+strconv.FormatFloat(benchreport.Defaults()[n], 'g', -1, 64)+" ")
+	}
+	assert.NotRegexp(t, `(?i)issue|#\d`, long)
 }

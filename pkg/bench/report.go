@@ -155,7 +155,8 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// TargetCheck is one ratio the project sets a target for, as measured.
+// TargetCheck is one ratio checked against a target, as measured. The
+// bench sets none: the caller checks the figures against its targets.
 type TargetCheck struct {
 	Name  string  `json:"name"`            // e.g. "no-change/stack llb/dockerfile"
 	Ratio float64 `json:"ratio,omitempty"` // median over median
@@ -163,49 +164,6 @@ type TargetCheck struct {
 	Pass  bool    `json:"pass"`
 	// Missing says the run measured no case or variant to compute it from.
 	Missing bool `json:"missing,omitempty"`
-}
-
-// targetRatios are the ratios to check: a case (the stack's when measured,
-// else the single image's), the variant measured, the variant it is
-// compared with, and the limit.
-var targetRatios = []struct {
-	scenario Scenario
-	scopes   []string
-	num, den Variant
-	limit    float64
-}{
-	{ScenarioNoChange, []string{Stack}, VariantLLB, VariantDockerfile, 0.5},
-	{ScenarioConfig, []string{Stack, stackConfigImage}, VariantLLB, VariantDockerfile, 0.5},
-	{ScenarioPackage, []string{PackageImage}, VariantLLB, VariantLinear, 0.6},
-}
-
-func checkTargets(results []Result) []TargetCheck {
-	find := func(sc Scenario, scope string, v Variant) (Result, bool) {
-		for _, r := range results {
-			if r.Scenario == sc && r.Scope == scope && r.Variant == v && len(r.Runs) > 0 {
-				return r, true
-			}
-		}
-		return Result{}, false
-	}
-	var out []TargetCheck
-	for _, t := range targetRatios {
-		tc := TargetCheck{Name: fmt.Sprintf("%s/%s %s/%s", t.scenario, t.scopes[0], t.num, t.den), Limit: t.limit, Missing: true}
-		for _, scope := range t.scopes {
-			num, ok1 := find(t.scenario, scope, t.num)
-			den, ok2 := find(t.scenario, scope, t.den)
-			if !ok1 || !ok2 || den.Median == 0 {
-				continue
-			}
-			tc.Name = fmt.Sprintf("%s/%s %s/%s", t.scenario, scope, t.num, t.den)
-			tc.Ratio = num.Median / den.Median
-			tc.Pass = tc.Ratio <= t.limit
-			tc.Missing = false
-			break
-		}
-		out = append(out, tc)
-	}
-	return out
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -545,7 +545,6 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 		}
 	}
 	b.rep.Reference = r.ref.summarised()
-	b.rep.PageCache = pageCacheTargets(b.rep.Results)
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }

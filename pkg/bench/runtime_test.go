@@ -194,8 +194,7 @@ func TestRunRuntime(t *testing.T) {
 	}
 	assert.Equal(t, []string{"up/first-boot", "up/second-boot", "start/running", "start/healthy", "https/redis-cache", "https/no-cache",
 		"page-cache/anonymous", "page-cache/logged-in", "page-cache/miss", "page-cache/anonymous-off", "page-cache/logged-in-off", "page-cache/miss-off"}, names)
-	require.NotNil(t, rep.PageCache, "the page cache's ratios")
-	assert.Positive(t, rep.PageCache.HitRatio)
+	assert.Nil(t, rep.PageCache, "the bench checks no target: its caller sets the page cache's ratios")
 	for _, r := range rep.Results[:2] {
 		assert.Positive(t, r.UpSeconds)
 		assert.LessOrEqual(t, r.UpSeconds, r.Median)
