@@ -264,3 +264,19 @@ func TestBenchHelpTargets(t *testing.T) {
 	}
 	assert.NotRegexp(t, `(?i)issue|#\d`, long)
 }
+
+// TestBenchBaselineBefore: --baseline reads the report of a default run
+// written before the bench package was reshaped, and a run with the same
+// figures reproduces it.
+func TestBenchBaselineBefore(t *testing.T) {
+	path := filepath.Join("..", "..", "pkg", "bench", "testdata", "report-before.json")
+	base, err := (&benchOptions{baseline: path}).checkFiles()
+	require.NoError(t, err)
+	require.NotNil(t, base)
+	assert.Len(t, base.Results, 57)
+	require.NotNil(t, base.Runtime)
+	c := base.Compare(base, path)
+	assert.Equal(t, 57+len(base.Runtime.Results), c.Judged)
+	assert.Equal(t, c.Judged, c.Inside)
+	require.NotNil(t, c.Machine, "both have machine references")
+}
