@@ -117,7 +117,7 @@ default engine (no --root) or an external builder (--buildkit-addr), the build
 scenarios but no-change are refused before anything is done, unless
 --prune-default-engine says that pruning that build cache is fine.
 
-Run-time scenarios, on a stack of the bench's own (` + bench.RuntimeStackName + `, network ` + bench.RuntimeSubnet + `,
+Run-time scenarios, on a stack of the bench's own (` + benchRuntimeStack + `, network ` + benchRuntimeSubnet + `,
 data and random secrets in a scratch directory under the engine's root, HTTPS
 and FTP on free ports of 127.0.0.1; taken down with its volumes at the end, also
 on Ctrl-C) from the <service>:bookworm images, which are built first as
@@ -154,7 +154,7 @@ registry that holds the cache fetches no layer, BuildKit pulling lazily; a tarba
 needs every one.
 Last, with every service's image (leave --images out): the engine pulls the images
 the builder without the cache pushed (pull), then brings up a stack of the bench's
-own (` + bench.PullStackName + `, network ` + bench.PullSubnet + `) on them until the home page answers 200
+own (` + benchPullStack + `, network ` + benchPullSubnet + `) on them until the home page answers 200
 (pull-and-up); stack, volumes and pulled images are removed after each round. The
 table prints median [min-max] of each figure and the target second-runner, with-cache
 over without-cache, as PASS or MISS (no exit code). --repeats rounds, exactly (no
@@ -227,6 +227,47 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.targets, "target", nil, "set a target: NAME=VALUE (repeatable; after --targets), NAME one of "+strings.Join(benchreport.Names(), ", ")+" (default "+benchreport.Defaults().String()+")")
 	f.StringVar(&o.targetsFile, "targets", "", "read targets from this file: one NAME=VALUE a line, # for comments (names as --target)")
 	f.StringVar(&o.baseline, "baseline", "", "JSON report of an earlier run (--format json or --export-json): count the medians inside its min-max bands, as printed, and list those outside; sets no exit code")
+}
+
+// The bench's own stacks, for the run-time figures and the second
+// runner's pull-and-up: names and networks chosen to meet nothing else on
+// the host (the default stack is "inception" on 10.89.0.0/24, the
+// integration tests' stacks are on 10.89.101-120.0/24 and
+// 10.89.131.0/24). Container ids, the bridge and the run dir's files are
+// named after the stack, and runc's state and cgroups are each engine's
+// own: two benches at once need engines of their own.
+const (
+	benchRuntimeStack  = "benchrt"
+	benchRuntimeSubnet = "10.89.130.0/24"
+	benchPullStack     = "benchpull"
+	benchPullSubnet    = "10.89.132.0/24"
+)
+
+// quick is what --quick measures.
+type quick struct {
+	Images    []string
+	Scenarios []string
+	Repeats   int
+	// The run-time figures: scenarios, runs of each, the length of each
+	// HTTPS load run; no warm-up for up.
+	Runtime        []string
+	RuntimeRepeats int
+	LoadDuration   time.Duration
+}
+
+// quickPlan is --quick: nginx alone, no change, a config change and a
+// package added, three runs each; then every run-time figure once, with
+// 3 s HTTPS runs and no warm-up boot: under three minutes on two cores
+// once the caches are warm.
+func quickPlan() quick {
+	return quick{
+		Images:         []string{"nginx"},
+		Scenarios:      []string{string(bench.ScenarioNoChange), string(bench.ScenarioConfig), string(bench.ScenarioPackage)},
+		Repeats:        3,
+		Runtime:        []string{string(bench.RuntimeUp), string(bench.RuntimeStart), string(bench.RuntimeHTTPS), string(bench.RuntimePageCache)},
+		RuntimeRepeats: 1,
+		LoadDuration:   3 * time.Second,
+	}
 }
 
 // benchPlan is what one bench run measures: build cases and run-time
@@ -424,11 +465,11 @@ func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st st
 			done()
 		}
 	}()
-	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
+	rs, err := bench.NewRuntimeStack(benchRuntimeStack, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := s.benchRuntime(rs, bench.RuntimeSubnet, log, o.progress)
+	rt, err := s.benchRuntime(rs, benchRuntimeSubnet, log, o.progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -483,7 +524,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	images, scenarios, repeats, rtRepeats, loadTime, minTime, passes := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime, o.passes
 	var rtOpts []bench.Option
 	if o.quick {
-		q := bench.Quick()
+		q := quickPlan()
 		if len(images) == 0 {
 			images = q.Images
 		}

@@ -102,11 +102,11 @@ func openSecondRunner(ctx context.Context, cmd *cobra.Command, s *session, st st
 	setup := bench.SecondRunnerSetup{Engine: bk, Containerd: s.cd, Images: imgs, BuildkitdBinary: bkd, RegistryBinary: reg,
 		Dir: dir, CertsDir: s.engine.CertsDir()}
 	if len(p.srImages) == len(st.Names()) {
-		rs, err := bench.NewRuntimeStack(bench.PullStackName, filepath.Join(dir, "stack"))
+		rs, err := bench.NewRuntimeStack(benchPullStack, filepath.Join(dir, "stack"))
 		if err != nil {
 			return nil, nil, err
 		}
-		rt, err := s.benchRuntime(rs, bench.PullSubnet, log, o.progress)
+		rt, err := s.benchRuntime(rs, benchPullSubnet, log, o.progress)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -158,7 +158,7 @@ var buildRatios = []struct {
 }{
 	{NoChange, []string{bench.Stack}, bench.VariantLLB, bench.VariantDockerfile},
 	{ConfigChange, []string{bench.Stack, "nginx"}, bench.VariantLLB, bench.VariantDockerfile},
-	{PackageChange, []string{bench.PackageImage}, bench.VariantLLB, bench.VariantLinear},
+	{PackageChange, []string{"nginx"}, bench.VariantLLB, bench.VariantLinear},
 }
 
 func (t Targets) build(results []bench.Result) []bench.TargetCheck {

@@ -63,7 +63,7 @@ func TestLinearize(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			def := marshal(t, tc.image)
-			lin, err := Linearize(def)
+			lin, err := linearize(def)
 			require.NoError(t, err)
 			before, after := decode(t, def), decode(t, lin)
 			require.Len(t, after, len(before)+tc.copies-1, "one vertex per copy for the merge")
@@ -135,14 +135,7 @@ func TestPlan(t *testing.T) {
 		}
 	}
 
-	q := Quick()
-	var scs []Scenario
-	for _, s := range q.Scenarios {
-		sc, err := ParseScenario(s)
-		require.NoError(t, err)
-		scs = append(scs, sc)
-	}
-	cases, err = Plan(stack, q.Images, scs, false)
+	cases, err = Plan(stack, []string{"nginx"}, []Scenario{ScenarioNoChange, ScenarioConfig, ScenarioPackage}, false)
 	require.NoError(t, err)
 	assert.Len(t, cases, 3, "quick: nginx, three scenarios, no stack case")
 
@@ -236,7 +229,7 @@ func TestChangedImages(t *testing.T) {
 		got := names(img)
 		extra, ok := got["nginx: install extra packages"]
 		require.True(t, ok, "llb: a step of its own")
-		assert.Equal(t, AddedPackage, extra.op.GetExec().Meta.Args[len(extra.op.GetExec().Meta.Args)-1])
+		assert.Equal(t, addedPackage, extra.op.GetExec().Meta.Args[len(extra.op.GetExec().Meta.Args)-1])
 		assert.Equal(t, base["nginx: install packages"].op.String(), got["nginx: install packages"].op.String(),
 			"llb: the install stays the same")
 
@@ -245,7 +238,7 @@ func TestChangedImages(t *testing.T) {
 		got = names(img)
 		_, ok = got["nginx: install extra packages"]
 		assert.False(t, ok)
-		assert.True(t, slices.Contains(got["nginx: install packages"].op.GetExec().Meta.Args, AddedPackage),
+		assert.True(t, slices.Contains(got["nginx: install packages"].op.GetExec().Meta.Args, addedPackage),
 			"linear: in the package list")
 	})
 	t.Run("site", func(t *testing.T) {
@@ -391,7 +384,7 @@ func BenchmarkLinearize(b *testing.B) {
 	def := marshal(b, llbdefs.Static)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Linearize(def); err != nil {
+		if _, err := linearize(def); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,10 +14,6 @@ import (
 	"time"
 )
 
-// ErrNotReport is returned by ReadReport for a file that is not the JSON
-// of a bench report.
-var ErrNotReport = errors.New("not an inceptionctl bench report")
-
 // Comparison is a run's figures checked against an earlier run's, the
 // baseline: a figure both runs have is reproduced (Inside) when this run's
 // median lies in the baseline's min-max band, the three numbers compared as

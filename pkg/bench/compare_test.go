@@ -154,7 +154,7 @@ func TestCompareFigures(t *testing.T) {
 		assert.Empty(t, c.Unmatched)
 	})
 	t.Run("nothing in common", func(t *testing.T) {
-		c := cur.Compare(&Report{Results: []Result{figureOf(ScenarioSite, SiteImage, SiteImage, VariantLLB, 1, 1, 1)}}, "other.json")
+		c := cur.Compare(&Report{Results: []Result{figureOf(ScenarioSite, siteImage, siteImage, VariantLLB, 1, 1, 1)}}, "other.json")
 		assert.Equal(t, 0, c.Judged)
 		assert.Equal(t, 0, c.Inside)
 		assert.Empty(t, c.Outside)

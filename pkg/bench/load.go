@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -65,9 +64,9 @@ type LoadResult struct {
 	Concurrency int     `json:"concurrency"`
 }
 
-// MaxErrorRate is the share of errors above which a load run is a failed
+// maxErrorRate is the share of errors above which a load run is a failed
 // figure.
-const MaxErrorRate = 0.01
+const maxErrorRate = 0.01
 
 // ErrorRate is the share of requests that were errors.
 func (r LoadResult) ErrorRate() float64 {
@@ -78,13 +77,13 @@ func (r LoadResult) ErrorRate() float64 {
 }
 
 // Failed says why the run cannot stand as a figure: no success at all, or
-// more than MaxErrorRate errors. Empty when it can.
+// more than maxErrorRate errors. Empty when it can.
 func (r LoadResult) Failed() string {
 	switch {
 	case r.Requests == 0 && r.Errors == 0:
 		return "no request completed"
-	case r.Requests == 0 || r.ErrorRate() > MaxErrorRate:
-		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*MaxErrorRate)
+	case r.Requests == 0 || r.ErrorRate() > maxErrorRate:
+		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*maxErrorRate)
 		if r.FirstError != "" {
 			msg += "; first: " + r.FirstError
 		}
@@ -92,10 +91,6 @@ func (r LoadResult) Failed() string {
 	}
 	return ""
 }
-
-// ErrNotLoopback is returned for a load address that is not on the
-// loopback interface: the load generator never leaves the host.
-var ErrNotLoopback = errors.New("not a loopback address")
 
 // check fills in the defaults and validates the run.
 func (l *Load) check() error {

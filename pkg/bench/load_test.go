@@ -121,7 +121,7 @@ func TestRunLoadErrors(t *testing.T) {
 				assert.Equal(t, 1, res.Errors)
 				// Failed or not by the share of that one error alone (the
 				// threshold itself: TestLoadResultFailed).
-				assert.Equal(t, res.ErrorRate() > MaxErrorRate, res.Failed() != "", "%d requests", res.Requests+res.Errors)
+				assert.Equal(t, res.ErrorRate() > maxErrorRate, res.Failed() != "", "%d requests", res.Requests+res.Errors)
 			}
 		})
 	}

@@ -29,7 +29,7 @@ const (
 	// first boot (empty volumes: MariaDB initialises, WordPress installs
 	// itself) and second boot (Down keeping the volumes, then Up).
 	RuntimeUp RuntimeScenario = "up"
-	// RuntimeStart is one small service (StartService) stopped, then
+	// RuntimeStart is one small service (startService) stopped, then
 	// started by Runtime.Start: until Start returns (its task runs) and
 	// until its health check passes.
 	RuntimeStart RuntimeScenario = "start"
@@ -57,38 +57,9 @@ func ParseRuntimeScenario(s string) (RuntimeScenario, error) {
 	return sc, nil
 }
 
-// The figures each run-time scenario reports.
-const (
-	FigureFirstBoot  = "first-boot"  // up, empty volumes
-	FigureSecondBoot = "second-boot" // up, data kept
-	FigureRunning    = "running"     // start: Start returned, the task runs
-	FigureHealthy    = "healthy"     // start: the health check passed
-	FigureRedisCache = "redis-cache" // https, the Redis object cache on
-	FigureNoCache    = "no-cache"    // https, ENABLE_REDIS=0
-	// page-cache, with nginx's page cache on, then the same with it off
-	// (NGINX_PAGE_CACHE=0): in the order newRuntimeResults lists them.
-	FigureAnonymous    = "anonymous"     // the home page, no cookie: a hit
-	FigureLoggedIn     = "logged-in"     // the home page of a logged-in user: bypass
-	FigureMiss         = "miss"          // a page of its own per request: a miss
-	FigureAnonymousOff = "anonymous-off" // the same three, page cache off
-	FigureLoggedInOff  = "logged-in-off" //
-	FigureMissOff      = "miss-off"      //
-)
-
-// StartService is the service the start scenario stops and starts: small,
+// startService is the service the start scenario stops and starts: small,
 // with a health check and nothing that waits on its health.
-const StartService = "static"
-
-// Defaults of the stack the run-time figures run, chosen to meet nothing
-// else on the host: the default stack is "inception" on 10.89.0.0/24, the
-// integration tests' stacks are on 10.89.101-120.0/24 and 10.89.131.0/24.
-// Container ids, the bridge (runtime.BridgeName) and the run dir's files
-// are named after the stack, and runc's state and cgroups are each
-// engine's own: two benches at once need engines of their own.
-const (
-	RuntimeStackName = "benchrt"
-	RuntimeSubnet    = "10.89.130.0/24"
-)
+const startService = "static"
 
 // upTimeout bounds one Up --wait, and the wait for the home page after it.
 const upTimeout = 5 * time.Minute
@@ -407,8 +378,8 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 			return nil, err
 		}
 	}
-	if !slices.Contains(s.Stack.Names(), StartService) {
-		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, StartService)
+	if !slices.Contains(s.Stack.Names(), startService) {
+		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, startService)
 	}
 	probe := Load{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
@@ -421,7 +392,7 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 		}
 	}
 	b.rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, Passes: c.passes, UpWarmup: !c.noUpWarmup,
-		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: StartService,
+		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: startService,
 		Started: time.Now().UTC(), Results: []RuntimeResult{}}
 	if c.minTime > 0 && c.maxRepeats > c.repeats {
 		b.rep.MinSeconds, b.rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
@@ -626,7 +597,7 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 	return waitPage(ctx, r.home, r.s.URL(), r.s.Config.Env["WP_TITLE"], r.upTimeout)
 }
 
-// measureStart stops StartService, then times Runtime.Start until it
+// measureStart stops startService, then times Runtime.Start until it
 // returns (its task runs) and until ps says it is healthy. The health
 // check's start interval (200 ms for the project's images) bounds how
 // soon that can be. The runs are added to running and healthy.
@@ -643,20 +614,20 @@ func (r *rtRunner) measureStart(ctx context.Context, running, healthy *RuntimeRe
 			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds(), Pass: r.pass})
 			label = fmt.Sprintf("run %d", len(healthy.Runs))
 		}
-		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+StartService, label, ran.Seconds(), ok.Seconds())
+		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+startService, label, ran.Seconds(), ok.Seconds())
 	}
 	return nil
 }
 
-// startOnce stops StartService (untimed) and starts it again.
+// startOnce stops startService (untimed) and starts it again.
 func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duration, err error) {
 	name := r.s.Stack.Name
-	if err := r.rt.Stop(ctx, name, []string{StartService}); err != nil {
-		return 0, 0, fmt.Errorf("stop %s: %w", StartService, err)
+	if err := r.rt.Stop(ctx, name, []string{startService}); err != nil {
+		return 0, 0, fmt.Errorf("stop %s: %w", startService, err)
 	}
 	start := time.Now()
-	if err := r.rt.Start(ctx, name, []string{StartService}); err != nil {
-		return 0, 0, fmt.Errorf("start %s: %w", StartService, err)
+	if err := r.rt.Start(ctx, name, []string{startService}); err != nil {
+		return 0, 0, fmt.Errorf("start %s: %w", startService, err)
 	}
 	running = time.Since(start)
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -666,18 +637,18 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 		if err != nil {
 			return 0, 0, fmt.Errorf("ps: %w", err)
 		}
-		i := slices.IndexFunc(reps, func(s runtime.ServiceReport) bool { return s.Service == StartService })
+		i := slices.IndexFunc(reps, func(s runtime.ServiceReport) bool { return s.Service == startService })
 		switch {
 		case i < 0:
-			return 0, 0, fmt.Errorf("%s: %w", StartService, runtime.ErrNotCreated)
+			return 0, 0, fmt.Errorf("%s: %w", startService, runtime.ErrNotCreated)
 		case reps[i].Health == runtime.HealthHealthy:
 			return running, time.Since(start), nil
 		case reps[i].Health == runtime.HealthUnhealthy || reps[i].State == runtime.StatusExited:
-			return 0, 0, fmt.Errorf("%w: %s is %s (%s) after start", runtime.ErrServiceFailed, StartService, reps[i].State, reps[i].Health)
+			return 0, 0, fmt.Errorf("%w: %s is %s (%s) after start", runtime.ErrServiceFailed, startService, reps[i].State, reps[i].Health)
 		}
 		select {
 		case <-wctx.Done():
-			return 0, 0, fmt.Errorf("%s not healthy after start: %w", StartService, wctx.Err())
+			return 0, 0, fmt.Errorf("%s not healthy after start: %w", startService, wctx.Err())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}

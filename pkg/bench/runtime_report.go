@@ -67,7 +67,7 @@ func (rr *RuntimeReport) writeTable(w io.Writer) error {
 		"https: GET / through nginx on 127.0.0.1, HTTP/1.1 keep-alive, %d connections for %gs per run;\n"+
 		"with and without the cache in turn (each switch recreates WordPress: an untimed %gs load follows);\n"+
 		"a run with more than %.0f%% errors (status other than 200 included) fails its figure.\n",
-		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoad.Seconds()), 100*MaxErrorRate)
+		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoad.Seconds()), 100*maxErrorRate)
 	if rr.has(RuntimePageCache) {
 		fmt.Fprintf(w, "page-cache: the same load with nginx's page cache on and off in turn (NGINX_PAGE_CACHE; each switch\n"+
 			"recreates nginx, an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+

@@ -23,37 +23,6 @@ import (
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// SecondRunner is the opt-in scenario that measures what a registry gives
-// a second machine: a fresh builder (a CI runner with an empty cache)
-// building the images with the registry cache a first builder exported,
-// against the same fresh builder without it; the push of the images with
-// their cache; and the pull of the images, then up to the home page, on the
-// engine. It is never in the default set: one round builds the images
-// from nothing, packages downloaded from the Debian mirror included.
-const SecondRunner = "second-runner"
-
-// The stack pull-and-up runs: a name and a network of its own, next to
-// RuntimeStackName's.
-const (
-	PullStackName = "benchpull"
-	PullSubnet    = "10.89.132.0/24"
-)
-
-// The second-runner figures, in the order they are reported.
-const (
-	FigurePush         = "push"          // the engine's builder pushes the images and their cache
-	FigureWithCache    = "with-cache"    // a fresh builder, --cache-from the registry cache
-	FigureWithoutCache = "without-cache" // the same fresh builder, no cache
-	// FigureWithCacheOCI is a fresh builder with the cache that exports
-	// OCI tarballs instead of pushing: every layer is fetched from the
-	// registry, as a runner that needs the images does. A push to the
-	// registry the cache is in fetches none (BuildKit pulls lazily, and
-	// the registry has them).
-	FigureWithCacheOCI = "with-cache-oci"
-	FigurePull         = "pull"        // the engine pulls the images
-	FigurePullUp       = "pull-and-up" // pull, then Up --wait to the home page answering 200
-)
-
 // Where a round puts things in its registry: the namespace, the tags the
 // fresh builders push, the cache's tag.
 const (

@@ -40,7 +40,7 @@ func TestSecondRunnerSummarise(t *testing.T) {
 }
 
 func secondRunnerReport(pullUp bool) *SecondRunnerReport {
-	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: PullStackName,
+	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: "benchpull",
 		Registry: "a registry", Builder: "a builder", Output: "pushed",
 		Results: []SecondRunnerResult{srResult(FigurePush, 40), srResult(FigureWithCache, 20, 22, 21), srResult(FigureWithoutCache, 100, 90, 95)}}
 	if pullUp {
@@ -137,7 +137,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 
 // Pull-and-up needs every service of the stack.
 func TestSecondRunnerPullUpNeedsTheStack(t *testing.T) {
-	rs, err := NewRuntimeStack(PullStackName, t.TempDir())
+	rs, err := NewRuntimeStack("benchpull", t.TempDir())
 	require.NoError(t, err)
 	all := rs.Stack.Names()
 	assert.Empty(t, stackMissing(rs.Stack, all))
