@@ -274,14 +274,14 @@ func quickPlan() quick {
 // scenarios, each with their options. Either may be empty.
 type benchPlan struct {
 	cases   []bench.Case
-	opts    []bench.Option
+	opts    []bench.BuildOption
 	runtime []bench.RuntimeScenario
-	rtOpts  []bench.Option
+	rtOpts  []bench.RuntimeOption
 	passes  int
 	compose bool // the compose variant: a private dockerd to start
 	// The second-runner scenario: its images (none: not measured).
 	srImages []string
-	srOpts   []bench.Option
+	srOpts   []bench.BuildOption
 	// composeUp: runs of the compose variant's up figure (with up).
 	composeUp int
 	// targets are what the figures are checked against.
@@ -522,7 +522,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, err
 	}
 	images, scenarios, repeats, rtRepeats, loadTime, minTime, passes := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime, o.passes
-	var rtOpts []bench.Option
+	var rtOpts []bench.RuntimeOption
 	if o.quick {
 		q := quickPlan()
 		if len(images) == 0 {
@@ -731,7 +731,7 @@ func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, 
 }
 
 // buildPlan is the build part of a plan.
-func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.Option, error) {
+func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.BuildOption, error) {
 	vs := bench.Variants()
 	if len(o.variants) > 0 {
 		vs = nil
@@ -751,7 +751,7 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 		return nil, nil, usagef("%w", err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d cases x %d variants x (warm-up + %s)\n", len(cases), len(vs), runs)
-	opts := []bench.Option{
+	opts := []bench.BuildOption{
 		bench.WithRepeats(repeats), bench.WithVariants(vs...), bench.WithLog(cmd.ErrOrStderr()),
 		bench.WithProgress(cmd.ErrOrStderr(), o.progress),
 	}

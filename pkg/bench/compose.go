@@ -29,8 +29,8 @@ import (
 // start FROM it, and there is no registry to pull it from).
 //
 //	b, err := bench.NewBuildBench(ctx, bk, imgs, cases, bench.WithVariants(bench.VariantLLB, bench.VariantCompose), bench.WithCompose(d, dir))
-func WithCompose(d *dockerpeer.Daemon, dir string) Option {
-	return func(c *config) { c.compose = composeConfig{daemon: d, dir: dir} }
+func WithCompose(d *dockerpeer.Daemon, dir string) BuildOption {
+	return buildOption(func(c *config) { c.compose = composeConfig{daemon: d, dir: dir} })
 }
 
 type composeConfig struct {

@@ -41,8 +41,29 @@ type ImageStore interface {
 
 var _ ImageStore = images.Store(nil)
 
-// Option configures Run.
+// Option is an option every bench takes: how many runs a figure has, in
+// how many passes, where the log goes. It is a BuildOption and a
+// RuntimeOption.
 type Option func(*config)
+
+// BuildOption configures a BuildBench (and Run), or a SecondRunnerBench.
+type BuildOption interface{ applyBuild(*config) }
+
+// RuntimeOption configures a RuntimeBench (and RunRuntime).
+type RuntimeOption interface{ applyRuntime(*config) }
+
+func (o Option) applyBuild(c *config)   { o(c) }
+func (o Option) applyRuntime(c *config) { o(c) }
+
+// buildOption is an option of the build benches only.
+type buildOption func(*config)
+
+func (o buildOption) applyBuild(c *config) { o(c) }
+
+// runtimeOption is an option of the run-time bench only.
+type runtimeOption func(*config)
+
+func (o runtimeOption) applyRuntime(c *config) { o(c) }
 
 type config struct {
 	repeats      int
@@ -151,40 +172,42 @@ func (c *config) checkRepeats() error {
 }
 
 // WithVariants measures only vs (default: all, in the order of Variants).
-func WithVariants(vs ...Variant) Option {
-	return func(c *config) { c.variants = slices.Clone(vs) }
+func WithVariants(vs ...Variant) BuildOption {
+	return buildOption(func(c *config) { c.variants = slices.Clone(vs) })
 }
 
 // WithLog writes one line per measurement to w.
 func WithLog(w io.Writer) Option { return func(c *config) { c.log = w } }
 
 // WithProgress shows the builds' progress on w (pkg/build's modes).
-func WithProgress(w io.Writer, mode string) Option {
-	return func(c *config) { c.progressOut, c.progressMode = w, mode }
+func WithProgress(w io.Writer, mode string) BuildOption {
+	return buildOption(func(c *config) { c.progressOut, c.progressMode = w, mode })
 }
 
 // WithTempDir keeps the scratch copies of changed files and the Dockerfile
 // build contexts under dir (default: a new directory under os.TempDir,
 // removed at the end).
-func WithTempDir(dir string) Option { return func(c *config) { c.tmp = dir } }
+func WithTempDir(dir string) BuildOption { return buildOption(func(c *config) { c.tmp = dir }) }
 
 // WithImageStore checks the base image in store after every prune, and
 // removes the bench's images from it at the end. Required by the cold
 // scenario.
-func WithImageStore(s ImageStore) Option { return func(c *config) { c.store = s } }
+func WithImageStore(s ImageStore) BuildOption {
+	return buildOption(func(c *config) { c.store = s })
+}
 
 // WithKeepImages leaves the images the benchmark built (<image>:bench-<variant>)
 // in the image store.
-func WithKeepImages() Option { return func(c *config) { c.keepImages = true } }
+func WithKeepImages() BuildOption { return buildOption(func(c *config) { c.keepImages = true }) }
 
 // WithImageOptions builds every image with opts, e.g. llbdefs.WithBase.
-func WithImageOptions(opts ...llbdefs.Option) Option {
-	return func(c *config) { c.llbOpts = append(c.llbOpts, opts...) }
+func WithImageOptions(opts ...llbdefs.Option) BuildOption {
+	return buildOption(func(c *config) { c.llbOpts = append(c.llbOpts, opts...) })
 }
 
 // WithBaseRef names the base image that must survive a prune (default:
 // the default distro's).
-func WithBaseRef(ref string) Option { return func(c *config) { c.baseRef = ref } }
+func WithBaseRef(ref string) BuildOption { return buildOption(func(c *config) { c.baseRef = ref }) }
 
 // runner is one Run.
 type runner struct {
@@ -209,7 +232,7 @@ type runner struct {
 //	rep, err := bench.Run(ctx, bk, imgs, cases, bench.WithImageStore(cd.ImageService()))
 //
 // Run is NewBuildBench, each pass in turn, and Close.
-func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*Report, error) {
+func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*Report, error) {
 	b, err := NewBuildBench(ctx, eng, imgs, cases, opts...)
 	if err != nil {
 		return nil, err
@@ -241,11 +264,11 @@ type BuildBench struct {
 
 // NewBuildBench checks the cases and options and makes the scratch
 // directory; nothing is built before the first pass.
-func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*BuildBench, error) {
+func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*BuildBench, error) {
 	c := config{repeats: 5, passes: 1, variants: Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
 		baseRef: llbdefs.DefaultDistro().Ref()}
 	for _, o := range opts {
-		o(&c)
+		o.applyBuild(&c)
 	}
 	switch {
 	case eng == nil:

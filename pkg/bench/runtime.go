@@ -184,14 +184,16 @@ func (s *RuntimeStack) RuntimeOptions(subnet string) []runtime.Option {
 
 // WithLoad sets the HTTPS load of every measured run of RunRuntime: d
 // long, with concurrency workers (default 10 s, 8).
-func WithLoad(d time.Duration, concurrency int) Option {
-	return func(c *config) { c.loadDuration, c.concurrency = d, concurrency }
+func WithLoad(d time.Duration, concurrency int) RuntimeOption {
+	return runtimeOption(func(c *config) { c.loadDuration, c.concurrency = d, concurrency })
 }
 
 // WithoutUpWarmup leaves out RunRuntime's warm-up of the up scenario (an
 // untimed first and second boot): quicker, at the price of a first
 // measured boot that may unpack images changed since the last one.
-func WithoutUpWarmup() Option { return func(c *config) { c.noUpWarmup = true } }
+func WithoutUpWarmup() RuntimeOption {
+	return runtimeOption(func(c *config) { c.noUpWarmup = true })
+}
 
 // warmupLoad is the longest warm-up load run: enough for php-fpm's opcache
 // and the object cache to fill.
@@ -327,7 +329,7 @@ type rtRunner struct {
 // empty); those after up boot the stack untimed when up is not asked for.
 // The two figures of up and of https alternate run by run, as the build
 // variants do. RunRuntime is NewRuntimeBench, each pass in turn, and Close.
-func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeReport, error) {
+func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeReport, error) {
 	b, err := NewRuntimeBench(ctx, rt, s, scenarios, opts...)
 	if err != nil {
 		return nil, err
@@ -352,10 +354,10 @@ type RuntimeBench struct {
 
 // NewRuntimeBench checks the scenarios and options, and takes down what a
 // run that crashed may have left of the stack: what it left is the bench's.
-func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeBench, error) {
+func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeBench, error) {
 	c := config{repeats: 5, passes: 1, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
 	for _, o := range opts {
-		o(&c)
+		o.applyRuntime(&c)
 	}
 	switch {
 	case rt == nil:

@@ -313,7 +313,7 @@ func TestRunRuntimeCleanup(t *testing.T) {
 	t.Run("bad options", func(t *testing.T) {
 		f := &fakeRuntime{}
 		rs := fakeStack(t, f, false)
-		for _, o := range []Option{WithRepeats(0), WithLoad(0, 8), WithLoad(time.Second, 0)} {
+		for _, o := range []RuntimeOption{WithRepeats(0), WithLoad(0, 8), WithLoad(time.Second, 0)} {
 			_, err := RunRuntime(t.Context(), f, rs, nil, o)
 			require.Error(t, err)
 		}

@@ -163,11 +163,11 @@ type SecondRunnerBench struct {
 // NewSecondRunnerBench checks the setup and options and takes down what
 // a crashed run left of the pull stack; nothing is started before the
 // first pass.
-func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Option) (*SecondRunnerBench, error) {
+func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...BuildOption) (*SecondRunnerBench, error) {
 	c := config{repeats: 5, passes: 1, log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
 		baseRef: llbdefs.DefaultDistro().Ref(), upTimeout: upTimeout}
 	for _, o := range opts {
-		o(&c)
+		o.applyBuild(&c)
 	}
 	switch {
 	case s.Engine == nil:

@@ -105,7 +105,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(*SecondRunnerSetup)
-		opts  []Option
+		opts  []BuildOption
 		want  string
 	}{
 		{"no engine", func(s *SecondRunnerSetup) { s.Engine = nil }, nil, "no BuildKit client"},
@@ -113,7 +113,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 		{"no image", func(s *SecondRunnerSetup) { s.Images = nil }, nil, "nothing to measure: no image"},
 		{"no buildkitd", func(s *SecondRunnerSetup) { s.BuildkitdBinary = "" }, nil, "buildkitd: run `make deps`"},
 		{"relative directory", func(s *SecondRunnerSetup) { s.Dir = "scratch" }, nil, "give an absolute path"},
-		{"more passes than repeats", nil, []Option{WithRepeats(1), WithPasses(2)}, "2 passes for 1 repeats"},
+		{"more passes than repeats", nil, []BuildOption{WithRepeats(1), WithPasses(2)}, "2 passes for 1 repeats"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
