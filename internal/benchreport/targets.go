@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/bench"
 )
 
@@ -161,7 +162,7 @@ var buildRatios = []struct {
 	{PackageChange, []string{"nginx"}, bench.VariantLLB, bench.VariantLinear},
 }
 
-func (t Targets) build(results []bench.Result) []bench.TargetCheck {
+func (t Targets) build(results []bench.Result) []benchstat.TargetCheck {
 	find := func(sc, scope string, v bench.Variant) (bench.Result, bool) {
 		for _, r := range results {
 			if string(r.Scenario) == sc && r.Scope == scope && r.Variant == v && len(r.Runs) > 0 {
@@ -170,10 +171,10 @@ func (t Targets) build(results []bench.Result) []bench.TargetCheck {
 		}
 		return bench.Result{}, false
 	}
-	out := []bench.TargetCheck{}
+	out := []benchstat.TargetCheck{}
 	for _, b := range buildRatios {
 		limit := t[b.name]
-		tc := bench.TargetCheck{Name: fmt.Sprintf("%s/%s %s/%s", b.name, b.scopes[0], b.num, b.den), Limit: limit, Missing: true}
+		tc := benchstat.TargetCheck{Name: fmt.Sprintf("%s/%s %s/%s", b.name, b.scopes[0], b.num, b.den), Limit: limit, Missing: true}
 		for _, scope := range b.scopes {
 			num, ok1 := find(b.name, scope, b.num)
 			den, ok2 := find(b.name, scope, b.den)
@@ -193,8 +194,8 @@ func (t Targets) build(results []bench.Result) []bench.TargetCheck {
 
 // secondRunner is with-cache over without-cache; Missing when either has
 // no run.
-func (t Targets) secondRunner(results []bench.SecondRunnerResult) bench.TargetCheck {
-	tc := bench.TargetCheck{Name: bench.SecondRunner + " " + bench.FigureWithCache + "/" + bench.FigureWithoutCache, Limit: t[SecondRunner], Missing: true}
+func (t Targets) secondRunner(results []bench.SecondRunnerResult) benchstat.TargetCheck {
+	tc := benchstat.TargetCheck{Name: bench.SecondRunner + " " + bench.FigureWithCache + "/" + bench.FigureWithoutCache, Limit: t[SecondRunner], Missing: true}
 	var with, without *bench.SecondRunnerResult
 	for i := range results {
 		switch r := &results[i]; {
@@ -216,7 +217,7 @@ func (t Targets) secondRunner(results []bench.SecondRunnerResult) bench.TargetCh
 
 // pageCache sets the page cache's figures against each other; nil when
 // any of the figures it needs has no run.
-func (t Targets) pageCache(results []bench.RuntimeResult) *bench.PageCacheTargets {
+func (t Targets) pageCache(results []bench.RuntimeResult) *benchstat.PageCacheTargets {
 	fig := map[string]bench.RuntimeResult{}
 	for _, r := range results {
 		if r.Scenario == bench.RuntimePageCache && len(r.Runs) > 0 {
@@ -236,7 +237,7 @@ func (t Targets) pageCache(results []bench.RuntimeResult) *bench.PageCacheTarget
 	if !ok1 || !ok2 {
 		return nil
 	}
-	pc := &bench.PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[bench.FigureAnonymous].P99ms,
+	pc := &benchstat.PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[bench.FigureAnonymous].P99ms,
 		HitRatioTarget: t[PageCacheHit], LoggedInRatioTarget: t[PageCacheLoggedIn], HitP99msTarget: t[PageCacheHitP99]}
 	pc.MissRatio, _ = ratio(bench.FigureMiss, bench.FigureMissOff)
 	pc.LoggedInVsRender, _ = ratio(bench.FigureLoggedIn, bench.FigureAnonymousOff)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/bench"
 )
 
@@ -169,7 +170,7 @@ func TestCheckPageCache(t *testing.T) {
 		name    string
 		set     []string
 		results []bench.RuntimeResult
-		want    *bench.PageCacheTargets
+		want    *benchstat.PageCacheTargets
 	}{
 		{
 			name: "all met",
@@ -177,7 +178,7 @@ func TestCheckPageCache(t *testing.T) {
 				fig(bench.FigureAnonymous, 2000, 12), fig(bench.FigureLoggedIn, 36, 400), fig(bench.FigureMiss, 25, 500),
 				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450), fig(bench.FigureMissOff, 25, 480),
 			},
-			want: &bench.PageCacheTargets{HitRatio: 50, HitRatioOK: true, LoggedInRatio: 1.2, LoggedInRatioOK: true, MissRatio: 1,
+			want: &benchstat.PageCacheTargets{HitRatio: 50, HitRatioOK: true, LoggedInRatio: 1.2, LoggedInRatioOK: true, MissRatio: 1,
 				HitP99ms: 12, HitP99OK: true, LoggedInVsRender: 0.9},
 		},
 		{
@@ -186,7 +187,7 @@ func TestCheckPageCache(t *testing.T) {
 				fig(bench.FigureAnonymous, 400, 25), fig(bench.FigureLoggedIn, 30, 400),
 				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450),
 			},
-			want: &bench.PageCacheTargets{HitRatio: 10, LoggedInRatio: 1, HitP99ms: 25, LoggedInVsRender: 0.75},
+			want: &benchstat.PageCacheTargets{HitRatio: 10, LoggedInRatio: 1, HitP99ms: 25, LoggedInVsRender: 0.75},
 		},
 		{
 			name: "all met with the user's targets",
@@ -195,7 +196,7 @@ func TestCheckPageCache(t *testing.T) {
 				fig(bench.FigureAnonymous, 400, 25), fig(bench.FigureLoggedIn, 30, 400),
 				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450),
 			},
-			want: &bench.PageCacheTargets{HitRatio: 10, HitRatioOK: true, LoggedInRatio: 1, LoggedInRatioOK: true, HitP99ms: 25, HitP99OK: true, LoggedInVsRender: 0.75},
+			want: &benchstat.PageCacheTargets{HitRatio: 10, HitRatioOK: true, LoggedInRatio: 1, LoggedInRatioOK: true, HitP99ms: 25, HitP99OK: true, LoggedInVsRender: 0.75},
 		},
 		{
 			name:    "no figure with the cache off",

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
@@ -328,7 +329,7 @@ func testReport() *Report {
 		r.summarise()
 		return r
 	}
-	rep := &Report{Repeats: 3, Variants: Variants(), Machine: Machine{CPUs: 2, MemoryGiB: 24}}
+	rep := &Report{Repeats: 3, Variants: Variants(), Machine: benchstat.Machine{CPUs: 2, MemoryGiB: 24}}
 	rep.Results = []Result{
 		res(ScenarioNoChange, Stack, VariantLLB, 0.2, 0.1, 0.3),
 		res(ScenarioNoChange, Stack, VariantLinear, 0.25, 0.25, 0.25),
@@ -338,7 +339,7 @@ func testReport() *Report {
 		res(ScenarioPackage, "nginx", VariantDockerfile, 9, 9, 9),
 	}
 	// The checks as the caller makes them (internal/benchreport).
-	rep.Targets = []TargetCheck{
+	rep.Targets = []benchstat.TargetCheck{
 		{Name: "no-change/stack llb/dockerfile", Ratio: 0.4, Limit: 0.5, Pass: true},
 		{Name: "config-change/stack llb/dockerfile", Limit: 0.5, Missing: true},
 		{Name: "package-change/nginx llb/linear", Ratio: 5.0 / 6, Limit: 0.6},
@@ -355,7 +356,7 @@ func TestSummary(t *testing.T) {
 	assert.Equal(t, 3, r.Vertices)
 	assert.Equal(t, 2, r.Cached)
 	assert.Equal(t, map[string][]string{"nginx": {"nginx: add config layer"}}, r.Ran)
-	assert.InDelta(t, 2.5, median([]float64{4, 1, 2, 3}), 1e-9)
+	assert.InDelta(t, 2.5, benchstat.Median([]float64{4, 1, 2, 3}), 1e-9)
 }
 
 func TestOutputs(t *testing.T) {

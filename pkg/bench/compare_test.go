@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // figureOf is a build figure: one run, and the statistics given (not
@@ -91,7 +93,7 @@ func TestCompareEdges(t *testing.T) {
 				return
 			}
 			assert.Equal(t, 0, c.Inside)
-			assert.Equal(t, []Deviation{{Figure: name, Median: tc.med, Min: tc.lo, Max: tc.hi, Unit: unit}}, c.Outside)
+			assert.Equal(t, []benchstat.Deviation{{Figure: name, Median: tc.med, Min: tc.lo, Max: tc.hi, Unit: unit}}, c.Outside)
 		})
 	}
 }
@@ -132,12 +134,12 @@ func comparedReports() (cur, base *Report) {
 func TestCompareFigures(t *testing.T) {
 	cur, base := comparedReports()
 	c := cur.Compare(base, "first.json")
-	assert.Equal(t, &Comparison{
+	assert.Equal(t, &benchstat.Comparison{
 		Baseline: "first.json",
 		Started:  base.Started,
 		Judged:   3,
 		Inside:   1,
-		Outside: []Deviation{
+		Outside: []benchstat.Deviation{
 			{Figure: "config-change/nginx dockerfile", Median: 0.22, Min: 0.17, Max: 0.19, Unit: "s"},
 			{Figure: "up/first-boot", Median: 5.1, Min: 4.31, Max: 5.08, Unit: "s"},
 		},
@@ -191,7 +193,7 @@ inside: baseline min <= median <= baseline max, as printed; the comparison sets 
 			"inside: baseline min <= median <= baseline max, as printed; the comparison sets no exit code\n", b.String())
 	})
 	t.Run("nothing judged", func(t *testing.T) {
-		rep := &Report{Comparison: &Comparison{Baseline: "x.json", Unmatched: []string{"cold/nginx llb"}}}
+		rep := &Report{Comparison: &benchstat.Comparison{Baseline: "x.json", Unmatched: []string{"cold/nginx llb"}}}
 		var b bytes.Buffer
 		require.NoError(t, rep.writeComparison(&b))
 		assert.Equal(t, "\nNOT COMPARED against x.json: no figure of this run is in the baseline\n"+

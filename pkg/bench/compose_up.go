@@ -49,7 +49,7 @@ func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Durat
 		"FTP_PASV_MAX=" + strconv.Itoa(ports.pasvMax),
 		"DATA_DIR=" + cfg.DataDir,
 	}
-	probe := Load{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports.https), Addr: "127.0.0.1:" + strconv.Itoa(ports.https), Concurrency: 1, Timeout: 10 * time.Second}
+	probe := loadSpec{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports.https), Addr: "127.0.0.1:" + strconv.Itoa(ports.https), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return res, err
 	}

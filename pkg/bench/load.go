@@ -17,12 +17,12 @@ import (
 	"time"
 )
 
-// Load is one bounded run of the HTTPS load generator: Concurrency
+// loadSpec is one bounded run of the HTTPS load generator: Concurrency
 // workers, each with its own keep-alive connection, GET URL back to back
 // for Duration. Connections go to Addr whatever URL's host says, so the
 // request carries the site's name (SNI and Host) while only the loopback
 // address is ever dialled.
-type Load struct {
+type loadSpec struct {
 	// URL is the page requested, e.g. https://benchrt.42.fr:43121/.
 	URL string
 	// Addr is the loopback host:port every connection goes to.
@@ -93,7 +93,7 @@ func (r LoadResult) Failed() string {
 }
 
 // check fills in the defaults and validates the run.
-func (l *Load) check() error {
+func (l *loadSpec) check() error {
 	if l.Concurrency == 0 {
 		l.Concurrency = 8
 	}
@@ -143,7 +143,7 @@ func (l *Load) check() error {
 // connection per worker, every connection to l.Addr, no redirects
 // followed. HTTP/1.1, as wrk speaks it: a custom dialer and TLS config
 // leave HTTP/2 off.
-func (l *Load) client() *http.Client {
+func (l *loadSpec) client() *http.Client {
 	d := &net.Dialer{Timeout: l.Timeout}
 	return &http.Client{
 		Timeout: l.Timeout,
@@ -161,12 +161,12 @@ func (l *Load) client() *http.Client {
 	}
 }
 
-// RunLoad runs l and returns what it measured. It returns an error only
+// runLoad runs l and returns what it measured. It returns an error only
 // when l is invalid or ctx ends before the run is over; errors of the
 // requests themselves are counted in the result (see LoadResult.Failed).
 //
-//	res, err := bench.RunLoad(ctx, bench.Load{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
-func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
+//	res, err := bench.runLoad(ctx, bench.loadSpec{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
+func runLoad(ctx context.Context, l loadSpec) (LoadResult, error) {
 	if err := l.check(); err != nil {
 		return LoadResult{}, err
 	}

@@ -11,31 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// PageCacheTargets are the page cache's figures set against each other,
-// from one run: ratios of medians, and whether each meets its target. The
-// bench leaves it to the caller to set them.
-type PageCacheTargets struct {
-	HitRatio         float64 `json:"hit_ratio"`           // anonymous / anonymous-off
-	HitRatioOK       bool    `json:"hit_ratio_ok"`        // >= HitRatioTarget
-	LoggedInRatio    float64 `json:"logged_in_ratio"`     // logged-in / logged-in-off
-	LoggedInRatioOK  bool    `json:"logged_in_ratio_ok"`  // >= LoggedInRatioTarget
-	MissRatio        float64 `json:"miss_ratio"`          // miss / miss-off (what storing costs)
-	HitP99ms         float64 `json:"hit_p99_ms"`          // p99 of the anonymous figure
-	HitP99OK         bool    `json:"hit_p99_ok"`          // < HitP99msTarget
-	LoggedInVsRender float64 `json:"logged_in_vs_render"` // logged-in / anonymous-off
-	// The targets the figures were checked against, for the table; a
-	// report keeps the verdicts only.
-	HitRatioTarget      float64 `json:"-"`
-	LoggedInRatioTarget float64 `json:"-"`
-	HitP99msTarget      float64 `json:"-"`
-}
-
-// write prints the page cache's targets as PASS or MISS.
-func (t *PageCacheTargets) write(w io.Writer) {
+// writePageCache prints the page cache's targets as PASS or MISS.
+func writePageCache(w io.Writer, t *benchstat.PageCacheTargets) {
 	if t == nil {
 		return
 	}
@@ -70,15 +52,15 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 	if err != nil {
 		return err
 	}
-	base := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
-	loads := func() []Load {
+	base := loadSpec{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	loads := func() []loadSpec {
 		anon, in, miss := base, base, base
 		in.Header = cookie
 		// A name no earlier run used: every request is a page nginx has
 		// not seen, which WordPress answers 404.
 		miss.Unique = fmt.Sprintf("bench-miss-%d", time.Now().UnixNano())
 		miss.Status = http.StatusNotFound
-		return []Load{anon, in, miss}
+		return []loadSpec{anon, in, miss}
 	}
 	cur := 0 // the cache is on
 	for n := 0; n == 0 || r.round(results); n++ {
@@ -97,7 +79,7 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 				}
 				for i, l := range loads() {
 					l.Duration = min(r.loadDuration, warmupLoad)
-					lr, err := RunLoad(ctx, l)
+					lr, err := runLoad(ctx, l)
 					if err != nil {
 						return err
 					}
@@ -111,9 +93,9 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 				if !r.wants(len(figs[i].Runs), figs[i].spent(r.loadDuration)) {
 					continue
 				}
-				r.ref.time(r.pass)
+				r.ref.Time(r.pass)
 				l.Duration = r.loadDuration
-				lr, err := RunLoad(ctx, l)
+				lr, err := runLoad(ctx, l)
 				if err != nil {
 					return err
 				}

@@ -10,20 +10,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // TestPageCacheTargetsTable: the page cache's verdicts, as printed with
 // the targets they were checked against.
 func TestPageCacheTargetsTable(t *testing.T) {
-	pc := &PageCacheTargets{HitRatio: 10, LoggedInRatio: 1.3, LoggedInRatioOK: true, HitP99ms: 12, HitP99OK: true, MissRatio: 1, LoggedInVsRender: 0.75,
+	pc := &benchstat.PageCacheTargets{HitRatio: 10, LoggedInRatio: 1.3, LoggedInRatioOK: true, HitP99ms: 12, HitP99OK: true, MissRatio: 1, LoggedInVsRender: 0.75,
 		HitRatioTarget: 12.5, LoggedInRatioTarget: 1.2, HitP99msTarget: 20}
 	var b bytes.Buffer
-	pc.write(&b)
+	writePageCache(&b, pc)
 	assert.Contains(t, b.String(), "page cache, one run: anonymous home page 10.0 x its figure with the cache off (target >= 12.5 x) MISS;")
 	assert.Contains(t, b.String(), "logged in 1.30 x with the cache off (target >= 1.2 x) PASS")
 	assert.Contains(t, b.String(), "p99 of the hits 12.0 ms (target < 20 ms) PASS")
 	b.Reset()
-	(*PageCacheTargets)(nil).write(&b)
+	writePageCache(&b, nil)
 	assert.Empty(t, b.String(), "no page-cache figures, no lines")
 }
 
@@ -45,7 +47,7 @@ func TestRunLoadUniqueHeaderStatus(t *testing.T) {
 	})
 	l := s.load(3, 200*time.Millisecond)
 	l.Unique, l.Status, l.Header = "miss-1", http.StatusNotFound, http.Header{"Cookie": {"a=b"}}
-	res, err := RunLoad(t.Context(), l)
+	res, err := runLoad(t.Context(), l)
 	require.NoError(t, err)
 	assert.Positive(t, res.Requests)
 	assert.Zero(t, res.Errors, res.FirstError)
@@ -58,13 +60,13 @@ func TestRunLoadUniqueHeaderStatus(t *testing.T) {
 	}
 
 	l.Header = nil
-	res, err = RunLoad(t.Context(), l)
+	res, err = runLoad(t.Context(), l)
 	require.NoError(t, err)
 	assert.Zero(t, res.Requests, "403 is not the status asked for")
 	assert.Positive(t, res.Errors)
 
 	bad := s.load(1, time.Millisecond)
 	bad.Unique = "a/b"
-	_, err = RunLoad(t.Context(), bad)
+	_, err = runLoad(t.Context(), bad)
 	require.Error(t, err)
 }

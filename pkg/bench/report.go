@@ -1,63 +1,52 @@
 package bench
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/build"
 )
 
 // Report is what a Run measured.
 type Report struct {
-	Command string  `json:"command,omitempty"` // the command line, set by the caller
-	Machine Machine `json:"machine"`
-	Repeats int     `json:"repeats"`
+	Command string            `json:"command,omitempty"` // the command line, set by the caller
+	Machine benchstat.Machine `json:"machine"`
+	Repeats int               `json:"repeats"`
 	// A figure whose runs add up to less than MinSeconds is measured
 	// again, up to MaxRepeats runs (WithMinTime).
 	MinSeconds float64 `json:"min_time_s,omitempty"`
 	MaxRepeats int     `json:"max_repeats,omitempty"`
 	// Passes: every figure's runs are spread over this many passes
 	// (WithPasses).
-	Passes   int           `json:"passes,omitempty"`
-	Variants []Variant     `json:"variants"`
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
-	Results  []Result      `json:"results"`
-	Targets  []TargetCheck `json:"targets"`
+	Passes   int                     `json:"passes,omitempty"`
+	Variants []Variant               `json:"variants"`
+	Started  time.Time               `json:"started"`
+	Seconds  float64                 `json:"seconds"` // the build figures' run, warm-ups and restores included
+	Results  []Result                `json:"results"`
+	Targets  []benchstat.TargetCheck `json:"targets"`
 	// Reference times the machine itself (WithMachineReference).
-	Reference *Reference `json:"reference,omitempty"`
+	Reference *benchstat.Reference `json:"reference,omitempty"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
 	// SecondRunner holds the second-runner figures, when measured.
 	SecondRunner *SecondRunnerReport `json:"second_runner,omitempty"`
 	// Comparison checks the figures against an earlier run's (Compare).
-	Comparison *Comparison `json:"comparison,omitempty"`
+	Comparison *benchstat.Comparison `json:"comparison,omitempty"`
 }
 
 // NewReport is an empty report of this machine, started now: what Run
 // fills with build figures, or what a caller that measures run-time
 // figures only puts them in.
 func NewReport() *Report {
-	return &Report{Machine: thisMachine(), Variants: []Variant{}, Started: time.Now().UTC(), Results: []Result{}, Targets: []TargetCheck{}}
-}
-
-// Machine says where the figures come from.
-type Machine struct {
-	CPUs      int     `json:"cpus"`
-	MemoryGiB float64 `json:"memory_gib,omitempty"`
-	Kernel    string  `json:"kernel,omitempty"`
-	OS        string  `json:"os"`
-	Arch      string  `json:"arch"`
+	return &Report{Machine: benchstat.ThisMachine(), Variants: []Variant{}, Started: time.Now().UTC(), Results: []Result{}, Targets: []benchstat.TargetCheck{}}
 }
 
 // Result is one case in one variant: every measured run and their
@@ -113,7 +102,7 @@ func (res *Result) summarise() {
 	for i, r := range res.Runs {
 		secs[i] = r.Seconds
 	}
-	res.Median = median(secs)
+	res.Median = benchstat.Median(secs)
 	res.Min, res.Max = slices.Min(secs), slices.Max(secs)
 	// The run closest to the median gives the vertex counts.
 	best := 0
@@ -143,27 +132,6 @@ func (res *Result) summarise() {
 	for _, names := range res.Ran {
 		slices.Sort(names)
 	}
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// TargetCheck is one ratio checked against a target, as measured. The
-// bench sets none: the caller checks the figures against its targets.
-type TargetCheck struct {
-	Name  string  `json:"name"`            // e.g. "no-change/stack llb/dockerfile"
-	Ratio float64 `json:"ratio,omitempty"` // median over median
-	Limit float64 `json:"limit"`
-	Pass  bool    `json:"pass"`
-	// Missing says the run measured no case or variant to compute it from.
-	Missing bool `json:"missing,omitempty"`
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -234,7 +202,7 @@ func (rep *Report) writeBuildTable(w io.Writer) error {
 	if slices.Contains(rep.Variants, VariantCompose) {
 		fmt.Fprint(w, composeNote)
 	}
-	if l := rep.Reference.line(); l != "" {
+	if l := rep.Reference.Line(); l != "" {
 		fmt.Fprintln(w, l)
 	}
 	if len(rep.Targets) > 0 {
@@ -286,25 +254,4 @@ func secs(s float64) string {
 		return strconv.FormatFloat(s, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(s, 'f', 2, 64)
-}
-
-// thisMachine reads the CPU count, memory and kernel; what it cannot read
-// it leaves out.
-func thisMachine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var kb float64
-			if _, err := fmt.Sscanf(sc.Text(), "MemTotal: %f kB", &kb); err == nil {
-				m.MemoryGiB = math.Round(kb/1024/1024*10) / 10
-				break
-			}
-		}
-		f.Close()
-	}
-	if dt, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(dt))
-	}
-	return m
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
@@ -217,7 +218,7 @@ type runner struct {
 	coldBuilder *build.Builder // without: the cold scenario measures solves
 	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
 	seq         int // numbers the file changes: each is new to the cache
-	ref         *Reference
+	ref         *benchstat.Reference
 	peer        *composePeer // the compose variant, when measured
 }
 
@@ -401,7 +402,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 			}
 		}
 	}
-	b.rep.Reference = b.r.ref.summarised()
+	b.rep.Reference = b.r.ref.Summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep
 }
@@ -419,7 +420,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 // an order rotated round by round. The records of a file change's builds
 // are pruned at the end of the case.
 func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
-	r.ref.time(r.pass)
+	r.ref.Time(r.pass)
 	since := time.Now()
 	if cs.Scenario != ScenarioCold {
 		var err error

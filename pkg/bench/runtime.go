@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -201,23 +202,23 @@ const warmupLoad = 2 * time.Second
 
 // RuntimeReport is what RunRuntime measured.
 type RuntimeReport struct {
-	Stack        string          `json:"stack"`
-	Services     []string        `json:"services"`
-	Repeats      int             `json:"repeats"`
-	Passes       int             `json:"passes,omitempty"`     // see Report
-	MinSeconds   float64         `json:"min_time_s,omitempty"` // see Report
-	MaxRepeats   int             `json:"max_repeats,omitempty"`
-	UpWarmup     bool            `json:"up_warmup"`
-	Concurrency  int             `json:"concurrency"`
-	LoadSeconds  float64         `json:"load_s"` // duration of each measured load run
-	StartService string          `json:"start_service"`
-	Started      time.Time       `json:"started"`
-	Seconds      float64         `json:"seconds"` // the whole run, warm-ups and teardown included
-	Results      []RuntimeResult `json:"results"`
-	Reference    *Reference      `json:"reference,omitempty"` // WithMachineReference
+	Stack        string               `json:"stack"`
+	Services     []string             `json:"services"`
+	Repeats      int                  `json:"repeats"`
+	Passes       int                  `json:"passes,omitempty"`     // see Report
+	MinSeconds   float64              `json:"min_time_s,omitempty"` // see Report
+	MaxRepeats   int                  `json:"max_repeats,omitempty"`
+	UpWarmup     bool                 `json:"up_warmup"`
+	Concurrency  int                  `json:"concurrency"`
+	LoadSeconds  float64              `json:"load_s"` // duration of each measured load run
+	StartService string               `json:"start_service"`
+	Started      time.Time            `json:"started"`
+	Seconds      float64              `json:"seconds"` // the whole run, warm-ups and teardown included
+	Results      []RuntimeResult      `json:"results"`
+	Reference    *benchstat.Reference `json:"reference,omitempty"` // WithMachineReference
 	// PageCache sets the page-cache figures against each other (nil
 	// without them).
-	PageCache *PageCacheTargets `json:"page_cache,omitempty"`
+	PageCache *benchstat.PageCacheTargets `json:"page_cache,omitempty"`
 }
 
 // RuntimeResult is one run-time figure: every measured run and their
@@ -298,12 +299,12 @@ func (r *RuntimeResult) summarise() {
 			r.Failed = fmt.Sprintf("run %d: %s", i+1, run.Failed)
 		}
 	}
-	r.Median, r.Min, r.Max = median(vals), slices.Min(vals), slices.Max(vals)
+	r.Median, r.Min, r.Max = benchstat.Median(vals), slices.Min(vals), slices.Max(vals)
 	if len(ups) > 0 {
-		r.UpSeconds = median(ups)
+		r.UpSeconds = benchstat.Median(ups)
 	}
 	if len(p50) > 0 {
-		r.P50ms, r.P99ms = median(p50), median(p99)
+		r.P50ms, r.P99ms = benchstat.Median(p50), benchstat.Median(p99)
 	}
 }
 
@@ -313,7 +314,7 @@ type rtRunner struct {
 	rt   StackRuntime
 	s    *RuntimeStack
 	home *http.Client
-	ref  *Reference
+	ref  *benchstat.Reference
 }
 
 // RunRuntime measures the run-time scenarios on the bench's stack s, whose
@@ -383,7 +384,7 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 	if !slices.Contains(s.Stack.Names(), startService) {
 		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, startService)
 	}
-	probe := Load{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
+	probe := loadSpec{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return nil, err
 	}
@@ -431,7 +432,7 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 	}
 	booted := false
 	for _, sc := range b.scenarios {
-		r.ref.time(r.pass)
+		r.ref.Time(r.pass)
 		results := b.results[sc]
 		if results == nil {
 			results = newRuntimeResults(sc)
@@ -517,7 +518,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 			}
 		}
 	}
-	b.rep.Reference = r.ref.summarised()
+	b.rep.Reference = r.ref.Summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }
@@ -666,7 +667,7 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 // compile and cache: a short untimed load follows each switch. The runs
 // are added to results: with the cache, without.
 func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) error {
-	l := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	l := loadSpec{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
 	cur := -1 // the stack runs with the page cache: the first round switches
 	for n := 0; n == 0 || r.round(results); n++ {
 		for j := range results {
@@ -682,7 +683,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 					cur = k
 				}
 				l.Duration = min(r.loadDuration, warmupLoad)
-				lr, err := RunLoad(ctx, l)
+				lr, err := runLoad(ctx, l)
 				if err != nil {
 					return err
 				}
@@ -691,9 +692,9 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 			if n == 0 {
 				continue
 			}
-			r.ref.time(r.pass)
+			r.ref.Time(r.pass)
 			l.Duration = r.loadDuration
-			lr, err := RunLoad(ctx, l)
+			lr, err := runLoad(ctx, l)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // value formats a figure's value in its unit.
@@ -73,10 +75,10 @@ func (rr *RuntimeReport) writeTable(w io.Writer) error {
 			"recreates nginx, an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+
 			"user, and GET of a new page per request (404 from WordPress, counted as the answer expected).\n")
 	}
-	if l := rr.Reference.line(); l != "" {
+	if l := rr.Reference.Line(); l != "" {
 		fmt.Fprintln(w, l)
 	}
-	rr.PageCache.write(w)
+	writePageCache(w, rr.PageCache)
 	if failed := rr.Failed(); len(failed) > 0 {
 		fmt.Fprintf(w, "\nFAILED figures:\n  %s\n", strings.Join(failed, "\n  "))
 	}
@@ -127,7 +129,7 @@ const runtimeHeader = 44
 // writeSVG draws the run-time figures from y down: one group per
 // scenario, one bar per figure with its min-max whisker. Every group has
 // its own scale (seconds for up and start, requests per second for https).
-func (rr *RuntimeReport) writeSVG(b *strings.Builder, y int, m Machine) {
+func (rr *RuntimeReport) writeSVG(b *strings.Builder, y int, m benchstat.Machine) {
 	fmt.Fprintf(b, `<text x="12" y="%d" font-size="16" font-weight="bold">inceptionctl bench: run time of stack %s, median of %s runs</text>`+"\n",
 		y+18, html.EscapeString(rr.Stack), runsRange(rr.Repeats, rr.MaxRepeats, rr.MinSeconds))
 	fmt.Fprintf(b, `<text x="12" y="%d" fill="#555555">%d CPUs, %.0f GiB. up and start in seconds (shorter is better), https in requests per second over %d connections (longer is better).</text>`+"\n",

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // The JSON report's schema is what --baseline reads and what users keep:
@@ -45,7 +47,7 @@ func TestReportSchemaGolden(t *testing.T) {
 	rep.SecondRunner.Started = time.Unix(0, 0).UTC()
 	rep.SecondRunner.Passes = 1
 	cmp := rep.Compare(rep, "before.json")
-	cmp.Outside = append(cmp.Outside, Deviation{Figure: "cold/nginx llb", Median: 12, Min: 9, Max: 11, Unit: "s"})
+	cmp.Outside = append(cmp.Outside, benchstat.Deviation{Figure: "cold/nginx llb", Median: 12, Min: 9, Max: 11, Unit: "s"})
 	cmp.Failed = []string{"https/no-cache"}
 	cmp.Unmatched = []string{"site-change/static compose"}
 	require.NotNil(t, cmp.Machine)

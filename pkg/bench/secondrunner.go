@@ -15,6 +15,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/errdefs"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
@@ -81,7 +82,7 @@ type SecondRunnerReport struct {
 	Results   []SecondRunnerResult `json:"results"`
 	// Target is with-cache over without-cache, medians of one run of the
 	// bench, against the caller's target (the bench sets none).
-	Target TargetCheck `json:"target"`
+	Target benchstat.TargetCheck `json:"target"`
 }
 
 // SecondRunnerResult is one second-runner figure: every run and their
@@ -106,7 +107,7 @@ func (r *SecondRunnerResult) summarise() {
 	for i, run := range r.Runs {
 		secs[i] = run.Seconds
 	}
-	r.Median, r.Min, r.Max = median(secs), slices.Min(secs), slices.Max(secs)
+	r.Median, r.Min, r.Max = benchstat.Median(secs), slices.Min(secs), slices.Max(secs)
 	best := 0
 	for i, s := range secs {
 		if abs(s-r.Median) < abs(secs[best]-r.Median) {
@@ -218,7 +219,7 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Buil
 	}
 	if b.pullUp {
 		b.rep.Stack = s.Stack.Stack.Name
-		probe := Load{URL: s.Stack.URL(), Addr: s.Stack.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
+		probe := loadSpec{URL: s.Stack.URL(), Addr: s.Stack.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 		if err := probe.check(); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // secondRunnerLabel says what a second-runner figure measures.
@@ -26,8 +28,8 @@ func secondRunnerLabel(figure string) string {
 	return figure
 }
 
-// line is the target as the tables print it.
-func (t TargetCheck) line() string {
+// targetCheckLine is the target as the tables print it.
+func targetCheckLine(t benchstat.TargetCheck) string {
 	switch {
 	case t.Missing:
 		return fmt.Sprintf("target %-42s <= %.2f  n/a (not measured)", t.Name, t.Limit)
@@ -66,6 +68,6 @@ func (sr *SecondRunnerReport) writeTable(w io.Writer) error {
 		fmt.Fprintln(w, "pull and pull-and-up: not measured (they need every service's image: leave --images out).")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, sr.Target.line())
+	fmt.Fprintln(w, targetCheckLine(sr.Target))
 	return nil
 }

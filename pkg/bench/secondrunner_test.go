@@ -11,6 +11,8 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // noSolver is a BuildKit client that is never called.
@@ -46,7 +48,7 @@ func secondRunnerReport(pullUp bool) *SecondRunnerReport {
 	if pullUp {
 		sr.Results = append(sr.Results, SecondRunnerResult{Figure: FigurePull, Runs: []Measurement{{Seconds: 12}}, Median: 12, Min: 12, Max: 12})
 	}
-	sr.Target = TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 21.0 / 95, Limit: 0.25, Pass: true}
+	sr.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 21.0 / 95, Limit: 0.25, Pass: true}
 	return sr
 }
 
@@ -69,7 +71,7 @@ func TestSecondRunnerTable(t *testing.T) {
 
 	rep.SecondRunner = secondRunnerReport(false)
 	rep.SecondRunner.Results[1] = srResult(FigureWithCache, 50)
-	rep.SecondRunner.Target = TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 50.0 / 95, Limit: 0.25}
+	rep.SecondRunner.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 50.0 / 95, Limit: 0.25}
 	out.Reset()
 	require.NoError(t, rep.WriteTable(&out))
 	assert.Contains(t, out.String(), "0.53 MISS")
@@ -132,7 +134,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 	rep, err := b.Close(context.Background())
 	require.NoError(t, err)
 	assert.Empty(t, rep.Results)
-	assert.Equal(t, TargetCheck{}, rep.Target, "the bench checks no target: its caller does")
+	assert.Equal(t, benchstat.TargetCheck{}, rep.Target, "the bench checks no target: its caller does")
 }
 
 // Pull-and-up needs every service of the stack.
