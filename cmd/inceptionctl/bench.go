@@ -402,7 +402,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	rep.Command = strings.Join(os.Args, " ")
 	p.targets.Check(rep)
 	if baseline != nil {
-		rep.Comparison = rep.Compare(baseline, o.baseline)
+		rep.Comparison = benchreport.Compare(rep, baseline, o.baseline)
 	}
 	if o.chart != "" {
 		if err := writeChart(o.chart, rep); err != nil {
@@ -412,7 +412,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if o.format == "json" {
 		err = rep.WriteJSON(cmd.OutOrStdout())
 	} else {
-		err = rep.WriteTable(cmd.OutOrStdout())
+		err = benchreport.WriteTable(cmd.OutOrStdout(), rep)
 	}
 	if o.exportJSON != "" {
 		if xerr := rep.WriteJSONFile(o.exportJSON); xerr != nil {
@@ -585,7 +585,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	p.passes = passes
 	runs := bench.WithMinTime(minTime, maxRepeats)
 	label := func(n int) string {
-		l := bench.RunsLabel(n, maxRepeats, minTime.Seconds())
+		l := benchreport.RunsLabel(n, maxRepeats, minTime.Seconds())
 		if passes > 1 {
 			l += fmt.Sprintf(" in %d passes", passes)
 		}
@@ -766,7 +766,7 @@ func writeChart(path string, rep *bench.Report) error {
 	if err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
-	if err := rep.WriteSVG(f); err != nil {
+	if err := benchreport.WriteSVG(f, rep); err != nil {
 		f.Close()
 		return fmt.Errorf("chart %s: %w", path, err)
 	}

@@ -275,7 +275,7 @@ func TestBenchBaselineBefore(t *testing.T) {
 	require.NotNil(t, base)
 	assert.Len(t, base.Results, 57)
 	require.NotNil(t, base.Runtime)
-	c := base.Compare(base, path)
+	c := benchreport.Compare(base, base, path)
 	assert.Equal(t, 57+len(base.Runtime.Results), c.Judged)
 	assert.Equal(t, c.Judged, c.Inside)
 	require.NotNil(t, c.Machine, "both have machine references")

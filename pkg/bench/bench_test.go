@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -359,28 +357,6 @@ func TestSummary(t *testing.T) {
 	assert.InDelta(t, 2.5, benchstat.Median([]float64{4, 1, 2, 3}), 1e-9)
 }
 
-func TestOutputs(t *testing.T) {
-	rep := testReport()
-	var table bytes.Buffer
-	require.NoError(t, rep.WriteTable(&table))
-	out := table.String()
-	assert.Contains(t, out, "LLB s [min-max] ran")
-	assert.Contains(t, out, "0.20 [0.10-0.30] 1/3")
-	assert.Contains(t, out, "no-change/stack llb/dockerfile")
-	assert.Contains(t, out, "0.40 PASS")
-	assert.Contains(t, out, "0.83 MISS")
-	assert.Contains(t, out, "n/a (not measured)")
-
-	var js bytes.Buffer
-	require.NoError(t, rep.WriteJSON(&js))
-	var back Report
-	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
-	assert.Len(t, back.Results, len(rep.Results))
-
-	// background + legend + one bar per result
-	assert.Equal(t, 1+len(rep.Variants)+len(rep.Results), svgRects(t, rep))
-}
-
 func BenchmarkLinearize(b *testing.B) {
 	def := marshal(b, llbdefs.Static)
 	b.ReportAllocs()
@@ -425,12 +401,6 @@ func TestWants(t *testing.T) {
 	}
 	assert.NoError(t, (&config{repeats: 5, passes: 1, minTime: time.Second, maxRepeats: 5}).checkRepeats())
 	assert.NoError(t, (&config{repeats: 5, passes: 5}).checkRepeats())
-
-	assert.Equal(t, "5 runs", RunsLabel(5, 0, 0))
-	assert.Equal(t, "5 runs", RunsLabel(5, 5, 40))
-	assert.Equal(t, "5 to 15 runs (more while they add up to less than 40s)", RunsLabel(5, 15, 40))
-	assert.Equal(t, "5-15", runsRange(5, 15, 40))
-	assert.Equal(t, "3", runsRange(3, 15, 0))
 }
 
 // TestWantsInPasses: each pass ends with its share of the repeats, of the
@@ -468,9 +438,6 @@ func TestWantsInPasses(t *testing.T) {
 		due = append(due, n)
 	}
 	assert.Equal(t, []int{2, 4, 5}, due, "runs measured by the end of each of 3 passes")
-
-	assert.Empty(t, passesLabel(1))
-	assert.Equal(t, ", in 2 passes, each", passesLabel(2))
 }
 
 // TestPassOrder: the cold cases first in the first of several passes,

@@ -44,11 +44,6 @@ const composeProject = "incbench"
 // composeTag is the tag of the images the compose variant builds.
 const composeTag = "bench-compose"
 
-// composeNote is the report's word on the compose variant.
-const composeNote = "compose: `docker compose build` of the exported tree (inceptionctl export compose) on a private\n" +
-	"dockerd (Debian's docker.io 20.10, docker compose v2); ran = its Dockerfile steps that ran / all but FROM;\n" +
-	"cold prunes dockerd's build cache but its cache mounts; the base image stays in dockerd's image store\n"
-
 // composePeer is the compose variant of one bench: the exported tree and
 // the changes made in it.
 type composePeer struct {

@@ -11,29 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
-
-// writePageCache prints the page cache's targets as PASS or MISS.
-func writePageCache(w io.Writer, t *benchstat.PageCacheTargets) {
-	if t == nil {
-		return
-	}
-	mark := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
-	fmt.Fprintf(w, "\npage cache, one run: anonymous home page %.1f x its figure with the cache off (target >= %g x) %s;\n",
-		t.HitRatio, t.HitRatioTarget, mark(t.HitRatioOK))
-	fmt.Fprintf(w, "logged in %.2f x with the cache off (target >= %g x) %s, %.2f x the anonymous page rendered;\n",
-		t.LoggedInRatio, t.LoggedInRatioTarget, mark(t.LoggedInRatioOK), t.LoggedInVsRender)
-	fmt.Fprintf(w, "p99 of the hits %.1f ms (target < %g ms) %s; a miss %.2f x a render with the cache off.\n",
-		t.HitP99ms, t.HitP99msTarget, mark(t.HitP99OK), t.MissRatio)
-}
 
 // measurePageCache loads the home page anonymously, the home page as the
 // stack's second WordPress user (logged in once, before the first run),

@@ -675,29 +675,3 @@ func (res *Result) spent() float64 {
 	}
 	return s
 }
-
-// RunsLabel says how many runs a figure has: "5 runs", or "5 to 15 runs
-// (more while they add up to less than 30s)".
-func RunsLabel(repeats, max int, minSeconds float64) string {
-	if minSeconds <= 0 || max <= repeats {
-		return fmt.Sprintf("%d runs", repeats)
-	}
-	return fmt.Sprintf("%d to %d runs (more while they add up to less than %s)", repeats, max, time.Duration(minSeconds*float64(time.Second)))
-}
-
-// passesLabel is "" for one pass, ", in 2 passes, each" for more: the
-// words between the runs and "after a warm-up".
-func passesLabel(n int) string {
-	if n <= 1 {
-		return ""
-	}
-	return fmt.Sprintf(", in %d passes, each", n)
-}
-
-// runsRange is "5", or "5-15" when short figures get more runs.
-func runsRange(repeats, max int, minSeconds float64) string {
-	if minSeconds <= 0 || max <= repeats {
-		return fmt.Sprint(repeats)
-	}
-	return fmt.Sprintf("%d-%d", repeats, max)
-}

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
@@ -738,39 +737,6 @@ func (r LoadResult) summary() string {
 
 func (r *rtRunner) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, format+"\n", args...)
-}
-
-// figureLabel says what a figure measures, for tables and charts.
-func figureLabel(r RuntimeResult, startService string) string {
-	switch r.Figure {
-	case FigureFirstBoot:
-		return "up to home page 200, first boot (empty volumes)"
-	case FigureSecondBoot:
-		return "up to home page 200, second boot (data kept)"
-	case FigureComposeFirstBoot:
-		return "docker compose up -d to home page 200, first boot"
-	case FigureRunning:
-		return "start " + startService + ": task running"
-	case FigureHealthy:
-		return "start " + startService + ": health check passed"
-	case FigureRedisCache:
-		return "home page, object cache, page cache off"
-	case FigureNoCache:
-		return "home page, no object cache, page cache off"
-	case FigureAnonymous:
-		return "home page, anonymous, page cache on (hit)"
-	case FigureLoggedIn:
-		return "home page, logged in, page cache on (bypass)"
-	case FigureMiss:
-		return "a new page per request, page cache on (miss, 404)"
-	case FigureAnonymousOff:
-		return "home page, anonymous, page cache off"
-	case FigureLoggedInOff:
-		return "home page, logged in, page cache off"
-	case FigureMissOff:
-		return "a new page per request, page cache off (404)"
-	}
-	return strings.ReplaceAll(r.Figure, "-", " ")
 }
 
 // stackPorts are the free ports of 127.0.0.1 a bench stack publishes:

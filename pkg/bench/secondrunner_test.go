@@ -52,32 +52,6 @@ func secondRunnerReport(pullUp bool) *SecondRunnerReport {
 	return sr
 }
 
-// The table: one row per figure, what ran, the target as PASS or MISS;
-// no build table when only the second runner was measured.
-func TestSecondRunnerTable(t *testing.T) {
-	rep := NewReport()
-	rep.SecondRunner = secondRunnerReport(true)
-	var out bytes.Buffer
-	require.NoError(t, rep.WriteTable(&out))
-	s := out.String()
-	assert.NotContains(t, s, "SCENARIO", "no empty build table")
-	assert.Contains(t, s, "SECOND RUNNER: nginx, redis; median of 3 runs")
-	assert.Regexp(t, `with-cache\s+a fresh builder, --cache-from the registry cache, pushes\s+21.0 \[20.0-22.0\] s\s+3/10`, s)
-	assert.Regexp(t, `without-cache\s+.*\s+95.0 \[90.0-100\] s\s+10/10`, s)
-	assert.Regexp(t, `pull\s+the engine pulls the images .*\s+12.0 \[12.0-12.0\] s\s+-`, s)
-	assert.Contains(t, s, "target second-runner with-cache/without-cache")
-	assert.Contains(t, s, "0.22 PASS")
-	assert.Contains(t, s, "up: stack\nbenchpull, empty volumes")
-
-	rep.SecondRunner = secondRunnerReport(false)
-	rep.SecondRunner.Results[1] = srResult(FigureWithCache, 50)
-	rep.SecondRunner.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 50.0 / 95, Limit: 0.25}
-	out.Reset()
-	require.NoError(t, rep.WriteTable(&out))
-	assert.Contains(t, out.String(), "0.53 MISS")
-	assert.Contains(t, out.String(), "pull and pull-and-up: not measured")
-}
-
 // The JSON report carries the figures and the target, and reads back.
 func TestSecondRunnerJSON(t *testing.T) {
 	rep := NewReport()
