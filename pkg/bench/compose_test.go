@@ -33,7 +33,7 @@ func TestComposeWithoutPeer(t *testing.T) {
 	cases, err := Plan(stack.Default().Names(), []string{"nginx"}, []Scenario{ScenarioNoChange}, false)
 	require.NoError(t, err)
 	var bk *client.Client // never called: refused first
-	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(VariantLLB, VariantCompose), WithTempDir(t.TempDir()))
+	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(VariantLLB, VariantCompose), withTempDir(t.TempDir()))
 	require.ErrorIs(t, err, ErrNoComposePeer)
 	assert.ErrorContains(t, err, "make docker-peer")
 }

@@ -1,8 +1,11 @@
 package bench
 
-// The figures of the reports (RuntimeResult.Figure,
+// Values of the reports: the scope of a case that builds every image at
+// once (Case.Scope), the figures (RuntimeResult.Figure,
 // SecondRunnerResult.Figure), and the second-runner scenario's name.
 const (
+	Stack = "stack"
+
 	// up: Up --wait to the home page, empty volumes, then data kept.
 	FigureFirstBoot  = "first-boot"
 	FigureSecondBoot = "second-boot"

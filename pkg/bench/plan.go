@@ -80,9 +80,6 @@ func ParseScenario(s string) (Scenario, error) {
 	return sc, nil
 }
 
-// Stack is the scope of a case that builds every image at once.
-const Stack = "stack"
-
 // Case is one scenario on one scope: one image, or the whole stack.
 type Case struct {
 	Scenario Scenario `json:"scenario"`

@@ -185,10 +185,10 @@ func WithProgress(w io.Writer, mode string) BuildOption {
 	return buildOption(func(c *config) { c.progressOut, c.progressMode = w, mode })
 }
 
-// WithTempDir keeps the scratch copies of changed files and the Dockerfile
+// withTempDir keeps the scratch copies of changed files and the Dockerfile
 // build contexts under dir (default: a new directory under os.TempDir,
 // removed at the end).
-func WithTempDir(dir string) BuildOption { return buildOption(func(c *config) { c.tmp = dir }) }
+func withTempDir(dir string) BuildOption { return buildOption(func(c *config) { c.tmp = dir }) }
 
 // WithImageStore checks the base image in store after every prune, and
 // removes the bench's images from it at the end. Required by the cold
