@@ -667,18 +667,18 @@ func (o *benchOptions) checkPrune(g *globalOptions, p benchPlan) error {
 	if o.pruneDefault || !p.prunes() {
 		return nil
 	}
-	var which string
+	var which, own string
 	switch {
 	case g.buildkitAddress != "":
-		which = "the external buildkitd at " + g.buildkitAddress + " (--buildkit-addr)"
+		which, own = "the external buildkitd at "+g.buildkitAddress+" (--buildkit-addr)", "without --buildkit-addr, with "
 	case filepath.Clean(g.root) == filepath.Clean(engine.DefaultRoot):
 		which = "the default engine (" + engine.DefaultRoot + ")"
 	default:
 		return nil
 	}
 	return usagef("the build scenarios but no-change prune the build cache, and the builds would go to %s, whose cache your own builds share: "+
-		"run the bench on an engine of its own (--root DIR --run-dir DIR, e.g. --root /var/lib/inception-bench --run-dir /run/inception-bench), "+
-		"or give --prune-default-engine to prune this one's build cache anyway, or measure --scenarios no-change or runtime alone", which)
+		"run the bench on an engine of its own (%s--root DIR --run-dir DIR, e.g. --root /var/lib/inception-bench --run-dir /run/inception-bench), "+
+		"or give --prune-default-engine to prune this one's build cache anyway, or measure --scenarios no-change or runtime alone", which, own)
 }
 
 // prunes says whether the plan prunes the engine's build cache: every

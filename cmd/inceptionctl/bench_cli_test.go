@@ -205,7 +205,7 @@ func TestBenchPruneGuard(t *testing.T) {
 		{"default engine, default plan", globalOptions{root: engine.DefaultRoot}, nil, "the default engine (" + engine.DefaultRoot + ")"},
 		{"default engine, cold only", globalOptions{root: engine.DefaultRoot + "/"}, []string{"--scenarios", "cold"}, "run the bench on an engine of its own (--root DIR --run-dir DIR"},
 		{"default engine, quick", globalOptions{root: engine.DefaultRoot}, []string{"--quick"}, "give --prune-default-engine to prune this one's build cache anyway"},
-		{"external builder", globalOptions{root: own, buildkitAddress: "tcp://builder:1234"}, []string{"--scenarios", "config-change"}, "the external buildkitd at tcp://builder:1234"},
+		{"external builder", globalOptions{root: own, buildkitAddress: "tcp://builder:1234"}, []string{"--scenarios", "config-change"}, "the external buildkitd at tcp://builder:1234 (--buildkit-addr), whose cache your own builds share: run the bench on an engine of its own (without --buildkit-addr, with --root DIR"},
 		{"default engine, told to", globalOptions{root: engine.DefaultRoot}, []string{"--prune-default-engine"}, ""},
 		{"default engine, no-change prunes nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "no-change"}, ""},
 		{"default engine, run-time figures prune nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "runtime"}, ""},
