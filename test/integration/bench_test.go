@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -55,6 +56,8 @@ func TestBenchQuick(t *testing.T) {
 		}
 	})
 	require.NoError(t, err)
+	assert.Empty(t, rep.Targets, "the bench checks no target: its caller does")
+	benchreport.Defaults().Check(rep) // as inceptionctl bench does
 
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
