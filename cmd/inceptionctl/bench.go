@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/build"
+	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -44,6 +46,11 @@ type benchOptions struct {
 	concurrency int
 	exportJSON  string
 	baseline    string
+	// pruneDefault lets the build scenarios prune the default engine's
+	// build cache (--prune-default-engine).
+	pruneDefault bool
+	targets      []string // --target NAME=VALUE
+	targetsFile  string
 	// dockerConfig is the DOCKER_CONFIG with the compose plugin, for the
 	// compose variant (bench_compose.go).
 	dockerConfig string
@@ -103,11 +110,14 @@ scratch copies of the embedded files: a changed line is numbered run by run, so
 that no run finds it in the cache; an added package is the same every run, and
 after each of its builds the cache records it made are pruned and the original
 is rebuilt from the cache, so every run starts from the same state. Images go to <service>:bench-<variant> and are
-removed at the end. Run it on an engine of your own (--root, --run-dir): the cold
-scenario prunes the engine's whole build cache, and each restore prunes every
-cache record made since its change was built, other users' included.
+removed at the end. Run it on an engine of its own (--root, --run-dir): the cold
+scenario prunes the engine's whole build cache, and the other changes prune every
+cache record made since their change was built, other users' included. On the
+default engine (no --root) or an external builder (--buildkit-addr), the build
+scenarios but no-change are refused before anything is done, unless
+--prune-default-engine says that pruning that build cache is fine.
 
-Run-time scenarios, on a stack of the bench's own (` + bench.RuntimeStackName + `, network ` + bench.RuntimeSubnet + `,
+Run-time scenarios, on a stack of the bench's own (` + benchRuntimeStack + `, network ` + benchRuntimeSubnet + `,
 data and random secrets in a scratch directory under the engine's root, HTTPS
 and FTP on free ports of 127.0.0.1; taken down with its volumes at the end, also
 on Ctrl-C) from the <service>:bookworm images, which are built first as
@@ -118,9 +128,9 @@ passing), https (GET / through nginx: requests per second, p50 and p99 latency,
 --https-concurrency keep-alive connections for --https-duration, with the Redis
 object cache and with ENABLE_REDIS=0), page-cache (the same load with nginx's page
 cache on and off, NGINX_PAGE_CACHE: the anonymous home page, the home page of a
-logged-in user, a new page per request; the table sets them against each other:
-anonymous >= 20 x and logged in >= 1.2 x their figures with the cache off, p99 of
-the hits under 20 ms). Each: a warm-up, then runs as the build
+logged-in user, a new page per request; the table sets them against each other
+and checks them against the targets page-cache-hit, page-cache-logged-in and
+page-cache-hit-p99-ms). Each: a warm-up, then runs as the build
 figures have them (--repeats, --min-time, --max-repeats, --passes; the stack is
 taken down at the end of each pass); the two boots, and the two HTTPS variants,
 take turns run by run. An HTTPS run with
@@ -144,10 +154,10 @@ registry that holds the cache fetches no layer, BuildKit pulling lazily; a tarba
 needs every one.
 Last, with every service's image (leave --images out): the engine pulls the images
 the builder without the cache pushed (pull), then brings up a stack of the bench's
-own (` + bench.PullStackName + `, network ` + bench.PullSubnet + `) on them until the home page answers 200
+own (` + benchPullStack + `, network ` + benchPullSubnet + `) on them until the home page answers 200
 (pull-and-up); stack, volumes and pulled images are removed after each round. The
-table prints median [min-max] of each figure and the target with-cache <= 0.25 x
-without-cache, as PASS or MISS (no exit code). --repeats rounds, exactly (no
+table prints median [min-max] of each figure and the target second-runner, with-cache
+over without-cache, as PASS or MISS (no exit code). --repeats rounds, exactly (no
 --min-time), over --passes: a round of the whole stack takes minutes, so run it as
 ` + "`inceptionctl bench --scenarios second-runner --repeats 3 --passes 1`" + `.
 
@@ -157,7 +167,20 @@ runs each, then every run-time figure once with 3 s HTTPS runs and no warm-up
 boot; no --min-time, one pass.
 
 Output: a table (or --format json) on stdout, progress on stderr, --chart FILE.svg.
-The project's target ratios (no change, config change: llb at most 0.5 × the Dockerfile frontend; package change: llb at most 0.6 × a linear chain) are printed as PASS or MISS; they set no exit code.
+
+Targets: the figures are checked against targets, printed as PASS or MISS; they
+set no exit code. By name, with the project's defaults:
+  no-change=0.5         llb at most 0.5 x dockerfile, the stack rebuilt unchanged
+  config-change=0.5     llb at most 0.5 x dockerfile, one config line changed
+                        (the stack's case, else nginx's)
+  package-change=0.6    llb at most 0.6 x linear, one package added to nginx
+  second-runner=0.25    with-cache at most 0.25 x without-cache
+  page-cache-hit=20     anonymous home page with nginx's page cache at least
+                        20 x its requests per second without
+  page-cache-logged-in=1.2  the same for a logged-in user's home page, at least
+  page-cache-hit-p99-ms=20  p99 latency of the page cache's hits under 20 ms
+--target NAME=VALUE sets one (repeatable), --targets FILE sets those the file
+lists, one NAME=VALUE a line (# starts a comment); --target wins over the file.
 
 --export-json FILE also writes the report as --format json does into FILE (under
 a temporary name, renamed when complete). --baseline FILE checks the run against
@@ -200,23 +223,69 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.loadTime, "https-duration", 4*time.Second, "length of each measured HTTPS load run")
 	f.IntVar(&o.concurrency, "https-concurrency", 8, "connections of the HTTPS load, one request in flight on each")
 	f.StringVar(&o.exportJSON, "export-json", "", "also write the report as JSON (as --format json) into this file, atomically; its directory must exist")
+	f.BoolVar(&o.pruneDefault, "prune-default-engine", false, "let the build scenarios prune the build cache of the default engine (--root "+engine.DefaultRoot+") or of an external --buildkit-addr builder, which your own builds share (default: refuse; run the bench on an engine of its own with --root and --run-dir)")
+	f.StringArrayVar(&o.targets, "target", nil, "set a target: NAME=VALUE (repeatable; after --targets), NAME one of "+strings.Join(benchreport.Names(), ", ")+" (default "+benchreport.Defaults().String()+")")
+	f.StringVar(&o.targetsFile, "targets", "", "read targets from this file: one NAME=VALUE a line, # for comments (names as --target)")
 	f.StringVar(&o.baseline, "baseline", "", "JSON report of an earlier run (--format json or --export-json): count the medians inside its min-max bands, as printed, and list those outside; sets no exit code")
+}
+
+// The bench's own stacks, for the run-time figures and the second
+// runner's pull-and-up: names and networks chosen to meet nothing else on
+// the host (the default stack is "inception" on 10.89.0.0/24, the
+// integration tests' stacks are on 10.89.101-120.0/24 and
+// 10.89.131.0/24). Container ids, the bridge and the run dir's files are
+// named after the stack, and runc's state and cgroups are each engine's
+// own: two benches at once need engines of their own.
+const (
+	benchRuntimeStack  = "benchrt"
+	benchRuntimeSubnet = "10.89.130.0/24"
+	benchPullStack     = "benchpull"
+	benchPullSubnet    = "10.89.132.0/24"
+)
+
+// quick is what --quick measures.
+type quick struct {
+	Images    []string
+	Scenarios []string
+	Repeats   int
+	// The run-time figures: scenarios, runs of each, the length of each
+	// HTTPS load run; no warm-up for up.
+	Runtime        []string
+	RuntimeRepeats int
+	LoadDuration   time.Duration
+}
+
+// quickPlan is --quick: nginx alone, no change, a config change and a
+// package added, three runs each; then every run-time figure once, with
+// 3 s HTTPS runs and no warm-up boot: under three minutes on two cores
+// once the caches are warm.
+func quickPlan() quick {
+	return quick{
+		Images:         []string{"nginx"},
+		Scenarios:      []string{string(bench.ScenarioNoChange), string(bench.ScenarioConfig), string(bench.ScenarioPackage)},
+		Repeats:        3,
+		Runtime:        []string{string(bench.RuntimeUp), string(bench.RuntimeStart), string(bench.RuntimeHTTPS), string(bench.RuntimePageCache)},
+		RuntimeRepeats: 1,
+		LoadDuration:   3 * time.Second,
+	}
 }
 
 // benchPlan is what one bench run measures: build cases and run-time
 // scenarios, each with their options. Either may be empty.
 type benchPlan struct {
 	cases   []bench.Case
-	opts    []bench.Option
+	opts    []bench.BuildOption
 	runtime []bench.RuntimeScenario
-	rtOpts  []bench.Option
+	rtOpts  []bench.RuntimeOption
 	passes  int
 	compose bool // the compose variant: a private dockerd to start
 	// The second-runner scenario: its images (none: not measured).
 	srImages []string
-	srOpts   []bench.Option
+	srOpts   []bench.BuildOption
 	// composeUp: runs of the compose variant's up figure (with up).
 	composeUp int
+	// targets are what the figures are checked against.
+	targets benchreport.Targets
 }
 
 func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
@@ -224,6 +293,9 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	st := stack.Default()
 	p, err := o.plan(cmd, st)
 	if err != nil {
+		return err
+	}
+	if err := o.checkPrune(g, p); err != nil {
 		return err
 	}
 	baseline, err := o.checkFiles()
@@ -328,8 +400,9 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	}
 	rep.Runtime = withComposeUp(rr, composeUp)
 	rep.Command = strings.Join(os.Args, " ")
+	p.targets.Check(rep)
 	if baseline != nil {
-		rep.Comparison = rep.Compare(baseline, o.baseline)
+		rep.Comparison = benchreport.Compare(rep, baseline, o.baseline)
 	}
 	if o.chart != "" {
 		if err := writeChart(o.chart, rep); err != nil {
@@ -339,7 +412,7 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	if o.format == "json" {
 		err = rep.WriteJSON(cmd.OutOrStdout())
 	} else {
-		err = rep.WriteTable(cmd.OutOrStdout())
+		err = benchreport.WriteTable(cmd.OutOrStdout(), rep)
 	}
 	if o.exportJSON != "" {
 		if xerr := rep.WriteJSONFile(o.exportJSON); xerr != nil {
@@ -392,11 +465,11 @@ func openRuntimeBench(ctx context.Context, cmd *cobra.Command, s *session, st st
 			done()
 		}
 	}()
-	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
+	rs, err := bench.NewRuntimeStack(benchRuntimeStack, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := s.benchRuntime(rs, bench.RuntimeSubnet, log, o.progress)
+	rt, err := s.benchRuntime(rs, benchRuntimeSubnet, log, o.progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -445,10 +518,13 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	}
 	changed := cmd.Flags().Changed
 	var err error
+	if p.targets, err = o.targetsOf(); err != nil {
+		return p, err
+	}
 	images, scenarios, repeats, rtRepeats, loadTime, minTime, passes := o.images, o.scenarios, o.repeats, o.repeats, o.loadTime, o.minTime, o.passes
-	var rtOpts []bench.Option
+	var rtOpts []bench.RuntimeOption
 	if o.quick {
-		q := bench.Quick()
+		q := quickPlan()
 		if len(images) == 0 {
 			images = q.Images
 		}
@@ -509,7 +585,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	p.passes = passes
 	runs := bench.WithMinTime(minTime, maxRepeats)
 	label := func(n int) string {
-		l := bench.RunsLabel(n, maxRepeats, minTime.Seconds())
+		l := benchreport.RunsLabel(n, maxRepeats, minTime.Seconds())
 		if passes > 1 {
 			l += fmt.Sprintf(" in %d passes", passes)
 		}
@@ -564,6 +640,58 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	return p, nil
 }
 
+// targetsOf is the project's targets, then --targets' file, then every
+// --target.
+func (o *benchOptions) targetsOf() (benchreport.Targets, error) {
+	t := benchreport.Defaults()
+	if o.targetsFile != "" {
+		if err := t.ReadFile(o.targetsFile); err != nil {
+			return nil, usagef("--targets: %w", err)
+		}
+	}
+	for _, s := range o.targets {
+		if err := t.Set(s); err != nil {
+			return nil, usagef("--target %s: %w", s, err)
+		}
+	}
+	return t, nil
+}
+
+// checkPrune refuses a plan that prunes a build cache the bench may not
+// prune: the build scenarios but no-change prune the engine's build cache
+// (cold all of it, the others every record made since their change),
+// which is the bench's own only on an engine of its own root. The default
+// engine, and an external buildkitd, hold the user's build cache: the
+// bench prunes those only when told to (--prune-default-engine).
+func (o *benchOptions) checkPrune(g *globalOptions, p benchPlan) error {
+	if o.pruneDefault || !p.prunes() {
+		return nil
+	}
+	var which, own string
+	switch {
+	case g.buildkitAddress != "":
+		which, own = "the external buildkitd at "+g.buildkitAddress+" (--buildkit-addr)", "without --buildkit-addr, with "
+	case filepath.Clean(g.root) == filepath.Clean(engine.DefaultRoot):
+		which = "the default engine (" + engine.DefaultRoot + ")"
+	default:
+		return nil
+	}
+	return usagef("the build scenarios but no-change prune the build cache, and the builds would go to %s, whose cache your own builds share: "+
+		"run the bench on an engine of its own (%s--root DIR --run-dir DIR, e.g. --root /var/lib/inception-bench --run-dir /run/inception-bench), "+
+		"or give --prune-default-engine to prune this one's build cache anyway, or measure --scenarios no-change or runtime alone", which, own)
+}
+
+// prunes says whether the plan prunes the engine's build cache: every
+// build scenario does but no-change.
+func (p benchPlan) prunes() bool {
+	for _, cs := range p.cases {
+		if cs.Scenario != bench.ScenarioNoChange {
+			return true
+		}
+	}
+	return false
+}
+
 // splitScenarios sorts scenario names into build and run-time scenarios;
 // "build" and "runtime" stand for all of one kind, no name for all.
 func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, error) {
@@ -603,7 +731,7 @@ func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, 
 }
 
 // buildPlan is the build part of a plan.
-func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.Option, error) {
+func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.BuildOption, error) {
 	vs := bench.Variants()
 	if len(o.variants) > 0 {
 		vs = nil
@@ -623,7 +751,7 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 		return nil, nil, usagef("%w", err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %d cases x %d variants x (warm-up + %s)\n", len(cases), len(vs), runs)
-	opts := []bench.Option{
+	opts := []bench.BuildOption{
 		bench.WithRepeats(repeats), bench.WithVariants(vs...), bench.WithLog(cmd.ErrOrStderr()),
 		bench.WithProgress(cmd.ErrOrStderr(), o.progress),
 	}
@@ -638,7 +766,7 @@ func writeChart(path string, rep *bench.Report) error {
 	if err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
-	if err := rep.WriteSVG(f); err != nil {
+	if err := benchreport.WriteSVG(f, rep); err != nil {
 		f.Close()
 		return fmt.Errorf("chart %s: %w", path, err)
 	}

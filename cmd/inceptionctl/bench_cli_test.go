@@ -1,16 +1,20 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
@@ -169,12 +173,110 @@ func TestBenchLock(t *testing.T) {
 // planOf is the bench plan the flags in args make, which must be valid.
 func planOf(t *testing.T, args ...string) benchPlan {
 	t.Helper()
+	o, cmd := benchFlags(t, args...)
+	p, err := o.plan(cmd, stack.Default())
+	require.NoError(t, err)
+	return p
+}
+
+// benchFlags is bench's options with args parsed into them.
+func benchFlags(t *testing.T, args ...string) (*benchOptions, *cobra.Command) {
+	t.Helper()
 	o := &benchOptions{}
 	cmd := &cobra.Command{}
 	cmd.SetErr(io.Discard)
 	o.addFlags(cmd.Flags())
 	require.NoError(t, cmd.ParseFlags(args))
-	p, err := o.plan(cmd, stack.Default())
+	return o, cmd
+}
+
+// TestBenchPruneGuard: the build scenarios that prune the build cache run
+// on an engine of the bench's own root; on the default engine or an
+// external builder only with --prune-default-engine. The check needs no
+// daemon: it comes before the engine is opened.
+func TestBenchPruneGuard(t *testing.T) {
+	own := t.TempDir()
+	tests := []struct {
+		name    string
+		g       globalOptions
+		args    []string
+		refused string // "" when allowed
+	}{
+		{"default engine, default plan", globalOptions{root: engine.DefaultRoot}, nil, "the default engine (" + engine.DefaultRoot + ")"},
+		{"default engine, cold only", globalOptions{root: engine.DefaultRoot + "/"}, []string{"--scenarios", "cold"}, "run the bench on an engine of its own (--root DIR --run-dir DIR"},
+		{"default engine, quick", globalOptions{root: engine.DefaultRoot}, []string{"--quick"}, "give --prune-default-engine to prune this one's build cache anyway"},
+		{"external builder", globalOptions{root: own, buildkitAddress: "tcp://builder:1234"}, []string{"--scenarios", "config-change"}, "the external buildkitd at tcp://builder:1234 (--buildkit-addr), whose cache your own builds share: run the bench on an engine of its own (without --buildkit-addr, with --root DIR"},
+		{"default engine, told to", globalOptions{root: engine.DefaultRoot}, []string{"--prune-default-engine"}, ""},
+		{"default engine, no-change prunes nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "no-change"}, ""},
+		{"default engine, run-time figures prune nothing", globalOptions{root: engine.DefaultRoot}, []string{"--scenarios", "runtime"}, ""},
+		{"own root", globalOptions{root: own}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, cmd := benchFlags(t, tc.args...)
+			p, err := o.plan(cmd, stack.Default())
+			require.NoError(t, err)
+			err = o.checkPrune(&tc.g, p)
+			if tc.refused == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			var ue *usageError
+			assert.True(t, errors.As(err, &ue), "a usage error (exit 2): %v", err)
+			assert.Contains(t, err.Error(), tc.refused)
+		})
+	}
+}
+
+// TestBenchTargets: --targets' file, then --target, over the project's
+// defaults; bad names and values are usage errors that list the names.
+func TestBenchTargets(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "targets")
+	require.NoError(t, os.WriteFile(file, []byte("# ours\nno-change=0.4\npackage-change=0.7\n"), 0o600))
+	p := planOf(t, "--targets", file, "--target", "no-change=0.3", "--target", "second-runner=0.2")
+	assert.InDelta(t, 0.3, p.targets[benchreport.NoChange], 1e-9, "--target wins over the file")
+	assert.InDelta(t, 0.7, p.targets[benchreport.PackageChange], 1e-9)
+	assert.InDelta(t, 0.2, p.targets[benchreport.SecondRunner], 1e-9)
+	assert.InDelta(t, 0.5, p.targets[benchreport.ConfigChange], 1e-9, "the default")
+	assert.Equal(t, benchreport.Defaults(), planOf(t).targets)
+
+	bad := filepath.Join(dir, "bad")
+	require.NoError(t, os.WriteFile(bad, []byte("no-change=0.4\nrebuild=1\n"), 0o600))
+	const names = "no-change, config-change, package-change, second-runner, page-cache-hit, page-cache-logged-in, page-cache-hit-p99-ms"
+	checkUsageErrors(t, t.TempDir(), []usageCase{
+		{"unknown target", []string{"bench", "--target", "nochange=0.5"}, `--target nochange=0.5: unknown target "nochange": use ` + names},
+		{"target without a value", []string{"bench", "--target", "no-change"}, "--target no-change: give NAME=VALUE, NAME one of " + names},
+		{"target not a number", []string{"bench", "--target", "no-change=half"}, `--target no-change=half: value "half": give a positive number, e.g. no-change=0.5`},
+		{"negative target", []string{"bench", "--target", "page-cache-hit=-1"}, "give a positive number, e.g. page-cache-hit=20"},
+		{"bad targets file", []string{"bench", "--targets", bad}, "--targets: " + bad + `:2: unknown target "rebuild": use ` + names},
+		{"missing targets file", []string{"bench", "--targets", filepath.Join(dir, "missing")}, "--targets: open "},
+	})
+}
+
+// TestBenchHelpTargets: the help states every target with its default,
+// and no issue number.
+func TestBenchHelpTargets(t *testing.T) {
+	long := newBenchCmd(&globalOptions{}).Long
+	for _, n := range benchreport.Names() {
+		assert.Contains(t, long, "  "+n+"="+strconv.FormatFloat(benchreport.Defaults()[n], 'g', -1, 64)+" ")
+	}
+	assert.NotRegexp(t, `(?i)issue|#\d`, long)
+}
+
+// TestBenchBaselineBefore: --baseline reads the report of a default run
+// written before the bench package was reshaped, and a run with the same
+// figures reproduces it.
+func TestBenchBaselineBefore(t *testing.T) {
+	path := filepath.Join("..", "..", "pkg", "bench", "testdata", "report-before.json")
+	base, err := (&benchOptions{baseline: path}).checkFiles()
 	require.NoError(t, err)
-	return p
+	require.NotNil(t, base)
+	assert.Len(t, base.Results, 57)
+	require.NotNil(t, base.Runtime)
+	c := benchreport.Compare(base, base, path)
+	assert.Equal(t, 57+len(base.Runtime.Results), c.Judged)
+	assert.Equal(t, c.Judged, c.Inside)
+	require.NotNil(t, c.Machine, "both have machine references")
 }

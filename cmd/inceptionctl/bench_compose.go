@@ -58,7 +58,7 @@ func (o *benchOptions) checkComposePeer(vs []bench.Variant) error {
 // <root>/bench-compose (kept between runs: its cache mounts and the base
 // image make the next run's first build short) and loads the engine's
 // base image into it. stop stops it and releases the lock.
-func openComposePeer(ctx context.Context, cmd *cobra.Command, s *session, o *benchOptions) (_ bench.Option, stop func(), err error) {
+func openComposePeer(ctx context.Context, cmd *cobra.Command, s *session, o *benchOptions) (_ bench.BuildOption, stop func(), err error) {
 	tools, err := dockerpeer.Find(o.dockerConfig)
 	if err != nil {
 		return nil, nil, err

@@ -29,7 +29,7 @@ func cutSecondRunner(names []string) ([]string, bool) {
 
 // secondRunnerPlan checks the images of the second-runner scenario (the
 // stack's, all of them by default) and says what it will measure.
-func secondRunnerPlan(cmd *cobra.Command, st stack.Stack, images []string, repeats, passes int) ([]string, []bench.Option, error) {
+func secondRunnerPlan(cmd *cobra.Command, st stack.Stack, images []string, repeats, passes int) ([]string, []bench.BuildOption, error) {
 	if len(images) == 0 {
 		images = st.Names()
 	}
@@ -43,7 +43,7 @@ func secondRunnerPlan(cmd *cobra.Command, st stack.Stack, images []string, repea
 		what += ", pull and up"
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s: %s x %d runs (%s)\n", bench.SecondRunner, strings.Join(images, ","), repeats, what)
-	return images, []bench.Option{bench.WithRepeats(repeats), bench.WithPasses(passes)}, nil
+	return images, []bench.BuildOption{bench.WithRepeats(repeats), bench.WithPasses(passes)}, nil
 }
 
 // openSecondRunner opens the second-runner bench: its scratch directory
@@ -102,11 +102,11 @@ func openSecondRunner(ctx context.Context, cmd *cobra.Command, s *session, st st
 	setup := bench.SecondRunnerSetup{Engine: bk, Containerd: s.cd, Images: imgs, BuildkitdBinary: bkd, RegistryBinary: reg,
 		Dir: dir, CertsDir: s.engine.CertsDir()}
 	if len(p.srImages) == len(st.Names()) {
-		rs, err := bench.NewRuntimeStack(bench.PullStackName, filepath.Join(dir, "stack"))
+		rs, err := bench.NewRuntimeStack(benchPullStack, filepath.Join(dir, "stack"))
 		if err != nil {
 			return nil, nil, err
 		}
-		rt, err := s.benchRuntime(rs, bench.PullSubnet, log, o.progress)
+		rt, err := s.benchRuntime(rs, benchPullSubnet, log, o.progress)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -24,25 +23,14 @@ import (
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// VariantCompose is the real peer: the stack exported by pkg/export (the
-// Inception subject's layout, Dockerfiles in the Docker 20.10 dialect)
-// and built by `docker compose build` on a private dockerd (Debian's
-// docker.io with docker compose v2, `make docker-peer`). Not in Variants:
-// a bench measures it only when asked (WithVariants, WithCompose).
-const VariantCompose Variant = "compose"
-
-// ErrNoComposePeer is returned when the compose variant is asked for
-// without a private dockerd to build on.
-var ErrNoComposePeer = errors.New("compose variant without docker compose")
-
 // WithCompose measures the compose variant on d, the stack exported into
 // dir (made anew at the start) and built there with docker compose.
 // The caller starts d and loads the base image into it (the Dockerfiles
 // start FROM it, and there is no registry to pull it from).
 //
 //	b, err := bench.NewBuildBench(ctx, bk, imgs, cases, bench.WithVariants(bench.VariantLLB, bench.VariantCompose), bench.WithCompose(d, dir))
-func WithCompose(d *dockerpeer.Daemon, dir string) Option {
-	return func(c *config) { c.compose = composeConfig{daemon: d, dir: dir} }
+func WithCompose(d *dockerpeer.Daemon, dir string) BuildOption {
+	return buildOption(func(c *config) { c.compose = composeConfig{daemon: d, dir: dir} })
 }
 
 type composeConfig struct {
@@ -50,16 +38,11 @@ type composeConfig struct {
 	dir    string
 }
 
-// ComposeProject is the compose project name the bench builds under.
-const ComposeProject = "incbench"
+// composeProject is the compose project name the bench builds under.
+const composeProject = "incbench"
 
 // composeTag is the tag of the images the compose variant builds.
 const composeTag = "bench-compose"
-
-// composeNote is the report's word on the compose variant.
-const composeNote = "compose: `docker compose build` of the exported tree (inceptionctl export compose) on a private\n" +
-	"dockerd (Debian's docker.io 20.10, docker compose v2); ran = its Dockerfile steps that ran / all but FROM;\n" +
-	"cold prunes dockerd's build cache but its cache mounts; the base image stays in dockerd's image store\n"
 
 // composePeer is the compose variant of one bench: the exported tree and
 // the changes made in it.
@@ -73,7 +56,7 @@ type composePeer struct {
 }
 
 // newComposePeer exports the stack into dir/tree, with random secrets, and
-// the Dockerfiles with AddedPackage of the images the package scenario
+// the Dockerfiles with addedPackage of the images the package scenario
 // changes.
 func newComposePeer(ctx context.Context, c composeConfig, cases []Case) (*composePeer, error) {
 	if c.daemon == nil {
@@ -129,13 +112,13 @@ func composeConfigOf(dataDir string) (stack.Config, error) {
 	return cfg, nil
 }
 
-// packagedDockerfile is image's exported Dockerfile with AddedPackage in
+// packagedDockerfile is image's exported Dockerfile with addedPackage in
 // its install line, as a Dockerfile author adds a package; it must differ
 // from tree's.
 func packagedDockerfile(ctx context.Context, cfg stack.Config, tree *export.Tree, image string) ([]byte, error) {
-	changed, err := export.Compose(ctx, cfg, export.WithTag(composeTag), export.WithImageOptions(image, llbdefs.WithExtraPackages(AddedPackage)))
+	changed, err := export.Compose(ctx, cfg, export.WithTag(composeTag), export.WithImageOptions(image, llbdefs.WithExtraPackages(addedPackage)))
 	if err != nil {
-		return nil, fmt.Errorf("export %s with %s added: %w", image, AddedPackage, err)
+		return nil, fmt.Errorf("export %s with %s added: %w", image, addedPackage, err)
 	}
 	p := dockerfilePath(image)
 	orig, df := tree.File(p), changed.File(p)
@@ -143,7 +126,7 @@ func packagedDockerfile(ctx context.Context, cfg stack.Config, tree *export.Tree
 	case orig == nil || df == nil:
 		return nil, fmt.Errorf("%w %q: the exported stack has no %s", ErrUnknownImage, image, p)
 	case bytes.Equal(orig.Data, df.Data):
-		return nil, fmt.Errorf("%s with %s added: the Dockerfile did not change", image, AddedPackage)
+		return nil, fmt.Errorf("%s with %s added: the Dockerfile did not change", image, addedPackage)
 	}
 	return df.Data, nil
 }
@@ -194,7 +177,7 @@ func (r *runner) composeBuild(ctx context.Context, cs Case, changed bool) (Measu
 
 // build runs docker compose build for images and reads its plain progress.
 func (p *composePeer) build(ctx context.Context, images []string) (Measurement, error) {
-	args := append([]string{"compose", "-p", ComposeProject, "-f", p.file, "--progress", "plain", "build"}, images...)
+	args := append([]string{"compose", "-p", composeProject, "-f", p.file, "--progress", "plain", "build"}, images...)
 	start := time.Now()
 	stdout, stderr, err := p.d.Docker(ctx, nil, args...)
 	wall := time.Since(start)
@@ -267,7 +250,7 @@ func (r *runner) composeChange(cs Case) (undo func(), err error) {
 	case ScenarioPackage:
 		df, ok := p.packaged[img]
 		if !ok {
-			return nil, fmt.Errorf("compose: no Dockerfile of %s with %s added", img, AddedPackage)
+			return nil, fmt.Errorf("compose: no Dockerfile of %s with %s added", img, addedPackage)
 		}
 		file, data = filepath.Join(p.dir, filepath.FromSlash(dockerfilePath(img))), df
 	case ScenarioConfig, ScenarioSite:

@@ -33,7 +33,7 @@ func TestComposeWithoutPeer(t *testing.T) {
 	cases, err := Plan(stack.Default().Names(), []string{"nginx"}, []Scenario{ScenarioNoChange}, false)
 	require.NoError(t, err)
 	var bk *client.Client // never called: refused first
-	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(VariantLLB, VariantCompose), WithTempDir(t.TempDir()))
+	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(VariantLLB, VariantCompose), withTempDir(t.TempDir()))
 	require.ErrorIs(t, err, ErrNoComposePeer)
 	assert.ErrorContains(t, err, "make docker-peer")
 }
@@ -68,7 +68,7 @@ func TestComposeTree(t *testing.T) {
 	compose, err := os.ReadFile(filepath.Join(tree, "srcs", "docker-compose.yml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(compose), "image: nginx:"+composeTag)
-	assert.Contains(t, r.peer.packaged, PackageImage, "the package scenario's Dockerfile is made up front")
+	assert.Contains(t, r.peer.packaged, packageImage, "the package scenario's Dockerfile is made up front")
 }
 
 // TestComposeChanges: each scenario's change is made in the exported tree
@@ -95,7 +95,7 @@ func TestComposeChanges(t *testing.T) {
 		{"site", Case{Scenario: ScenarioSite, Scope: "static", Images: []string{"static"}, Changed: "static"},
 			"", []string{"<!-- inceptionctl bench: site change 41 -->\n"}},
 		{"package", Case{Scenario: ScenarioPackage, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
-			filepath.Join(tree, "srcs", "requirements", "nginx", "Dockerfile"), []string{`"` + AddedPackage + `"`}},
+			filepath.Join(tree, "srcs", "requirements", "nginx", "Dockerfile"), []string{`"` + addedPackage + `"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestComposeChanges(t *testing.T) {
 			}
 			if tc.cs.Scenario == ScenarioPackage {
 				assert.Equal(t, countLines(orig), countLines(changed), "the package goes into the install line, no step is added")
-				assert.NotContains(t, string(orig), `"`+AddedPackage+`"`)
+				assert.NotContains(t, string(orig), `"`+addedPackage+`"`)
 			} else {
 				assert.Equal(t, string(orig)+tc.wants[0], string(changed), "one line appended")
 			}

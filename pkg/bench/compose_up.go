@@ -13,11 +13,6 @@ import (
 	"time"
 )
 
-// FigureComposeFirstBoot is the compose variant's up figure: `docker
-// compose up -d` of the exported tree to the home page answering 200,
-// first boot (empty volumes).
-const FigureComposeFirstBoot = "compose-first-boot"
-
 // ComposeUp measures the compose variant's first boot: `docker compose
 // up -d` of the exported tree on the private dockerd, until the home page
 // answers 200 over HTTPS with the site's title, from empty volumes (the
@@ -54,14 +49,14 @@ func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Durat
 		"FTP_PASV_MAX=" + strconv.Itoa(ports.pasvMax),
 		"DATA_DIR=" + cfg.DataDir,
 	}
-	probe := Load{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports.https), Addr: "127.0.0.1:" + strconv.Itoa(ports.https), Concurrency: 1, Timeout: 10 * time.Second}
+	probe := loadSpec{URL: fmt.Sprintf("https://%s:%d/", cfg.Domain, ports.https), Addr: "127.0.0.1:" + strconv.Itoa(ports.https), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return res, err
 	}
 	home := probe.client()
 	defer home.CloseIdleConnections()
 	compose := func(args ...string) error {
-		_, _, err := p.d.Docker(ctx, env, append([]string{"compose", "-p", ComposeProject, "-f", p.file}, args...)...)
+		_, _, err := p.d.Docker(ctx, env, append([]string{"compose", "-p", composeProject, "-f", p.file}, args...)...)
 		return err
 	}
 	volumes, err := makefileVolumes(filepath.Join(p.dir, "Makefile"))

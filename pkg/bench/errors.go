@@ -29,6 +29,18 @@ var (
 	ErrNotRestored = errors.New("cache state not restored")
 
 	// ErrFigureFailed is returned when a run-time figure could not be
-	// measured cleanly: an HTTPS run with more than MaxErrorRate errors.
+	// measured cleanly: an HTTPS run with more than maxErrorRate errors.
 	ErrFigureFailed = errors.New("run-time figure failed")
+
+	// ErrNotReport is returned by ReadReport for a file that is not the
+	// JSON of a bench report.
+	ErrNotReport = errors.New("not an inceptionctl bench report")
+
+	// ErrNoComposePeer is returned when the compose variant is asked for
+	// without a private dockerd to build on.
+	ErrNoComposePeer = errors.New("compose variant without docker compose")
+
+	// ErrNotLoopback is returned for a load address that is not on the
+	// loopback interface: the load generator never leaves the host.
+	ErrNotLoopback = errors.New("not a loopback address")
 )

@@ -9,14 +9,14 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// Linearize returns def with every Merge replaced by what a Dockerfile
+// linearize returns def with every Merge replaced by what a Dockerfile
 // does instead: the merge's first input, then each other input copied on
 // top of it, one file vertex per copy as one COPY instruction each. The
 // last copy keeps the merge's name. Every other vertex is the same, so the
 // two graphs share their cache up to the merge.
 //
-//	lin, err := bench.Linearize(def)
-func Linearize(def *llb.Definition) (*llb.Definition, error) {
+//	lin, err := bench.linearize(def)
+func linearize(def *llb.Definition) (*llb.Definition, error) {
 	in := def.ToPB()
 	ops := map[digest.Digest]*pb.Op{}
 	raw := map[digest.Digest][]byte{}

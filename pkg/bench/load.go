@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,12 +17,12 @@ import (
 	"time"
 )
 
-// Load is one bounded run of the HTTPS load generator: Concurrency
+// loadSpec is one bounded run of the HTTPS load generator: Concurrency
 // workers, each with its own keep-alive connection, GET URL back to back
 // for Duration. Connections go to Addr whatever URL's host says, so the
 // request carries the site's name (SNI and Host) while only the loopback
 // address is ever dialled.
-type Load struct {
+type loadSpec struct {
 	// URL is the page requested, e.g. https://benchrt.42.fr:43121/.
 	URL string
 	// Addr is the loopback host:port every connection goes to.
@@ -65,9 +64,9 @@ type LoadResult struct {
 	Concurrency int     `json:"concurrency"`
 }
 
-// MaxErrorRate is the share of errors above which a load run is a failed
+// maxErrorRate is the share of errors above which a load run is a failed
 // figure.
-const MaxErrorRate = 0.01
+const maxErrorRate = 0.01
 
 // ErrorRate is the share of requests that were errors.
 func (r LoadResult) ErrorRate() float64 {
@@ -78,13 +77,13 @@ func (r LoadResult) ErrorRate() float64 {
 }
 
 // Failed says why the run cannot stand as a figure: no success at all, or
-// more than MaxErrorRate errors. Empty when it can.
+// more than maxErrorRate errors. Empty when it can.
 func (r LoadResult) Failed() string {
 	switch {
 	case r.Requests == 0 && r.Errors == 0:
 		return "no request completed"
-	case r.Requests == 0 || r.ErrorRate() > MaxErrorRate:
-		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*MaxErrorRate)
+	case r.Requests == 0 || r.ErrorRate() > maxErrorRate:
+		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*maxErrorRate)
 		if r.FirstError != "" {
 			msg += "; first: " + r.FirstError
 		}
@@ -93,12 +92,8 @@ func (r LoadResult) Failed() string {
 	return ""
 }
 
-// ErrNotLoopback is returned for a load address that is not on the
-// loopback interface: the load generator never leaves the host.
-var ErrNotLoopback = errors.New("not a loopback address")
-
 // check fills in the defaults and validates the run.
-func (l *Load) check() error {
+func (l *loadSpec) check() error {
 	if l.Concurrency == 0 {
 		l.Concurrency = 8
 	}
@@ -148,7 +143,7 @@ func (l *Load) check() error {
 // connection per worker, every connection to l.Addr, no redirects
 // followed. HTTP/1.1, as wrk speaks it: a custom dialer and TLS config
 // leave HTTP/2 off.
-func (l *Load) client() *http.Client {
+func (l *loadSpec) client() *http.Client {
 	d := &net.Dialer{Timeout: l.Timeout}
 	return &http.Client{
 		Timeout: l.Timeout,
@@ -166,12 +161,12 @@ func (l *Load) client() *http.Client {
 	}
 }
 
-// RunLoad runs l and returns what it measured. It returns an error only
+// runLoad runs l and returns what it measured. It returns an error only
 // when l is invalid or ctx ends before the run is over; errors of the
 // requests themselves are counted in the result (see LoadResult.Failed).
 //
-//	res, err := bench.RunLoad(ctx, bench.Load{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
-func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
+//	res, err := bench.runLoad(ctx, bench.loadSpec{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
+func runLoad(ctx context.Context, l loadSpec) (LoadResult, error) {
 	if err := l.check(); err != nil {
 		return LoadResult{}, err
 	}

@@ -48,10 +48,10 @@ func newSite(t *testing.T, handle func(n int64, w http.ResponseWriter, r *http.R
 }
 
 // load is a Load of the test site under the name a stack would have.
-func (s *site) load(concurrency int, d time.Duration) Load {
+func (s *site) load(concurrency int, d time.Duration) loadSpec {
 	addr := s.srv.Listener.Addr().String()
 	_, port, _ := net.SplitHostPort(addr)
-	return Load{URL: "https://benchrt.42.fr:" + port + "/", Addr: addr, Concurrency: concurrency, Duration: d}
+	return loadSpec{URL: "https://benchrt.42.fr:" + port + "/", Addr: addr, Concurrency: concurrency, Duration: d}
 }
 
 const homePage = "<html><title>inceptionctl bench</title></html>"
@@ -61,7 +61,7 @@ func TestRunLoadCounts(t *testing.T) {
 		_, _ = w.Write([]byte(homePage))
 	})
 	l := s.load(4, 300*time.Millisecond)
-	res, err := RunLoad(t.Context(), l)
+	res, err := runLoad(t.Context(), l)
 	require.NoError(t, err)
 
 	assert.Positive(t, res.Requests)
@@ -109,7 +109,7 @@ func TestRunLoadErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSite(t, tc.handle)
-			res, err := RunLoad(t.Context(), s.load(2, 300*time.Millisecond))
+			res, err := runLoad(t.Context(), s.load(2, 300*time.Millisecond))
 			require.NoError(t, err, "errors of requests are counted, not returned")
 			assert.EqualValues(t, s.requests.Load(), res.Requests+res.Errors)
 			assert.Positive(t, res.Errors)
@@ -121,7 +121,7 @@ func TestRunLoadErrors(t *testing.T) {
 				assert.Equal(t, 1, res.Errors)
 				// Failed or not by the share of that one error alone (the
 				// threshold itself: TestLoadResultFailed).
-				assert.Equal(t, res.ErrorRate() > MaxErrorRate, res.Failed() != "", "%d requests", res.Requests+res.Errors)
+				assert.Equal(t, res.ErrorRate() > maxErrorRate, res.Failed() != "", "%d requests", res.Requests+res.Errors)
 			}
 		})
 	}
@@ -140,7 +140,7 @@ func TestRunLoadBounded(t *testing.T) {
 	l := s.load(3, 200*time.Millisecond)
 	l.Timeout = 300 * time.Millisecond
 	start := time.Now()
-	res, err := RunLoad(t.Context(), l)
+	res, err := runLoad(t.Context(), l)
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 10*time.Second, "bounded by Duration + Timeout, not by the server")
 	assert.Zero(t, res.Requests)
@@ -156,7 +156,7 @@ func TestRunLoadCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := RunLoad(ctx, s.load(2, time.Minute))
+	_, err := runLoad(ctx, s.load(2, time.Minute))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), 30*time.Second)
 }
@@ -164,20 +164,20 @@ func TestRunLoadCancelled(t *testing.T) {
 func TestLoadCheck(t *testing.T) {
 	tests := []struct {
 		name string
-		l    Load
+		l    loadSpec
 		want string
 		is   error
 	}{
-		{"not loopback", Load{URL: "https://benchrt.42.fr/", Addr: "10.0.0.1:443"}, "loopback", ErrNotLoopback},
-		{"a name, not an address", Load{URL: "https://benchrt.42.fr/", Addr: "benchrt.42.fr:443"}, "loopback", ErrNotLoopback},
-		{"no port", Load{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1"}, "127.0.0.1:PORT", nil},
-		{"plain http", Load{URL: "http://benchrt.42.fr/", Addr: "127.0.0.1:80"}, "https://", nil},
-		{"no workers", Load{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1:443", Concurrency: -1}, "concurrency", nil},
-		{"negative duration", Load{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1:443", Duration: -time.Second}, "positive", nil},
+		{"not loopback", loadSpec{URL: "https://benchrt.42.fr/", Addr: "10.0.0.1:443"}, "loopback", ErrNotLoopback},
+		{"a name, not an address", loadSpec{URL: "https://benchrt.42.fr/", Addr: "benchrt.42.fr:443"}, "loopback", ErrNotLoopback},
+		{"no port", loadSpec{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1"}, "127.0.0.1:PORT", nil},
+		{"plain http", loadSpec{URL: "http://benchrt.42.fr/", Addr: "127.0.0.1:80"}, "https://", nil},
+		{"no workers", loadSpec{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1:443", Concurrency: -1}, "concurrency", nil},
+		{"negative duration", loadSpec{URL: "https://benchrt.42.fr/", Addr: "127.0.0.1:443", Duration: -time.Second}, "positive", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := RunLoad(t.Context(), tc.l)
+			_, err := runLoad(t.Context(), tc.l)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			if tc.is != nil {
@@ -185,7 +185,7 @@ func TestLoadCheck(t *testing.T) {
 			}
 		})
 	}
-	l := Load{URL: "https://benchrt.42.fr:8443/", Addr: "[::1]:8443"}
+	l := loadSpec{URL: "https://benchrt.42.fr:8443/", Addr: "[::1]:8443"}
 	require.NoError(t, l.check(), "IPv6 loopback is loopback")
 	assert.Equal(t, 8, l.Concurrency)
 	assert.Equal(t, 10*time.Second, l.Duration)

@@ -15,80 +15,6 @@ import (
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
-// The page cache's targets: the anonymous home page served from the cache
-// at least PageCacheHitRatio times as fast as rendered (cache off), the
-// logged-in home page at least PageCacheLoggedInRatio times its figure
-// with the cache off, and 99 % of the hits answered within
-// PageCacheHitP99ms.
-const (
-	PageCacheHitRatio      = 20.0
-	PageCacheLoggedInRatio = 1.2
-	PageCacheHitP99ms      = 20.0
-)
-
-// PageCacheTargets are the page cache's figures set against each other,
-// from one run: ratios of medians, and whether each meets its target.
-type PageCacheTargets struct {
-	HitRatio         float64 `json:"hit_ratio"`           // anonymous / anonymous-off
-	HitRatioOK       bool    `json:"hit_ratio_ok"`        // >= PageCacheHitRatio
-	LoggedInRatio    float64 `json:"logged_in_ratio"`     // logged-in / logged-in-off
-	LoggedInRatioOK  bool    `json:"logged_in_ratio_ok"`  // >= PageCacheLoggedInRatio
-	MissRatio        float64 `json:"miss_ratio"`          // miss / miss-off (what storing costs)
-	HitP99ms         float64 `json:"hit_p99_ms"`          // p99 of the anonymous figure
-	HitP99OK         bool    `json:"hit_p99_ok"`          // < PageCacheHitP99ms
-	LoggedInVsRender float64 `json:"logged_in_vs_render"` // logged-in / anonymous-off
-}
-
-// pageCacheTargets computes the targets from the page-cache figures of
-// results; nil when any of the figures it needs has no run.
-func pageCacheTargets(results []RuntimeResult) *PageCacheTargets {
-	fig := map[string]RuntimeResult{}
-	for _, r := range results {
-		if r.Scenario == RuntimePageCache && len(r.Runs) > 0 {
-			fig[r.Figure] = r
-		}
-	}
-	ratio := func(a, b string) (float64, bool) {
-		x, okx := fig[a]
-		y, oky := fig[b]
-		if !okx || !oky || y.Median <= 0 {
-			return 0, false
-		}
-		return x.Median / y.Median, true
-	}
-	hit, ok1 := ratio(FigureAnonymous, FigureAnonymousOff)
-	in, ok2 := ratio(FigureLoggedIn, FigureLoggedInOff)
-	if !ok1 || !ok2 {
-		return nil
-	}
-	t := &PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[FigureAnonymous].P99ms}
-	t.MissRatio, _ = ratio(FigureMiss, FigureMissOff)
-	t.LoggedInVsRender, _ = ratio(FigureLoggedIn, FigureAnonymousOff)
-	t.HitRatioOK = hit >= PageCacheHitRatio
-	t.LoggedInRatioOK = in >= PageCacheLoggedInRatio
-	t.HitP99OK = t.HitP99ms > 0 && t.HitP99ms < PageCacheHitP99ms
-	return t
-}
-
-// writeTargets prints the page cache's targets as PASS or MISS.
-func (t *PageCacheTargets) write(w io.Writer) {
-	if t == nil {
-		return
-	}
-	mark := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
-	fmt.Fprintf(w, "\npage cache, one run: anonymous home page %.1f x its figure with the cache off (target >= %.0f x) %s;\n",
-		t.HitRatio, PageCacheHitRatio, mark(t.HitRatioOK))
-	fmt.Fprintf(w, "logged in %.2f x with the cache off (target >= %.1f x) %s, %.2f x the anonymous page rendered;\n",
-		t.LoggedInRatio, PageCacheLoggedInRatio, mark(t.LoggedInRatioOK), t.LoggedInVsRender)
-	fmt.Fprintf(w, "p99 of the hits %.1f ms (target < %.0f ms) %s; a miss %.2f x a render with the cache off.\n",
-		t.HitP99ms, PageCacheHitP99ms, mark(t.HitP99OK), t.MissRatio)
-}
-
 // measurePageCache loads the home page anonymously, the home page as the
 // stack's second WordPress user (logged in once, before the first run),
 // and a new page per request, with nginx's page cache on and off
@@ -106,15 +32,15 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 	if err != nil {
 		return err
 	}
-	base := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
-	loads := func() []Load {
+	base := loadSpec{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	loads := func() []loadSpec {
 		anon, in, miss := base, base, base
 		in.Header = cookie
 		// A name no earlier run used: every request is a page nginx has
 		// not seen, which WordPress answers 404.
 		miss.Unique = fmt.Sprintf("bench-miss-%d", time.Now().UnixNano())
 		miss.Status = http.StatusNotFound
-		return []Load{anon, in, miss}
+		return []loadSpec{anon, in, miss}
 	}
 	cur := 0 // the cache is on
 	for n := 0; n == 0 || r.round(results); n++ {
@@ -133,7 +59,7 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 				}
 				for i, l := range loads() {
 					l.Duration = min(r.loadDuration, warmupLoad)
-					lr, err := RunLoad(ctx, l)
+					lr, err := runLoad(ctx, l)
 					if err != nil {
 						return err
 					}
@@ -147,9 +73,9 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 				if !r.wants(len(figs[i].Runs), figs[i].spent(r.loadDuration)) {
 					continue
 				}
-				r.ref.time(r.pass)
+				r.ref.Time(r.pass)
 				l.Duration = r.loadDuration
-				lr, err := RunLoad(ctx, l)
+				lr, err := runLoad(ctx, l)
 				if err != nil {
 					return err
 				}

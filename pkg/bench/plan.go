@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Variant is one way of building the same images.
 type Variant string
 
-// The variants every case is measured with.
+// The variants a case is measured with.
 const (
 	// VariantLLB is the project's graphs as llbdefs writes them: config
 	// layers joined with Merge, an added package in a step of its own.
@@ -23,6 +22,12 @@ const (
 	// (pkg/dockerfile) and built by BuildKit's Dockerfile frontend on the
 	// same engine.
 	VariantDockerfile Variant = "dockerfile"
+	// VariantCompose is the real peer: the stack exported by pkg/export
+	// (Dockerfiles in the Docker 20.10 dialect) and built by `docker
+	// compose build` on a private dockerd (Debian's docker.io with docker
+	// compose v2, `make docker-peer`). Not in Variants: a bench measures
+	// it only when asked (WithVariants, WithCompose).
+	VariantCompose Variant = "compose"
 )
 
 // Variants lists every variant, in the order tables show them.
@@ -75,9 +80,6 @@ func ParseScenario(s string) (Scenario, error) {
 	return sc, nil
 }
 
-// Stack is the scope of a case that builds every image at once.
-const Stack = "stack"
-
 // Case is one scenario on one scope: one image, or the whole stack.
 type Case struct {
 	Scenario Scenario `json:"scenario"`
@@ -91,28 +93,28 @@ func (c Case) Name() string { return string(c.Scenario) + "/" + c.Scope }
 
 // The images the stack-wide changes and the single-image scenarios use.
 const (
-	// PackageImage is the image a package is added to.
-	PackageImage = "nginx"
-	// SiteImage is the image with site content.
-	SiteImage = "static"
-	// ColdImage is the image the cold scenario builds by default: one
+	// packageImage is the image a package is added to.
+	packageImage = "nginx"
+	// siteImage is the image with site content.
+	siteImage = "static"
+	// coldImage is the image the cold scenario builds by default: one
 	// image, because a cold stack on 2 cores takes minutes per build.
-	ColdImage = "nginx"
+	coldImage = "nginx"
 	// stackConfigImage is the image whose config changes in the stack case.
 	stackConfigImage = "nginx"
 )
 
-// AddedPackage is the package the package scenario adds: small, in
+// addedPackage is the package the package scenario adds: small, in
 // Debian and Alpine, no service, no dependency that the images lack.
-const AddedPackage = "less"
+const addedPackage = "less"
 
 // Plan lists the cases for the images of a stack (all of them when images
 // is nil), one scope per image and one for the whole stack.
 //
 //   - no-change and config-change: every image, and the stack;
-//   - package-change: PackageImage;
-//   - site-change: SiteImage, and the stack with it changed;
-//   - cold: ColdImage only, unless coldStack.
+//   - package-change: packageImage;
+//   - site-change: siteImage, and the stack with it changed;
+//   - cold: coldImage only, unless coldStack.
 //
 // Scenarios are kept in the order of Scenarios, cases of one scenario in
 // the order of images, the stack last. Changes a scope cannot have (config
@@ -168,15 +170,15 @@ func Plan(stackImages, images []string, scenarios []Scenario, coldStack bool) ([
 			}
 		case ScenarioPackage:
 			// One image: the stack around it adds nothing but time.
-			if has(PackageImage) {
-				one(PackageImage)
+			if has(packageImage) {
+				one(packageImage)
 			} else if !stack {
 				one(images[0])
 			}
 		case ScenarioSite:
-			if has(SiteImage) {
-				one(SiteImage)
-				whole(SiteImage)
+			if has(siteImage) {
+				one(siteImage)
+				whole(siteImage)
 			}
 		case ScenarioCold:
 			switch {
@@ -186,8 +188,8 @@ func Plan(stackImages, images []string, scenarios []Scenario, coldStack bool) ([
 				} else {
 					one(images[0])
 				}
-			case has(ColdImage):
-				one(ColdImage)
+			case has(coldImage):
+				one(coldImage)
 			default:
 				one(images[0])
 			}
@@ -236,35 +238,8 @@ func configChange(image string) (fileChange, bool) {
 
 // siteChange is the static image's site-change scenario.
 func siteChange(image string) (fileChange, bool) {
-	if image != SiteImage {
+	if image != siteImage {
 		return fileChange{}, false
 	}
 	return fileChange{"site/index.html", "<!-- inceptionctl bench: site change -->"}, true
-}
-
-// QuickPlan is what `inceptionctl bench --quick` measures.
-type QuickPlan struct {
-	Images    []string
-	Scenarios []string
-	Repeats   int
-	// The run-time figures: scenarios, runs of each, the length of each
-	// HTTPS load run; no warm-up for up.
-	Runtime        []string
-	RuntimeRepeats int
-	LoadDuration   time.Duration
-}
-
-// Quick is the quick plan: nginx alone, no change, a config change and a
-// package added, three runs each; then every run-time figure once, with
-// 3 s HTTPS runs and no warm-up boot: under three minutes on two cores once
-// the caches are warm.
-func Quick() QuickPlan {
-	return QuickPlan{
-		Images:         []string{"nginx"},
-		Scenarios:      []string{string(ScenarioNoChange), string(ScenarioConfig), string(ScenarioPackage)},
-		Repeats:        3,
-		Runtime:        []string{string(RuntimeUp), string(RuntimeStart), string(RuntimeHTTPS), string(RuntimePageCache)},
-		RuntimeRepeats: 1,
-		LoadDuration:   3 * time.Second,
-	}
 }

@@ -1,63 +1,49 @@
 package bench
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"runtime"
 	"slices"
-	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/build"
 )
 
 // Report is what a Run measured.
 type Report struct {
-	Command string  `json:"command,omitempty"` // the command line, set by the caller
-	Machine Machine `json:"machine"`
-	Repeats int     `json:"repeats"`
+	Command string            `json:"command,omitempty"` // the command line, set by the caller
+	Machine benchstat.Machine `json:"machine"`
+	Repeats int               `json:"repeats"`
 	// A figure whose runs add up to less than MinSeconds is measured
 	// again, up to MaxRepeats runs (WithMinTime).
 	MinSeconds float64 `json:"min_time_s,omitempty"`
 	MaxRepeats int     `json:"max_repeats,omitempty"`
 	// Passes: every figure's runs are spread over this many passes
 	// (WithPasses).
-	Passes   int           `json:"passes,omitempty"`
-	Variants []Variant     `json:"variants"`
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"` // the build figures' run, warm-ups and restores included
-	Results  []Result      `json:"results"`
-	Targets  []TargetCheck `json:"targets"`
+	Passes   int                     `json:"passes,omitempty"`
+	Variants []Variant               `json:"variants"`
+	Started  time.Time               `json:"started"`
+	Seconds  float64                 `json:"seconds"` // the build figures' run, warm-ups and restores included
+	Results  []Result                `json:"results"`
+	Targets  []benchstat.TargetCheck `json:"targets"`
 	// Reference times the machine itself (WithMachineReference).
-	Reference *Reference `json:"reference,omitempty"`
+	Reference *benchstat.Reference `json:"reference,omitempty"`
 	// Runtime holds the run-time figures (RunRuntime), when measured.
 	Runtime *RuntimeReport `json:"runtime,omitempty"`
 	// SecondRunner holds the second-runner figures, when measured.
 	SecondRunner *SecondRunnerReport `json:"second_runner,omitempty"`
 	// Comparison checks the figures against an earlier run's (Compare).
-	Comparison *Comparison `json:"comparison,omitempty"`
+	Comparison *benchstat.Comparison `json:"comparison,omitempty"`
 }
 
 // NewReport is an empty report of this machine, started now: what Run
 // fills with build figures, or what a caller that measures run-time
 // figures only puts them in.
 func NewReport() *Report {
-	return &Report{Machine: thisMachine(), Variants: []Variant{}, Started: time.Now().UTC(), Results: []Result{}, Targets: []TargetCheck{}}
-}
-
-// Machine says where the figures come from.
-type Machine struct {
-	CPUs      int     `json:"cpus"`
-	MemoryGiB float64 `json:"memory_gib,omitempty"`
-	Kernel    string  `json:"kernel,omitempty"`
-	OS        string  `json:"os"`
-	Arch      string  `json:"arch"`
+	return &Report{Machine: benchstat.ThisMachine(), Variants: []Variant{}, Started: time.Now().UTC(), Results: []Result{}, Targets: []benchstat.TargetCheck{}}
 }
 
 // Result is one case in one variant: every measured run and their
@@ -113,7 +99,7 @@ func (res *Result) summarise() {
 	for i, r := range res.Runs {
 		secs[i] = r.Seconds
 	}
-	res.Median = median(secs)
+	res.Median = benchstat.Median(secs)
 	res.Min, res.Max = slices.Min(secs), slices.Max(secs)
 	// The run closest to the median gives the vertex counts.
 	best := 0
@@ -145,208 +131,9 @@ func (res *Result) summarise() {
 	}
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// TargetCheck is one ratio the project sets a target for, as measured.
-type TargetCheck struct {
-	Name  string  `json:"name"`            // e.g. "no-change/stack llb/dockerfile"
-	Ratio float64 `json:"ratio,omitempty"` // median over median
-	Limit float64 `json:"limit"`
-	Pass  bool    `json:"pass"`
-	// Missing says the run measured no case or variant to compute it from.
-	Missing bool `json:"missing,omitempty"`
-}
-
-// targetRatios are the ratios to check: a case (the stack's when measured,
-// else the single image's), the variant measured, the variant it is
-// compared with, and the limit.
-var targetRatios = []struct {
-	scenario Scenario
-	scopes   []string
-	num, den Variant
-	limit    float64
-}{
-	{ScenarioNoChange, []string{Stack}, VariantLLB, VariantDockerfile, 0.5},
-	{ScenarioConfig, []string{Stack, stackConfigImage}, VariantLLB, VariantDockerfile, 0.5},
-	{ScenarioPackage, []string{PackageImage}, VariantLLB, VariantLinear, 0.6},
-}
-
-func checkTargets(results []Result) []TargetCheck {
-	find := func(sc Scenario, scope string, v Variant) (Result, bool) {
-		for _, r := range results {
-			if r.Scenario == sc && r.Scope == scope && r.Variant == v && len(r.Runs) > 0 {
-				return r, true
-			}
-		}
-		return Result{}, false
-	}
-	var out []TargetCheck
-	for _, t := range targetRatios {
-		tc := TargetCheck{Name: fmt.Sprintf("%s/%s %s/%s", t.scenario, t.scopes[0], t.num, t.den), Limit: t.limit, Missing: true}
-		for _, scope := range t.scopes {
-			num, ok1 := find(t.scenario, scope, t.num)
-			den, ok2 := find(t.scenario, scope, t.den)
-			if !ok1 || !ok2 || den.Median == 0 {
-				continue
-			}
-			tc.Name = fmt.Sprintf("%s/%s %s/%s", t.scenario, scope, t.num, t.den)
-			tc.Ratio = num.Median / den.Median
-			tc.Pass = tc.Ratio <= t.limit
-			tc.Missing = false
-			break
-		}
-		out = append(out, tc)
-	}
-	return out
-}
-
 // WriteJSON writes the report as indented JSON.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
-}
-
-// WriteTable writes one row per case: for each variant the median, the
-// min-max band and the vertices that ran out of those counted, then the
-// target ratios, each PASS or MISS; then the run-time figures, when
-// measured, in a section of their own; then the comparison with an
-// earlier run, when made.
-func (rep *Report) WriteTable(w io.Writer) error {
-	if len(rep.Results) > 0 || rep.Runtime == nil && rep.SecondRunner == nil {
-		if err := rep.writeBuildTable(w); err != nil {
-			return err
-		}
-	}
-	if rep.Runtime != nil {
-		if len(rep.Results) > 0 {
-			fmt.Fprintln(w)
-		}
-		if err := rep.Runtime.writeTable(w); err != nil {
-			return err
-		}
-	}
-	if rep.SecondRunner != nil {
-		if len(rep.Results) > 0 || rep.Runtime != nil {
-			fmt.Fprintln(w)
-		}
-		if err := rep.SecondRunner.writeTable(w); err != nil {
-			return err
-		}
-	}
-	return rep.writeComparison(w)
-}
-
-func (rep *Report) writeBuildTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	head := []string{"SCENARIO", "SCOPE"}
-	for _, v := range rep.Variants {
-		head = append(head, strings.ToUpper(string(v))+" s [min-max] ran")
-	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, row := range rep.rows() {
-		cells := []string{string(row[0].Scenario), row[0].scopeLabel()}
-		for _, v := range rep.Variants {
-			cell := "-"
-			for _, res := range row {
-				if res.Variant == v && len(res.Runs) > 0 {
-					cell = fmt.Sprintf("%s [%s-%s] %d/%d", secs(res.Median), secs(res.Min), secs(res.Max), res.Vertices-res.Cached, res.Vertices)
-				}
-			}
-			cells = append(cells, cell)
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nmedian of %s%s after a warm-up (cold: none), variants alternated; s = seconds of wall time\n"+
-		"(build + export into the image store); ran = vertices that ran / vertices that can be cached\n"+
-		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
-		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
-		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
-	if slices.Contains(rep.Variants, VariantCompose) {
-		fmt.Fprint(w, composeNote)
-	}
-	if l := rep.Reference.line(); l != "" {
-		fmt.Fprintln(w, l)
-	}
-	if len(rep.Targets) > 0 {
-		fmt.Fprintln(w)
-	}
-	for _, t := range rep.Targets {
-		switch {
-		case t.Missing:
-			fmt.Fprintf(w, "target %-42s <= %.2f  n/a (not measured)\n", t.Name, t.Limit)
-		case t.Pass:
-			fmt.Fprintf(w, "target %-42s <= %.2f  %.2f PASS\n", t.Name, t.Limit, t.Ratio)
-		default:
-			fmt.Fprintf(w, "target %-42s <= %.2f  %.2f MISS\n", t.Name, t.Limit, t.Ratio)
-		}
-	}
-	return nil
-}
-
-// scopeLabel is the scope, with the image changed in a stack case.
-func (c Case) scopeLabel() string {
-	if c.Scope == Stack && c.Changed != "" {
-		return c.Scope + " (" + c.Changed + ")"
-	}
-	return c.Scope
-}
-
-// rows groups the results by case, in the order they were measured.
-func (rep *Report) rows() [][]Result {
-	var rows [][]Result
-	idx := map[string]int{}
-	for _, res := range rep.Results {
-		k := res.Name()
-		i, ok := idx[k]
-		if !ok {
-			i = len(rows)
-			idx[k] = i
-			rows = append(rows, nil)
-		}
-		rows[i] = append(rows[i], res)
-	}
-	return rows
-}
-
-func secs(s float64) string {
-	switch {
-	case s >= 100:
-		return strconv.FormatFloat(s, 'f', 0, 64)
-	case s >= 10:
-		return strconv.FormatFloat(s, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(s, 'f', 2, 64)
-}
-
-// thisMachine reads the CPU count, memory and kernel; what it cannot read
-// it leaves out.
-func thisMachine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var kb float64
-			if _, err := fmt.Sscanf(sc.Text(), "MemTotal: %f kB", &kb); err == nil {
-				m.MemoryGiB = math.Round(kb/1024/1024*10) / 10
-				break
-			}
-		}
-		f.Close()
-	}
-	if dt, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(dt))
-	}
-	return m
 }

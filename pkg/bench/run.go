@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
@@ -41,8 +42,29 @@ type ImageStore interface {
 
 var _ ImageStore = images.Store(nil)
 
-// Option configures Run.
+// Option is an option every bench takes: how many runs a figure has, in
+// how many passes, where the log goes. It is a BuildOption and a
+// RuntimeOption.
 type Option func(*config)
+
+// BuildOption configures a BuildBench (and Run), or a SecondRunnerBench.
+type BuildOption interface{ applyBuild(*config) }
+
+// RuntimeOption configures a RuntimeBench (and RunRuntime).
+type RuntimeOption interface{ applyRuntime(*config) }
+
+func (o Option) applyBuild(c *config)   { o(c) }
+func (o Option) applyRuntime(c *config) { o(c) }
+
+// buildOption is an option of the build benches only.
+type buildOption func(*config)
+
+func (o buildOption) applyBuild(c *config) { o(c) }
+
+// runtimeOption is an option of the run-time bench only.
+type runtimeOption func(*config)
+
+func (o runtimeOption) applyRuntime(c *config) { o(c) }
 
 type config struct {
 	repeats      int
@@ -151,40 +173,42 @@ func (c *config) checkRepeats() error {
 }
 
 // WithVariants measures only vs (default: all, in the order of Variants).
-func WithVariants(vs ...Variant) Option {
-	return func(c *config) { c.variants = slices.Clone(vs) }
+func WithVariants(vs ...Variant) BuildOption {
+	return buildOption(func(c *config) { c.variants = slices.Clone(vs) })
 }
 
 // WithLog writes one line per measurement to w.
 func WithLog(w io.Writer) Option { return func(c *config) { c.log = w } }
 
 // WithProgress shows the builds' progress on w (pkg/build's modes).
-func WithProgress(w io.Writer, mode string) Option {
-	return func(c *config) { c.progressOut, c.progressMode = w, mode }
+func WithProgress(w io.Writer, mode string) BuildOption {
+	return buildOption(func(c *config) { c.progressOut, c.progressMode = w, mode })
 }
 
-// WithTempDir keeps the scratch copies of changed files and the Dockerfile
+// withTempDir keeps the scratch copies of changed files and the Dockerfile
 // build contexts under dir (default: a new directory under os.TempDir,
 // removed at the end).
-func WithTempDir(dir string) Option { return func(c *config) { c.tmp = dir } }
+func withTempDir(dir string) BuildOption { return buildOption(func(c *config) { c.tmp = dir }) }
 
 // WithImageStore checks the base image in store after every prune, and
 // removes the bench's images from it at the end. Required by the cold
 // scenario.
-func WithImageStore(s ImageStore) Option { return func(c *config) { c.store = s } }
+func WithImageStore(s ImageStore) BuildOption {
+	return buildOption(func(c *config) { c.store = s })
+}
 
 // WithKeepImages leaves the images the benchmark built (<image>:bench-<variant>)
 // in the image store.
-func WithKeepImages() Option { return func(c *config) { c.keepImages = true } }
+func WithKeepImages() BuildOption { return buildOption(func(c *config) { c.keepImages = true }) }
 
 // WithImageOptions builds every image with opts, e.g. llbdefs.WithBase.
-func WithImageOptions(opts ...llbdefs.Option) Option {
-	return func(c *config) { c.llbOpts = append(c.llbOpts, opts...) }
+func WithImageOptions(opts ...llbdefs.Option) BuildOption {
+	return buildOption(func(c *config) { c.llbOpts = append(c.llbOpts, opts...) })
 }
 
 // WithBaseRef names the base image that must survive a prune (default:
 // the default distro's).
-func WithBaseRef(ref string) Option { return func(c *config) { c.baseRef = ref } }
+func WithBaseRef(ref string) BuildOption { return buildOption(func(c *config) { c.baseRef = ref }) }
 
 // runner is one Run.
 type runner struct {
@@ -194,7 +218,7 @@ type runner struct {
 	coldBuilder *build.Builder // without: the cold scenario measures solves
 	images      map[string]func(...llbdefs.Option) (llbdefs.Image, error)
 	seq         int // numbers the file changes: each is new to the cache
-	ref         *Reference
+	ref         *benchstat.Reference
 	peer        *composePeer // the compose variant, when measured
 }
 
@@ -209,7 +233,7 @@ type runner struct {
 //	rep, err := bench.Run(ctx, bk, imgs, cases, bench.WithImageStore(cd.ImageService()))
 //
 // Run is NewBuildBench, each pass in turn, and Close.
-func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*Report, error) {
+func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*Report, error) {
 	b, err := NewBuildBench(ctx, eng, imgs, cases, opts...)
 	if err != nil {
 		return nil, err
@@ -241,11 +265,11 @@ type BuildBench struct {
 
 // NewBuildBench checks the cases and options and makes the scratch
 // directory; nothing is built before the first pass.
-func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Option) (*BuildBench, error) {
+func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*BuildBench, error) {
 	c := config{repeats: 5, passes: 1, variants: Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
 		baseRef: llbdefs.DefaultDistro().Ref()}
 	for _, o := range opts {
-		o(&c)
+		o.applyBuild(&c)
 	}
 	switch {
 	case eng == nil:
@@ -378,9 +402,8 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 			}
 		}
 	}
-	b.rep.Reference = b.r.ref.summarised()
+	b.rep.Reference = b.r.ref.Summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
-	b.rep.Targets = checkTargets(b.rep.Results)
 	return b.rep
 }
 
@@ -397,7 +420,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 // an order rotated round by round. The records of a file change's builds
 // are pruned at the end of the case.
 func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
-	r.ref.time(r.pass)
+	r.ref.Time(r.pass)
 	since := time.Now()
 	if cs.Scenario != ScenarioCold {
 		var err error
@@ -651,30 +674,4 @@ func (res *Result) spent() float64 {
 		s += r.Seconds
 	}
 	return s
-}
-
-// RunsLabel says how many runs a figure has: "5 runs", or "5 to 15 runs
-// (more while they add up to less than 30s)".
-func RunsLabel(repeats, max int, minSeconds float64) string {
-	if minSeconds <= 0 || max <= repeats {
-		return fmt.Sprintf("%d runs", repeats)
-	}
-	return fmt.Sprintf("%d to %d runs (more while they add up to less than %s)", repeats, max, time.Duration(minSeconds*float64(time.Second)))
-}
-
-// passesLabel is "" for one pass, ", in 2 passes, each" for more: the
-// words between the runs and "after a warm-up".
-func passesLabel(n int) string {
-	if n <= 1 {
-		return ""
-	}
-	return fmt.Sprintf(", in %d passes, each", n)
-}
-
-// runsRange is "5", or "5-15" when short figures get more runs.
-func runsRange(repeats, max int, minSeconds float64) string {
-	if minSeconds <= 0 || max <= repeats {
-		return fmt.Sprint(repeats)
-	}
-	return fmt.Sprintf("%d-%d", repeats, max)
 }

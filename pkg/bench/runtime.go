@@ -11,9 +11,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -29,7 +29,7 @@ const (
 	// first boot (empty volumes: MariaDB initialises, WordPress installs
 	// itself) and second boot (Down keeping the volumes, then Up).
 	RuntimeUp RuntimeScenario = "up"
-	// RuntimeStart is one small service (StartService) stopped, then
+	// RuntimeStart is one small service (startService) stopped, then
 	// started by Runtime.Start: until Start returns (its task runs) and
 	// until its health check passes.
 	RuntimeStart RuntimeScenario = "start"
@@ -57,38 +57,9 @@ func ParseRuntimeScenario(s string) (RuntimeScenario, error) {
 	return sc, nil
 }
 
-// The figures each run-time scenario reports.
-const (
-	FigureFirstBoot  = "first-boot"  // up, empty volumes
-	FigureSecondBoot = "second-boot" // up, data kept
-	FigureRunning    = "running"     // start: Start returned, the task runs
-	FigureHealthy    = "healthy"     // start: the health check passed
-	FigureRedisCache = "redis-cache" // https, the Redis object cache on
-	FigureNoCache    = "no-cache"    // https, ENABLE_REDIS=0
-	// page-cache, with nginx's page cache on, then the same with it off
-	// (NGINX_PAGE_CACHE=0): in the order newRuntimeResults lists them.
-	FigureAnonymous    = "anonymous"     // the home page, no cookie: a hit
-	FigureLoggedIn     = "logged-in"     // the home page of a logged-in user: bypass
-	FigureMiss         = "miss"          // a page of its own per request: a miss
-	FigureAnonymousOff = "anonymous-off" // the same three, page cache off
-	FigureLoggedInOff  = "logged-in-off" //
-	FigureMissOff      = "miss-off"      //
-)
-
-// StartService is the service the start scenario stops and starts: small,
+// startService is the service the start scenario stops and starts: small,
 // with a health check and nothing that waits on its health.
-const StartService = "static"
-
-// Defaults of the stack the run-time figures run, chosen to meet nothing
-// else on the host: the default stack is "inception" on 10.89.0.0/24, the
-// integration tests' stacks are on 10.89.101-120.0/24 and 10.89.131.0/24.
-// Container ids, the bridge (runtime.BridgeName) and the run dir's files
-// are named after the stack, and runc's state and cgroups are each
-// engine's own: two benches at once need engines of their own.
-const (
-	RuntimeStackName = "benchrt"
-	RuntimeSubnet    = "10.89.130.0/24"
-)
+const startService = "static"
 
 // upTimeout bounds one Up --wait, and the wait for the home page after it.
 const upTimeout = 5 * time.Minute
@@ -213,14 +184,16 @@ func (s *RuntimeStack) RuntimeOptions(subnet string) []runtime.Option {
 
 // WithLoad sets the HTTPS load of every measured run of RunRuntime: d
 // long, with concurrency workers (default 10 s, 8).
-func WithLoad(d time.Duration, concurrency int) Option {
-	return func(c *config) { c.loadDuration, c.concurrency = d, concurrency }
+func WithLoad(d time.Duration, concurrency int) RuntimeOption {
+	return runtimeOption(func(c *config) { c.loadDuration, c.concurrency = d, concurrency })
 }
 
 // WithoutUpWarmup leaves out RunRuntime's warm-up of the up scenario (an
 // untimed first and second boot): quicker, at the price of a first
 // measured boot that may unpack images changed since the last one.
-func WithoutUpWarmup() Option { return func(c *config) { c.noUpWarmup = true } }
+func WithoutUpWarmup() RuntimeOption {
+	return runtimeOption(func(c *config) { c.noUpWarmup = true })
+}
 
 // warmupLoad is the longest warm-up load run: enough for php-fpm's opcache
 // and the object cache to fill.
@@ -228,23 +201,23 @@ const warmupLoad = 2 * time.Second
 
 // RuntimeReport is what RunRuntime measured.
 type RuntimeReport struct {
-	Stack        string          `json:"stack"`
-	Services     []string        `json:"services"`
-	Repeats      int             `json:"repeats"`
-	Passes       int             `json:"passes,omitempty"`     // see Report
-	MinSeconds   float64         `json:"min_time_s,omitempty"` // see Report
-	MaxRepeats   int             `json:"max_repeats,omitempty"`
-	UpWarmup     bool            `json:"up_warmup"`
-	Concurrency  int             `json:"concurrency"`
-	LoadSeconds  float64         `json:"load_s"` // duration of each measured load run
-	StartService string          `json:"start_service"`
-	Started      time.Time       `json:"started"`
-	Seconds      float64         `json:"seconds"` // the whole run, warm-ups and teardown included
-	Results      []RuntimeResult `json:"results"`
-	Reference    *Reference      `json:"reference,omitempty"` // WithMachineReference
+	Stack        string               `json:"stack"`
+	Services     []string             `json:"services"`
+	Repeats      int                  `json:"repeats"`
+	Passes       int                  `json:"passes,omitempty"`     // see Report
+	MinSeconds   float64              `json:"min_time_s,omitempty"` // see Report
+	MaxRepeats   int                  `json:"max_repeats,omitempty"`
+	UpWarmup     bool                 `json:"up_warmup"`
+	Concurrency  int                  `json:"concurrency"`
+	LoadSeconds  float64              `json:"load_s"` // duration of each measured load run
+	StartService string               `json:"start_service"`
+	Started      time.Time            `json:"started"`
+	Seconds      float64              `json:"seconds"` // the whole run, warm-ups and teardown included
+	Results      []RuntimeResult      `json:"results"`
+	Reference    *benchstat.Reference `json:"reference,omitempty"` // WithMachineReference
 	// PageCache sets the page-cache figures against each other (nil
 	// without them).
-	PageCache *PageCacheTargets `json:"page_cache,omitempty"`
+	PageCache *benchstat.PageCacheTargets `json:"page_cache,omitempty"`
 }
 
 // RuntimeResult is one run-time figure: every measured run and their
@@ -325,12 +298,12 @@ func (r *RuntimeResult) summarise() {
 			r.Failed = fmt.Sprintf("run %d: %s", i+1, run.Failed)
 		}
 	}
-	r.Median, r.Min, r.Max = median(vals), slices.Min(vals), slices.Max(vals)
+	r.Median, r.Min, r.Max = benchstat.Median(vals), slices.Min(vals), slices.Max(vals)
 	if len(ups) > 0 {
-		r.UpSeconds = median(ups)
+		r.UpSeconds = benchstat.Median(ups)
 	}
 	if len(p50) > 0 {
-		r.P50ms, r.P99ms = median(p50), median(p99)
+		r.P50ms, r.P99ms = benchstat.Median(p50), benchstat.Median(p99)
 	}
 }
 
@@ -340,7 +313,7 @@ type rtRunner struct {
 	rt   StackRuntime
 	s    *RuntimeStack
 	home *http.Client
-	ref  *Reference
+	ref  *benchstat.Reference
 }
 
 // RunRuntime measures the run-time scenarios on the bench's stack s, whose
@@ -356,7 +329,7 @@ type rtRunner struct {
 // empty); those after up boot the stack untimed when up is not asked for.
 // The two figures of up and of https alternate run by run, as the build
 // variants do. RunRuntime is NewRuntimeBench, each pass in turn, and Close.
-func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeReport, error) {
+func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeReport, error) {
 	b, err := NewRuntimeBench(ctx, rt, s, scenarios, opts...)
 	if err != nil {
 		return nil, err
@@ -381,10 +354,10 @@ type RuntimeBench struct {
 
 // NewRuntimeBench checks the scenarios and options, and takes down what a
 // run that crashed may have left of the stack: what it left is the bench's.
-func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...Option) (*RuntimeBench, error) {
+func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeBench, error) {
 	c := config{repeats: 5, passes: 1, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
 	for _, o := range opts {
-		o(&c)
+		o.applyRuntime(&c)
 	}
 	switch {
 	case rt == nil:
@@ -407,10 +380,10 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 			return nil, err
 		}
 	}
-	if !slices.Contains(s.Stack.Names(), StartService) {
-		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, StartService)
+	if !slices.Contains(s.Stack.Names(), startService) {
+		return nil, fmt.Errorf("bench stack %s has no %s service", s.Stack.Name, startService)
 	}
-	probe := Load{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
+	probe := loadSpec{URL: s.URL(), Addr: s.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 	if err := probe.check(); err != nil {
 		return nil, err
 	}
@@ -421,7 +394,7 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 		}
 	}
 	b.rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, Passes: c.passes, UpWarmup: !c.noUpWarmup,
-		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: StartService,
+		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: startService,
 		Started: time.Now().UTC(), Results: []RuntimeResult{}}
 	if c.minTime > 0 && c.maxRepeats > c.repeats {
 		b.rep.MinSeconds, b.rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
@@ -458,7 +431,7 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 	}
 	booted := false
 	for _, sc := range b.scenarios {
-		r.ref.time(r.pass)
+		r.ref.Time(r.pass)
 		results := b.results[sc]
 		if results == nil {
 			results = newRuntimeResults(sc)
@@ -544,8 +517,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 			}
 		}
 	}
-	b.rep.Reference = r.ref.summarised()
-	b.rep.PageCache = pageCacheTargets(b.rep.Results)
+	b.rep.Reference = r.ref.Summarised()
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }
@@ -627,7 +599,7 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 	return waitPage(ctx, r.home, r.s.URL(), r.s.Config.Env["WP_TITLE"], r.upTimeout)
 }
 
-// measureStart stops StartService, then times Runtime.Start until it
+// measureStart stops startService, then times Runtime.Start until it
 // returns (its task runs) and until ps says it is healthy. The health
 // check's start interval (200 ms for the project's images) bounds how
 // soon that can be. The runs are added to running and healthy.
@@ -644,20 +616,20 @@ func (r *rtRunner) measureStart(ctx context.Context, running, healthy *RuntimeRe
 			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds(), Pass: r.pass})
 			label = fmt.Sprintf("run %d", len(healthy.Runs))
 		}
-		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+StartService, label, ran.Seconds(), ok.Seconds())
+		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+startService, label, ran.Seconds(), ok.Seconds())
 	}
 	return nil
 }
 
-// startOnce stops StartService (untimed) and starts it again.
+// startOnce stops startService (untimed) and starts it again.
 func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duration, err error) {
 	name := r.s.Stack.Name
-	if err := r.rt.Stop(ctx, name, []string{StartService}); err != nil {
-		return 0, 0, fmt.Errorf("stop %s: %w", StartService, err)
+	if err := r.rt.Stop(ctx, name, []string{startService}); err != nil {
+		return 0, 0, fmt.Errorf("stop %s: %w", startService, err)
 	}
 	start := time.Now()
-	if err := r.rt.Start(ctx, name, []string{StartService}); err != nil {
-		return 0, 0, fmt.Errorf("start %s: %w", StartService, err)
+	if err := r.rt.Start(ctx, name, []string{startService}); err != nil {
+		return 0, 0, fmt.Errorf("start %s: %w", startService, err)
 	}
 	running = time.Since(start)
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -667,18 +639,18 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 		if err != nil {
 			return 0, 0, fmt.Errorf("ps: %w", err)
 		}
-		i := slices.IndexFunc(reps, func(s runtime.ServiceReport) bool { return s.Service == StartService })
+		i := slices.IndexFunc(reps, func(s runtime.ServiceReport) bool { return s.Service == startService })
 		switch {
 		case i < 0:
-			return 0, 0, fmt.Errorf("%s: %w", StartService, runtime.ErrNotCreated)
+			return 0, 0, fmt.Errorf("%s: %w", startService, runtime.ErrNotCreated)
 		case reps[i].Health == runtime.HealthHealthy:
 			return running, time.Since(start), nil
 		case reps[i].Health == runtime.HealthUnhealthy || reps[i].State == runtime.StatusExited:
-			return 0, 0, fmt.Errorf("%w: %s is %s (%s) after start", runtime.ErrServiceFailed, StartService, reps[i].State, reps[i].Health)
+			return 0, 0, fmt.Errorf("%w: %s is %s (%s) after start", runtime.ErrServiceFailed, startService, reps[i].State, reps[i].Health)
 		}
 		select {
 		case <-wctx.Done():
-			return 0, 0, fmt.Errorf("%s not healthy after start: %w", StartService, wctx.Err())
+			return 0, 0, fmt.Errorf("%s not healthy after start: %w", startService, wctx.Err())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
@@ -694,7 +666,7 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 // compile and cache: a short untimed load follows each switch. The runs
 // are added to results: with the cache, without.
 func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) error {
-	l := Load{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
+	l := loadSpec{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
 	cur := -1 // the stack runs with the page cache: the first round switches
 	for n := 0; n == 0 || r.round(results); n++ {
 		for j := range results {
@@ -710,7 +682,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 					cur = k
 				}
 				l.Duration = min(r.loadDuration, warmupLoad)
-				lr, err := RunLoad(ctx, l)
+				lr, err := runLoad(ctx, l)
 				if err != nil {
 					return err
 				}
@@ -719,9 +691,9 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 			if n == 0 {
 				continue
 			}
-			r.ref.time(r.pass)
+			r.ref.Time(r.pass)
 			l.Duration = r.loadDuration
-			lr, err := RunLoad(ctx, l)
+			lr, err := runLoad(ctx, l)
 			if err != nil {
 				return err
 			}
@@ -765,39 +737,6 @@ func (r LoadResult) summary() string {
 
 func (r *rtRunner) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, format+"\n", args...)
-}
-
-// figureLabel says what a figure measures, for tables and charts.
-func figureLabel(r RuntimeResult, startService string) string {
-	switch r.Figure {
-	case FigureFirstBoot:
-		return "up to home page 200, first boot (empty volumes)"
-	case FigureSecondBoot:
-		return "up to home page 200, second boot (data kept)"
-	case FigureComposeFirstBoot:
-		return "docker compose up -d to home page 200, first boot"
-	case FigureRunning:
-		return "start " + startService + ": task running"
-	case FigureHealthy:
-		return "start " + startService + ": health check passed"
-	case FigureRedisCache:
-		return "home page, object cache, page cache off"
-	case FigureNoCache:
-		return "home page, no object cache, page cache off"
-	case FigureAnonymous:
-		return "home page, anonymous, page cache on (hit)"
-	case FigureLoggedIn:
-		return "home page, logged in, page cache on (bypass)"
-	case FigureMiss:
-		return "a new page per request, page cache on (miss, 404)"
-	case FigureAnonymousOff:
-		return "home page, anonymous, page cache off"
-	case FigureLoggedInOff:
-		return "home page, logged in, page cache off"
-	case FigureMissOff:
-		return "a new page per request, page cache off (404)"
-	}
-	return strings.ReplaceAll(r.Figure, "-", " ")
 }
 
 // stackPorts are the free ports of 127.0.0.1 a bench stack publishes:

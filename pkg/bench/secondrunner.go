@@ -15,47 +15,13 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/errdefs"
 
+	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/registry"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
-)
-
-// SecondRunner is the opt-in scenario that measures what a registry gives
-// a second machine: a fresh builder (a CI runner with an empty cache)
-// building the images with the registry cache a first builder exported,
-// against the same fresh builder without it; the push of the images with
-// their cache; and the pull of the images, then up to the home page, on the
-// engine. It is never in the default set: one round builds the images
-// from nothing, packages downloaded from the Debian mirror included.
-const SecondRunner = "second-runner"
-
-// SecondRunnerRatio is the target: the fresh builder with the registry
-// cache takes at most this share of its time without.
-const SecondRunnerRatio = 0.25
-
-// The stack pull-and-up runs: a name and a network of its own, next to
-// RuntimeStackName's.
-const (
-	PullStackName = "benchpull"
-	PullSubnet    = "10.89.132.0/24"
-)
-
-// The second-runner figures, in the order they are reported.
-const (
-	FigurePush         = "push"          // the engine's builder pushes the images and their cache
-	FigureWithCache    = "with-cache"    // a fresh builder, --cache-from the registry cache
-	FigureWithoutCache = "without-cache" // the same fresh builder, no cache
-	// FigureWithCacheOCI is a fresh builder with the cache that exports
-	// OCI tarballs instead of pushing: every layer is fetched from the
-	// registry, as a runner that needs the images does. A push to the
-	// registry the cache is in fetches none (BuildKit pulls lazily, and
-	// the registry has them).
-	FigureWithCacheOCI = "with-cache-oci"
-	FigurePull         = "pull"        // the engine pulls the images
-	FigurePullUp       = "pull-and-up" // pull, then Up --wait to the home page answering 200
 )
 
 // Where a round puts things in its registry: the namespace, the tags the
@@ -115,8 +81,8 @@ type SecondRunnerReport struct {
 	Seconds   float64              `json:"seconds"`
 	Results   []SecondRunnerResult `json:"results"`
 	// Target is with-cache over without-cache, medians of one run of the
-	// bench, against SecondRunnerRatio.
-	Target TargetCheck `json:"target"`
+	// bench, against the caller's target (the bench sets none).
+	Target benchstat.TargetCheck `json:"target"`
 }
 
 // SecondRunnerResult is one second-runner figure: every run and their
@@ -141,7 +107,7 @@ func (r *SecondRunnerResult) summarise() {
 	for i, run := range r.Runs {
 		secs[i] = run.Seconds
 	}
-	r.Median, r.Min, r.Max = median(secs), slices.Min(secs), slices.Max(secs)
+	r.Median, r.Min, r.Max = benchstat.Median(secs), slices.Min(secs), slices.Max(secs)
 	best := 0
 	for i, s := range secs {
 		if abs(s-r.Median) < abs(secs[best]-r.Median) {
@@ -160,29 +126,6 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
-}
-
-// secondRunnerTarget is with-cache over without-cache against
-// SecondRunnerRatio; Missing when either has no run.
-func secondRunnerTarget(results []SecondRunnerResult) TargetCheck {
-	tc := TargetCheck{Name: SecondRunner + " " + FigureWithCache + "/" + FigureWithoutCache, Limit: SecondRunnerRatio, Missing: true}
-	var with, without *SecondRunnerResult
-	for i := range results {
-		switch r := &results[i]; {
-		case len(r.Runs) == 0:
-		case r.Figure == FigureWithCache:
-			with = r
-		case r.Figure == FigureWithoutCache:
-			without = r
-		}
-	}
-	if with == nil || without == nil || without.Median <= 0 {
-		return tc
-	}
-	tc.Ratio = with.Median / without.Median
-	tc.Pass = tc.Ratio <= tc.Limit
-	tc.Missing = false
-	return tc
 }
 
 // SecondRunnerBench measures the second-runner figures pass by pass, as
@@ -221,11 +164,11 @@ type SecondRunnerBench struct {
 // NewSecondRunnerBench checks the setup and options and takes down what
 // a crashed run left of the pull stack; nothing is started before the
 // first pass.
-func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Option) (*SecondRunnerBench, error) {
+func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...BuildOption) (*SecondRunnerBench, error) {
 	c := config{repeats: 5, passes: 1, log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
 		baseRef: llbdefs.DefaultDistro().Ref(), upTimeout: upTimeout}
 	for _, o := range opts {
-		o(&c)
+		o.applyBuild(&c)
 	}
 	switch {
 	case s.Engine == nil:
@@ -276,7 +219,7 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Opti
 	}
 	if b.pullUp {
 		b.rep.Stack = s.Stack.Stack.Name
-		probe := Load{URL: s.Stack.URL(), Addr: s.Stack.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
+		probe := loadSpec{URL: s.Stack.URL(), Addr: s.Stack.Addr(), Concurrency: 1, Timeout: 10 * time.Second}
 		if err := probe.check(); err != nil {
 			return nil, err
 		}
@@ -340,7 +283,6 @@ func (b *SecondRunnerBench) Close(ctx context.Context) (*SecondRunnerReport, err
 			b.rep.Results = append(b.rep.Results, r)
 		}
 	}
-	b.rep.Target = secondRunnerTarget(b.rep.Results)
 	b.rep.Seconds = time.Since(b.rep.Started).Seconds()
 	return b.rep, err
 }

@@ -11,6 +11,8 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
 )
 
 // noSolver is a BuildKit client that is never called.
@@ -29,33 +31,6 @@ func srResult(figure string, secs ...float64) SecondRunnerResult {
 	return r
 }
 
-func TestSecondRunnerTarget(t *testing.T) {
-	tests := []struct {
-		name    string
-		results []SecondRunnerResult
-		ratio   float64
-		pass    bool
-		missing bool
-	}{
-		{"pass", []SecondRunnerResult{srResult(FigureWithCache, 20, 30, 25), srResult(FigureWithoutCache, 100, 120, 200)}, 25.0 / 120, true, false},
-		{"miss", []SecondRunnerResult{srResult(FigureWithCache, 31), srResult(FigureWithoutCache, 100)}, 0.31, false, false},
-		{"at the limit", []SecondRunnerResult{srResult(FigureWithCache, 25), srResult(FigureWithoutCache, 100)}, 0.25, true, false},
-		{"no run without the cache", []SecondRunnerResult{srResult(FigureWithCache, 20), srResult(FigureWithoutCache)}, 0, false, true},
-		{"no figures", nil, 0, false, true},
-		{"push is no part of it", []SecondRunnerResult{srResult(FigurePush, 1), srResult(FigureWithoutCache, 10)}, 0, false, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc2 := secondRunnerTarget(tc.results)
-			assert.InDelta(t, tc.ratio, tc2.Ratio, 1e-9)
-			assert.Equal(t, tc.pass, tc2.Pass)
-			assert.Equal(t, tc.missing, tc2.Missing)
-			assert.Equal(t, SecondRunnerRatio, tc2.Limit)
-			assert.Equal(t, "second-runner with-cache/without-cache", tc2.Name)
-		})
-	}
-}
-
 // The statistics, and the vertex counts of the run closest to the median.
 func TestSecondRunnerSummarise(t *testing.T) {
 	r := srResult(FigureWithCache, 30, 10, 20)
@@ -67,40 +42,14 @@ func TestSecondRunnerSummarise(t *testing.T) {
 }
 
 func secondRunnerReport(pullUp bool) *SecondRunnerReport {
-	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: PullStackName,
+	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: "benchpull",
 		Registry: "a registry", Builder: "a builder", Output: "pushed",
 		Results: []SecondRunnerResult{srResult(FigurePush, 40), srResult(FigureWithCache, 20, 22, 21), srResult(FigureWithoutCache, 100, 90, 95)}}
 	if pullUp {
 		sr.Results = append(sr.Results, SecondRunnerResult{Figure: FigurePull, Runs: []Measurement{{Seconds: 12}}, Median: 12, Min: 12, Max: 12})
 	}
-	sr.Target = secondRunnerTarget(sr.Results)
+	sr.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 21.0 / 95, Limit: 0.25, Pass: true}
 	return sr
-}
-
-// The table: one row per figure, what ran, the target as PASS or MISS;
-// no build table when only the second runner was measured.
-func TestSecondRunnerTable(t *testing.T) {
-	rep := NewReport()
-	rep.SecondRunner = secondRunnerReport(true)
-	var out bytes.Buffer
-	require.NoError(t, rep.WriteTable(&out))
-	s := out.String()
-	assert.NotContains(t, s, "SCENARIO", "no empty build table")
-	assert.Contains(t, s, "SECOND RUNNER: nginx, redis; median of 3 runs")
-	assert.Regexp(t, `with-cache\s+a fresh builder, --cache-from the registry cache, pushes\s+21.0 \[20.0-22.0\] s\s+3/10`, s)
-	assert.Regexp(t, `without-cache\s+.*\s+95.0 \[90.0-100\] s\s+10/10`, s)
-	assert.Regexp(t, `pull\s+the engine pulls the images .*\s+12.0 \[12.0-12.0\] s\s+-`, s)
-	assert.Contains(t, s, "target second-runner with-cache/without-cache")
-	assert.Contains(t, s, "0.22 PASS")
-	assert.Contains(t, s, "up: stack\nbenchpull, empty volumes")
-
-	rep.SecondRunner = secondRunnerReport(false)
-	rep.SecondRunner.Results[1] = srResult(FigureWithCache, 50)
-	rep.SecondRunner.Target = secondRunnerTarget(rep.SecondRunner.Results)
-	out.Reset()
-	require.NoError(t, rep.WriteTable(&out))
-	assert.Contains(t, out.String(), "0.53 MISS")
-	assert.Contains(t, out.String(), "pull and pull-and-up: not measured")
 }
 
 // The JSON report carries the figures and the target, and reads back.
@@ -132,7 +81,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(*SecondRunnerSetup)
-		opts  []Option
+		opts  []BuildOption
 		want  string
 	}{
 		{"no engine", func(s *SecondRunnerSetup) { s.Engine = nil }, nil, "no BuildKit client"},
@@ -140,7 +89,7 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 		{"no image", func(s *SecondRunnerSetup) { s.Images = nil }, nil, "nothing to measure: no image"},
 		{"no buildkitd", func(s *SecondRunnerSetup) { s.BuildkitdBinary = "" }, nil, "buildkitd: run `make deps`"},
 		{"relative directory", func(s *SecondRunnerSetup) { s.Dir = "scratch" }, nil, "give an absolute path"},
-		{"more passes than repeats", nil, []Option{WithRepeats(1), WithPasses(2)}, "2 passes for 1 repeats"},
+		{"more passes than repeats", nil, []BuildOption{WithRepeats(1), WithPasses(2)}, "2 passes for 1 repeats"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,12 +108,12 @@ func TestNewSecondRunnerBenchErrors(t *testing.T) {
 	rep, err := b.Close(context.Background())
 	require.NoError(t, err)
 	assert.Empty(t, rep.Results)
-	assert.True(t, rep.Target.Missing)
+	assert.Equal(t, benchstat.TargetCheck{}, rep.Target, "the bench checks no target: its caller does")
 }
 
 // Pull-and-up needs every service of the stack.
 func TestSecondRunnerPullUpNeedsTheStack(t *testing.T) {
-	rs, err := NewRuntimeStack(PullStackName, t.TempDir())
+	rs, err := NewRuntimeStack("benchpull", t.TempDir())
 	require.NoError(t, err)
 	all := rs.Stack.Names()
 	assert.Empty(t, stackMissing(rs.Stack, all))

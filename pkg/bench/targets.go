@@ -57,7 +57,7 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 				return nil, err
 			}
 			if v == VariantLinear {
-				if def, err = Linearize(def); err != nil {
+				if def, err = linearize(def); err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
 			}
@@ -106,9 +106,9 @@ func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbde
 	}
 	if sc == ScenarioPackage {
 		if v == VariantLLB {
-			opts = append(opts, llbdefs.WithExtraPackageStep(AddedPackage))
+			opts = append(opts, llbdefs.WithExtraPackageStep(addedPackage))
 		} else {
-			opts = append(opts, llbdefs.WithExtraPackages(AddedPackage))
+			opts = append(opts, llbdefs.WithExtraPackages(addedPackage))
 		}
 		return build(opts...)
 	}

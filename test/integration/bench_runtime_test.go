@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -57,7 +58,7 @@ func TestBenchRuntime(t *testing.T) {
 	require.NoError(t, err)
 
 	var table bytes.Buffer
-	require.NoError(t, (&bench.Report{Runtime: rep}).WriteTable(&table))
+	require.NoError(t, benchreport.WriteTable(&table, &bench.Report{Runtime: rep}))
 	t.Logf("report:\n%s", table.String())
 	var js bytes.Buffer
 	require.NoError(t, (&bench.Report{Runtime: rep}).WriteJSON(&js))

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/bench"
@@ -65,6 +66,8 @@ func TestBenchSecondRunner(t *testing.T) {
 	assert.Equal(t, with.Vertices, without.Vertices, "the same graph")
 	assert.Equal(t, figures[bench.FigurePush].Vertices, figures[bench.FigurePush].Cached,
 		"the push comes after the engine's untimed build: nothing left to run")
+	assert.Empty(t, rep.Target.Name, "the bench checks no target: its caller does")
+	benchreport.Defaults().Check(&bench.Report{SecondRunner: rep}) // as inceptionctl bench does
 	assert.False(t, rep.Target.Missing)
 	assert.Positive(t, rep.Target.Ratio)
 

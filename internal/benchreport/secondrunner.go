@@ -1,33 +1,36 @@
-package bench
+package benchreport
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench"
 )
 
 // secondRunnerLabel says what a second-runner figure measures.
 func secondRunnerLabel(figure string) string {
 	switch figure {
-	case FigurePush:
+	case bench.FigurePush:
 		return "the engine's builder pushes the images and exports their cache (mode=max)"
-	case FigureWithCache:
+	case bench.FigureWithCache:
 		return "a fresh builder, --cache-from the registry cache, pushes"
-	case FigureWithoutCache:
+	case bench.FigureWithoutCache:
 		return "the same fresh builder without the cache, pushes"
-	case FigureWithCacheOCI:
+	case bench.FigureWithCacheOCI:
 		return "a fresh builder, --cache-from the registry cache, OCI tarballs (every layer fetched)"
-	case FigurePull:
+	case bench.FigurePull:
 		return "the engine pulls the images (one after the other, unpacked)"
-	case FigurePullUp:
+	case bench.FigurePullUp:
 		return "pull, then up --wait to the home page answering 200 (first boot)"
 	}
 	return figure
 }
 
-// line is the target as the tables print it.
-func (t TargetCheck) line() string {
+// targetCheckLine is the target as the tables print it.
+func targetCheckLine(t benchstat.TargetCheck) string {
 	switch {
 	case t.Missing:
 		return fmt.Sprintf("target %-42s <= %.2f  n/a (not measured)", t.Name, t.Limit)
@@ -40,7 +43,7 @@ func (t TargetCheck) line() string {
 // writeTable writes one row per figure: median [min-max] in seconds and,
 // for builds, the vertices that ran; then how they were measured and the
 // target.
-func (sr *SecondRunnerReport) writeTable(w io.Writer) error {
+func writeSecondRunnerTable(w io.Writer, sr *bench.SecondRunnerReport) error {
 	fmt.Fprintf(w, "SECOND RUNNER: %s; median of %d runs%s, each round from an empty registry\n\n",
 		strings.Join(sr.Images, ", "), sr.Repeats, passesLabel(sr.Passes))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -66,6 +69,6 @@ func (sr *SecondRunnerReport) writeTable(w io.Writer) error {
 		fmt.Fprintln(w, "pull and pull-and-up: not measured (they need every service's image: leave --images out).")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, sr.Target.line())
+	fmt.Fprintln(w, targetCheckLine(sr.Target))
 	return nil
 }
