@@ -41,6 +41,7 @@ type benchOptions struct {
 	coldStack   bool
 	progress    string
 	keep        bool
+	coldKeeps   bool
 	mirror      string
 	loadTime    time.Duration
 	concurrency int
@@ -70,10 +71,11 @@ figures of the stack.
 
 Build scenarios: no-change (rebuild), config-change (one line appended to one config
 file), package-change (one package added), site-change (one line appended to the
-static site), cold (build cache pruned; the base image stays in the image store,
-and so do the cache mounts with the package lists and .deb files apt downloaded:
-every package is installed again, from what the Debian mirror gave before, so
-that the mirror's speed, which drifts from run to run, is no part of the figure).
+static site), cold (build cache pruned, the cache mounts with the .deb files apt
+downloaded too: a machine that never built, the base image aside, which stays in
+the image store; --cold-keep-packages keeps the cache mounts, so that every package
+is installed again from what the Debian mirror gave before and the mirror's speed,
+which drifts from run to run, is no part of the figure).
 no-change and config-change run per image and for the whole stack, package-change
 on nginx, site-change on static and in the stack, cold on nginx (--cold-stack: the
 stack). Variants: llb (the project's graphs), linear (Merge replaced by copies,
@@ -83,7 +85,7 @@ it, compose: the real peer, ` + "`inceptionctl export compose`" + `'s tree built
 ` + "`docker compose build`" + ` on a private dockerd (Debian's docker.io and docker compose
 v2 from ` + "`make docker-peer`" + `; --docker-config), started in <root>/bench-compose with the
 engine's base image loaded into it, on a bridge of its own (` + benchDockerdBridge + `, ` + benchDockerdBIP + `),
-stopped at the end; its cold case prunes dockerd's build cache but its cache mounts.
+stopped at the end; its cold case prunes dockerd's build cache the same way.
 With the up run-time scenario too, compose adds a run-time figure: docker compose
 up -d of that tree to the home page answering 200, first boot (volumes removed and
 data directories emptied before each run), after the build figures.
@@ -217,6 +219,7 @@ func (o *benchOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.coldStack, "cold-stack", false, "cold-build the whole stack instead of nginx alone (slow)")
 	f.StringVar(&o.progress, "progress", "quiet", "build progress on stderr: auto, tty, plain, rawjson or quiet")
 	f.BoolVar(&o.keep, "keep-images", false, "keep the <service>:bench-<variant> images")
+	f.BoolVar(&o.coldKeeps, "cold-keep-packages", false, "cold keeps the cache mounts with the packages apt downloaded (the figure then leaves out the Debian mirror)")
 	o.distro.add(f)
 	o.distro.noBase = true
 	f.StringVar(&o.mirror, "apt-mirror", "", "Debian mirror for the base image when it has to be made (default: the host's)")
@@ -592,7 +595,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return l
 	}
 	if len(scs) == 0 {
-		for _, f := range []string{"images", "variants", "cold-stack", "keep-images"} {
+		for _, f := range []string{"images", "variants", "cold-stack", "cold-keep-packages", "keep-images"} {
 			if changed(f) && (!second || f != "images") {
 				return p, usagef("--%s applies to the build scenarios, and --scenarios has none", f)
 			}
@@ -757,6 +760,9 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 	}
 	if o.keep {
 		opts = append(opts, bench.WithKeepImages())
+	}
+	if o.coldKeeps {
+		opts = append(opts, bench.WithColdKeepingPackages())
 	}
 	return cases, opts, nil
 }

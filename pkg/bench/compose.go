@@ -343,9 +343,9 @@ func replaceFile(file string, data []byte) (undo func(), err error) {
 	return func() { _ = write(orig) }, nil
 }
 
-// composeCold prunes the private dockerd's build cache, all but its cache
-// mounts (as the other variants keep theirs: apt's lists and .deb files),
-// checks that the base image is still in dockerd's image store, and times
+// composeCold prunes the private dockerd's build cache, its cache mounts
+// (apt's lists and .deb files) too unless the bench keeps them
+// (WithColdKeepingPackages, as for the other variants), checks that the base image is still in dockerd's image store, and times
 // a build.
 func (r *runner) composeCold(ctx context.Context, cs Case) (Measurement, error) {
 	p := r.peer
@@ -355,7 +355,7 @@ func (r *runner) composeCold(ctx context.Context, cs Case) (Measurement, error) 
 	}
 	var types []string
 	for _, rec := range recs {
-		if rec.Type != dockerpeer.CacheMountType && !slices.Contains(types, rec.Type) {
+		if (rec.Type != dockerpeer.CacheMountType || !r.coldKeeps) && !slices.Contains(types, rec.Type) {
 			types = append(types, rec.Type)
 		}
 	}

@@ -56,8 +56,8 @@ const (
 	// ScenarioSite appends one line to the static site's index.html.
 	ScenarioSite Scenario = "site-change"
 	// ScenarioCold builds with the build cache pruned: everything but the
-	// base image, which lives in the image store, and the cache mounts
-	// with the packages apt downloaded.
+	// base image, which lives in the image store. The cache mounts with
+	// the packages apt downloaded go too, unless WithColdKeepingPackages.
 	ScenarioCold Scenario = "cold"
 )
 

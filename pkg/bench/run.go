@@ -80,6 +80,7 @@ type config struct {
 	tmp          string
 	store        ImageStore
 	keepImages   bool
+	coldKeeps    bool // the cold scenario keeps the package caches
 	llbOpts      []llbdefs.Option
 	baseRef      string
 	compose      composeConfig // the compose variant's dockerd (compose.go)
@@ -200,6 +201,15 @@ func WithImageStore(s ImageStore) BuildOption {
 // WithKeepImages leaves the images the benchmark built (<image>:bench-<variant>)
 // in the image store.
 func WithKeepImages() BuildOption { return buildOption(func(c *config) { c.keepImages = true }) }
+
+// WithColdKeepingPackages makes the cold scenario keep the cache mounts,
+// where apt keeps the .deb files it downloaded: every package is installed
+// again, from what the Debian mirror gave before, so the figure leaves out
+// the mirror's speed, which drifts from one run to the next. By default a
+// cold case empties them too, as on a machine that never built.
+func WithColdKeepingPackages() BuildOption {
+	return buildOption(func(c *config) { c.coldKeeps = true })
+}
 
 // WithImageOptions builds every image with opts, e.g. llbdefs.WithBase.
 func WithImageOptions(opts ...llbdefs.Option) BuildOption {
@@ -495,7 +505,7 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 		if v == VariantCompose {
 			return r.composeCold(ctx, cs)
 		}
-		if err := r.engine.Prune(build.WithoutContainerdNamespace(ctx), nil, client.PruneAll, client.WithFilter(coldPruneFilter)); err != nil {
+		if err := r.engine.Prune(build.WithoutContainerdNamespace(ctx), nil, r.coldPrune()...); err != nil {
 			return Measurement{}, fmt.Errorf("prune the build cache: %w", err)
 		}
 		if _, err := r.store.Get(ctx, r.baseRef); err != nil {
@@ -522,13 +532,15 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 	return run, nil
 }
 
-// coldPruneFilter is what the cold scenario prunes: every build cache
-// record but the cache mounts, where apt keeps the package lists and the
-// .deb files it downloaded. A cold build then installs every package, but
-// from what the Debian mirror gave before: the mirror's speed, which
-// drifts from one run to the next by more than the spread of one run,
-// is no part of the figure.
-var coldPruneFilter = []string{"type!=" + string(client.UsageRecordTypeCacheMount)}
+// coldPrune is what the cold scenario prunes: every build cache record,
+// the cache mounts with the packages apt downloaded included, unless
+// WithColdKeepingPackages keeps those.
+func (r *runner) coldPrune() []client.PruneOption {
+	if r.coldKeeps {
+		return []client.PruneOption{client.PruneAll, client.WithFilter([]string{"type!=" + string(client.UsageRecordTypeCacheMount)})}
+	}
+	return []client.PruneOption{client.PruneAll}
+}
 
 // restore prunes the cache records made since the changed build started
 // and rebuilds the original images, which must come from the cache.
