@@ -77,7 +77,7 @@ func writeBuildTable(w io.Writer, rep *bench.Report) error {
 		"(build + export into the image store); ran = vertices that ran / vertices that can be cached\n"+
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
-		"frontend has to read its context to know\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
+		"frontend has to read its context to know that nothing changed\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
 	if slices.Contains(rep.Variants, bench.VariantCompose) {
 		fmt.Fprint(w, composeNote)
 	}
