@@ -56,6 +56,20 @@ func newConfig(opts []Option) (config, error) {
 	return c, nil
 }
 
+// BaseRef is the base image an image built with opts starts from, in
+// full: the distro's default reference, or WithBase's. A caller that must
+// keep the base (a benchmark that prunes the build cache) asks here rather
+// than naming it again.
+//
+//	ref, err := llbdefs.BaseRef(llbdefs.WithDistro(llbdefs.Alpine()))
+func BaseRef(opts ...Option) (string, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return "", err
+	}
+	return c.base, nil
+}
+
 // checkBaseRef accepts a reference only when it pins a release: a tag other
 // than "latest", or a digest. llb.Image would quietly add ":latest" to a bare
 // name. It returns the reference in full ("debian:bookworm" becomes

@@ -29,11 +29,15 @@ func TestOptions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := Nginx(tc.opts...)
+			ref, rerr := BaseRef(tc.opts...)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
+				require.ErrorIs(t, rerr, tc.wantErr, "BaseRef")
 				return
 			}
 			require.NoError(t, err)
+			require.NoError(t, rerr)
+			assert.Equal(t, tc.wantRef, ref, "BaseRef names the image's base")
 			g := marshalGraph(t, img)
 			var sources []string
 			for _, d := range g.order {
