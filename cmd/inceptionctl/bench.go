@@ -19,6 +19,7 @@ import (
 	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
@@ -141,7 +142,7 @@ In each pass the run-time figures come before the build scenarios; their images
 are built before the first pass, ahead of the cold case, which empties the build
 cache.
 
-Second runner (` + bench.SecondRunner + `, never by default: --scenarios second-runner): what a
+Second runner (` + report.SecondRunner + `, never by default: --scenarios second-runner): what a
 registry gives a second machine. Every round starts a registry of its own
 (Debian's docker-registry on a free port of 127.0.0.1, plain HTTP, empty storage
 in a scratch directory under the engine's root) and pushes the base to it; the
@@ -265,9 +266,9 @@ type quick struct {
 func quickPlan() quick {
 	return quick{
 		Images:         []string{"nginx"},
-		Scenarios:      []string{string(bench.ScenarioNoChange), string(bench.ScenarioConfig), string(bench.ScenarioPackage)},
+		Scenarios:      []string{string(report.ScenarioNoChange), string(report.ScenarioConfig), string(report.ScenarioPackage)},
 		Repeats:        3,
-		Runtime:        []string{string(bench.RuntimeUp), string(bench.RuntimeStart), string(bench.RuntimeHTTPS), string(bench.RuntimePageCache)},
+		Runtime:        []string{string(report.RuntimeUp), string(report.RuntimeStart), string(report.RuntimeHTTPS), string(report.RuntimePageCache)},
 		RuntimeRepeats: 1,
 		LoadDuration:   3 * time.Second,
 	}
@@ -276,9 +277,9 @@ func quickPlan() quick {
 // benchPlan is what one bench run measures: build cases and run-time
 // scenarios, each with their options. Either may be empty.
 type benchPlan struct {
-	cases   []bench.Case
+	cases   []report.Case
 	opts    []bench.BuildOption
-	runtime []bench.RuntimeScenario
+	runtime []report.RuntimeScenario
 	rtOpts  []bench.RuntimeOption
 	passes  int
 	compose bool // the compose variant: a private dockerd to start
@@ -383,11 +384,11 @@ func runBench(cmd *cobra.Command, g *globalOptions, o *benchOptions) error {
 	}
 	composeUp, cerr := measureComposeUp(cmd, bb, p, perr)
 	perr = errors.Join(perr, cerr)
-	rep := bench.NewReport()
+	rep := report.New()
 	if bb != nil {
 		rep = bb.Close(cmd.Context())
 	}
-	var rr *bench.RuntimeReport
+	var rr *report.RuntimeReport
 	if rtb != nil {
 		var cerr error
 		rr, cerr = rtb.Close(ctx)
@@ -562,8 +563,8 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--max-repeats %d is fewer than --repeats %d: give at least as many, or --min-time 0", maxRepeats, repeats)
 	}
 	scenarios, second := cutSecondRunner(scenarios)
-	var scs []bench.Scenario
-	var rts []bench.RuntimeScenario
+	var scs []report.Scenario
+	var rts []report.RuntimeScenario
 	if !second || len(scenarios) > 0 {
 		if scs, rts, err = splitScenarios(scenarios); err != nil {
 			return p, err
@@ -573,7 +574,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	if err != nil {
 		return p, err
 	}
-	if o.distro.alpine() && (len(rts) > 0 || second || slices.Contains(o.variants, string(bench.VariantCompose))) {
+	if o.distro.alpine() && (len(rts) > 0 || second || slices.Contains(o.variants, string(report.VariantCompose))) {
 		return p, usagef("--distro alpine: only the build scenarios of the llb, linear and dockerfile variants build Alpine images (the run-time figures, the second runner and the compose variant run the Debian stack): give --scenarios build or a list of build scenarios")
 	}
 	if passes < 1 {
@@ -603,18 +604,18 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 	} else if p.cases, p.opts, err = o.buildPlan(cmd, st, images, scs, repeats, label(repeats)); err != nil {
 		return p, err
 	} else {
-		p.compose = slices.Contains(o.variants, string(bench.VariantCompose))
+		p.compose = slices.Contains(o.variants, string(report.VariantCompose))
 	}
 	p.opts = append(p.opts, runs, bench.WithPasses(passes), bench.WithMachineReference())
 	if o.distro.alpine() {
-		p.opts = append(p.opts, bench.WithImageOptions(dopt), bench.WithBaseRef(llbdefs.AlpineRef))
+		p.opts = append(p.opts, bench.WithImageOptions(dopt))
 	}
 	if second {
 		if p.srImages, p.srOpts, err = secondRunnerPlan(cmd, st, images, repeats, passes); err != nil {
 			return p, err
 		}
 	}
-	if !slices.Contains(rts, bench.RuntimeHTTPS) && !slices.Contains(rts, bench.RuntimePageCache) {
+	if !slices.Contains(rts, report.RuntimeHTTPS) && !slices.Contains(rts, report.RuntimePageCache) {
 		for _, f := range []string{"https-duration", "https-concurrency"} {
 			if changed(f) {
 				return p, usagef("--%s applies to the https and page-cache scenarios, and --scenarios has neither", f)
@@ -631,7 +632,7 @@ func (o *benchOptions) plan(cmd *cobra.Command, st stack.Stack) (benchPlan, erro
 		return p, usagef("--https-concurrency %d: give 1 to 256 connections", o.concurrency)
 	}
 	p.runtime = rts
-	if p.compose && slices.Contains(rts, bench.RuntimeUp) {
+	if p.compose && slices.Contains(rts, report.RuntimeUp) {
 		p.composeUp = rtRepeats
 	}
 	p.rtOpts = append(rtOpts, bench.WithRepeats(rtRepeats), runs, bench.WithPasses(passes), bench.WithMachineReference(), bench.WithLog(cmd.ErrOrStderr()), bench.WithLoad(loadTime, o.concurrency))
@@ -688,7 +689,7 @@ func (o *benchOptions) checkPrune(g *globalOptions, p benchPlan) error {
 // build scenario does but no-change.
 func (p benchPlan) prunes() bool {
 	for _, cs := range p.cases {
-		if cs.Scenario != bench.ScenarioNoChange {
+		if cs.Scenario != report.ScenarioNoChange {
 			return true
 		}
 	}
@@ -697,35 +698,35 @@ func (p benchPlan) prunes() bool {
 
 // splitScenarios sorts scenario names into build and run-time scenarios;
 // "build" and "runtime" stand for all of one kind, no name for all.
-func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, error) {
+func splitScenarios(names []string) ([]report.Scenario, []report.RuntimeScenario, error) {
 	if len(names) == 0 {
-		return bench.Scenarios(), bench.RuntimeScenarios(), nil
+		return report.Scenarios(), report.RuntimeScenarios(), nil
 	}
-	var scs []bench.Scenario
-	var rts []bench.RuntimeScenario
+	var scs []report.Scenario
+	var rts []report.RuntimeScenario
 	for _, n := range names {
 		switch n {
 		case "build":
-			scs = append(scs, bench.Scenarios()...)
+			scs = append(scs, report.Scenarios()...)
 			continue
 		case "runtime":
-			rts = append(rts, bench.RuntimeScenarios()...)
+			rts = append(rts, report.RuntimeScenarios()...)
 			continue
 		}
-		if sc, err := bench.ParseScenario(n); err == nil {
+		if sc, err := report.ParseScenario(n); err == nil {
 			scs = append(scs, sc)
 			continue
 		}
-		rt, err := bench.ParseRuntimeScenario(n)
+		rt, err := report.ParseRuntimeScenario(n)
 		if err != nil {
 			return nil, nil, usagef("--scenarios: %w %q: use no-change, config-change, package-change, site-change, cold, up, start, https, page-cache, second-runner, build or runtime",
-				bench.ErrUnknownScenario, n)
+				report.ErrUnknownScenario, n)
 		}
 		rts = append(rts, rt)
 	}
 	// In the order they run, each once.
-	var ordered []bench.RuntimeScenario
-	for _, sc := range bench.RuntimeScenarios() {
+	var ordered []report.RuntimeScenario
+	for _, sc := range report.RuntimeScenarios() {
 		if slices.Contains(rts, sc) {
 			ordered = append(ordered, sc)
 		}
@@ -734,13 +735,13 @@ func splitScenarios(names []string) ([]bench.Scenario, []bench.RuntimeScenario, 
 }
 
 // buildPlan is the build part of a plan.
-func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []bench.Scenario, repeats int, runs string) ([]bench.Case, []bench.BuildOption, error) {
-	vs := bench.Variants()
+func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []string, scs []report.Scenario, repeats int, runs string) ([]report.Case, []bench.BuildOption, error) {
+	vs := report.Variants()
 	if len(o.variants) > 0 {
 		vs = nil
 	}
 	for _, s := range o.variants {
-		v, err := bench.ParseVariant(s)
+		v, err := report.ParseVariant(s)
 		if err != nil {
 			return nil, nil, usagef("--variants: %w", err)
 		}
@@ -767,7 +768,7 @@ func (o *benchOptions) buildPlan(cmd *cobra.Command, st stack.Stack, images []st
 	return cases, opts, nil
 }
 
-func writeChart(path string, rep *bench.Report) error {
+func writeChart(path string, rep *report.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("chart: %w", err)
@@ -782,7 +783,7 @@ func writeChart(path string, rep *bench.Report) error {
 // checkFiles checks the files the flags name before anything is measured:
 // that --export-json can be written, and that --baseline is a report,
 // which it returns (nil without --baseline).
-func (o *benchOptions) checkFiles() (*bench.Report, error) {
+func (o *benchOptions) checkFiles() (*report.Report, error) {
 	if o.exportJSON != "" {
 		if err := checkWritable(o.exportJSON); err != nil {
 			return nil, usagef("--export-json %s: %w", o.exportJSON, err)
@@ -791,7 +792,7 @@ func (o *benchOptions) checkFiles() (*bench.Report, error) {
 	if o.baseline == "" {
 		return nil, nil
 	}
-	rep, err := bench.ReadReport(o.baseline)
+	rep, err := report.Read(o.baseline)
 	if err != nil {
 		return nil, usagef("--baseline: %w; give the JSON of an earlier run (inceptionctl bench --format json > FILE, or --export-json FILE)", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchreport"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -82,8 +82,8 @@ func TestBenchFileUsageErrors(t *testing.T) {
 // writable --export-json passes, and neither flag means nothing to read.
 func TestBenchCheckFiles(t *testing.T) {
 	dir := t.TempDir()
-	rep := bench.NewReport()
-	rep.Results = []bench.Result{{Case: bench.Case{Scenario: bench.ScenarioNoChange, Scope: "nginx"}, Variant: bench.VariantLLB, Median: 0.1}}
+	rep := report.New()
+	rep.Results = []report.Result{{Case: report.Case{Scenario: report.ScenarioNoChange, Scope: "nginx"}, Variant: report.VariantLLB, Median: 0.1}}
 	path := filepath.Join(dir, "first.json")
 	require.NoError(t, rep.WriteJSONFile(path))
 
@@ -105,14 +105,14 @@ func TestSplitScenarios(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    []string
-		build []bench.Scenario
-		rt    []bench.RuntimeScenario
+		build []report.Scenario
+		rt    []report.RuntimeScenario
 	}{
-		{"default: everything", nil, bench.Scenarios(), bench.RuntimeScenarios()},
-		{"build only", []string{"build"}, bench.Scenarios(), nil},
-		{"runtime only", []string{"runtime"}, nil, bench.RuntimeScenarios()},
+		{"default: everything", nil, report.Scenarios(), report.RuntimeScenarios()},
+		{"build only", []string{"build"}, report.Scenarios(), nil},
+		{"runtime only", []string{"runtime"}, nil, report.RuntimeScenarios()},
 		{"mixed, in run order, once each", []string{"https", "cold", "up", "https"},
-			[]bench.Scenario{bench.ScenarioCold}, []bench.RuntimeScenario{bench.RuntimeUp, bench.RuntimeHTTPS}},
+			[]report.Scenario{report.ScenarioCold}, []report.RuntimeScenario{report.RuntimeUp, report.RuntimeHTTPS}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,20 +129,20 @@ func TestBenchPlan(t *testing.T) {
 	plan := planOf
 	p := plan(t)
 	assert.NotEmpty(t, p.cases, "build figures by default")
-	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "and run-time figures")
+	assert.Equal(t, report.RuntimeScenarios(), p.runtime, "and run-time figures")
 	assert.NotEmpty(t, p.rtOpts)
 	assert.Equal(t, 2, p.passes, "two passes by default")
 
 	p = plan(t, "--quick")
 	assert.Len(t, p.cases, 3, "quick: nginx's three build cases")
 	assert.Equal(t, 1, p.passes, "quick: one pass")
-	assert.Equal(t, bench.RuntimeScenarios(), p.runtime, "quick: every run-time figure, reduced")
+	assert.Equal(t, report.RuntimeScenarios(), p.runtime, "quick: every run-time figure, reduced")
 	p = plan(t, "--quick", "--scenarios", "build", "--passes", "3")
 	assert.Equal(t, 3, p.passes, "quick's build figures have 3 runs")
 
 	p = plan(t, "--scenarios", "start")
 	assert.Empty(t, p.cases)
-	assert.Equal(t, []bench.RuntimeScenario{bench.RuntimeStart}, p.runtime)
+	assert.Equal(t, []report.RuntimeScenario{report.RuntimeStart}, p.runtime)
 
 	p = plan(t, "--scenarios", "no-change", "--images", "nginx")
 	assert.Len(t, p.cases, 1)

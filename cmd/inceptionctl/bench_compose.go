@@ -15,6 +15,7 @@ import (
 	"github.com/inceptionctl/inception/internal/dockerpeer"
 	"github.com/inceptionctl/inception/pkg/base"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // The compose variant's private dockerd: its bridge and address pool
@@ -44,8 +45,8 @@ func defaultDockerConfig() string {
 
 // checkComposePeer says, before anything runs, why the compose variant
 // cannot be measured: docker.io or the compose plugin missing.
-func (o *benchOptions) checkComposePeer(vs []bench.Variant) error {
-	if !slices.Contains(vs, bench.VariantCompose) {
+func (o *benchOptions) checkComposePeer(vs []report.Variant) error {
+	if !slices.Contains(vs, report.VariantCompose) {
 		return nil
 	}
 	if _, err := dockerpeer.Find(o.dockerConfig); err != nil {
@@ -99,7 +100,7 @@ const composeUpTimeout = 10 * time.Minute
 
 // measureComposeUp measures the compose variant's up figure, when the
 // plan has it and nothing failed before (perr).
-func measureComposeUp(cmd *cobra.Command, bb *bench.BuildBench, p benchPlan, perr error) (*bench.RuntimeResult, error) {
+func measureComposeUp(cmd *cobra.Command, bb *bench.BuildBench, p benchPlan, perr error) (*report.RuntimeResult, error) {
 	if perr != nil || bb == nil || p.composeUp == 0 {
 		return nil, nil
 	}
@@ -113,13 +114,13 @@ func measureComposeUp(cmd *cobra.Command, bb *bench.BuildBench, p benchPlan, per
 
 // withComposeUp puts the compose variant's up figure after the engine's
 // up figures in rr.
-func withComposeUp(rr *bench.RuntimeReport, res *bench.RuntimeResult) *bench.RuntimeReport {
+func withComposeUp(rr *report.RuntimeReport, res *report.RuntimeResult) *report.RuntimeReport {
 	if rr == nil || res == nil {
 		return rr
 	}
 	at := len(rr.Results)
 	for i, r := range rr.Results {
-		if r.Scenario == bench.RuntimeUp {
+		if r.Scenario == report.RuntimeUp {
 			at = i + 1
 		}
 	}

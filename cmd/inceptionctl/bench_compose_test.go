@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/dockerpeer"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // TestBenchComposeMissingPeer: --variants compose without the compose
@@ -40,18 +40,18 @@ func TestBenchComposeMissingPeer(t *testing.T) {
 // TestWithComposeUp: the compose variant's up figure goes right after the
 // engine's up figures in the run-time table, or nowhere without them.
 func TestWithComposeUp(t *testing.T) {
-	cu := &bench.RuntimeResult{Scenario: bench.RuntimeUp, Figure: bench.FigureComposeFirstBoot}
-	rr := &bench.RuntimeReport{Results: []bench.RuntimeResult{
-		{Scenario: bench.RuntimeUp, Figure: bench.FigureFirstBoot},
-		{Scenario: bench.RuntimeUp, Figure: bench.FigureSecondBoot},
-		{Scenario: bench.RuntimeHTTPS, Figure: bench.FigureRedisCache},
+	cu := &report.RuntimeResult{Scenario: report.RuntimeUp, Figure: report.FigureComposeFirstBoot}
+	rr := &report.RuntimeReport{Results: []report.RuntimeResult{
+		{Scenario: report.RuntimeUp, Figure: report.FigureFirstBoot},
+		{Scenario: report.RuntimeUp, Figure: report.FigureSecondBoot},
+		{Scenario: report.RuntimeHTTPS, Figure: report.FigureRedisCache},
 	}}
 	got := withComposeUp(rr, cu)
 	var figures []string
 	for _, r := range got.Results {
 		figures = append(figures, r.Figure)
 	}
-	assert.Equal(t, []string{bench.FigureFirstBoot, bench.FigureSecondBoot, bench.FigureComposeFirstBoot, bench.FigureRedisCache}, figures)
+	assert.Equal(t, []string{report.FigureFirstBoot, report.FigureSecondBoot, report.FigureComposeFirstBoot, report.FigureRedisCache}, figures)
 	assert.Nil(t, withComposeUp(nil, cu))
-	assert.Len(t, withComposeUp(&bench.RuntimeReport{}, nil).Results, 0)
+	assert.Len(t, withComposeUp(&report.RuntimeReport{}, nil).Results, 0)
 }

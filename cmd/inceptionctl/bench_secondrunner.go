@@ -12,6 +12,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
@@ -21,10 +22,10 @@ import (
 // whether it was there: it is measured apart from the build and run-time
 // scenarios, and never by default.
 func cutSecondRunner(names []string) ([]string, bool) {
-	if !slices.Contains(names, bench.SecondRunner) {
+	if !slices.Contains(names, report.SecondRunner) {
 		return names, false
 	}
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == bench.SecondRunner }), true
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == report.SecondRunner }), true
 }
 
 // secondRunnerPlan checks the images of the second-runner scenario (the
@@ -42,7 +43,7 @@ func secondRunnerPlan(cmd *cobra.Command, st stack.Stack, images []string, repea
 	if len(images) == len(st.Names()) {
 		what += ", pull and up"
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s: %s x %d runs (%s)\n", bench.SecondRunner, strings.Join(images, ","), repeats, what)
+	fmt.Fprintf(cmd.ErrOrStderr(), "bench: %s: %s x %d runs (%s)\n", report.SecondRunner, strings.Join(images, ","), repeats, what)
 	return images, []bench.BuildOption{bench.WithRepeats(repeats), bench.WithPasses(passes)}, nil
 }
 

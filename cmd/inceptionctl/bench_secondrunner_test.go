@@ -3,10 +3,9 @@ package main
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/stack"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestBenchPlanSecondRunner: the second-runner scenario is measured only
@@ -19,15 +18,15 @@ func TestBenchPlanSecondRunner(t *testing.T) {
 		args    []string
 		images  []string
 		cases   bool
-		runtime []bench.RuntimeScenario
+		runtime []report.RuntimeScenario
 	}{
-		{"not by default", nil, nil, true, bench.RuntimeScenarios()},
+		{"not by default", nil, nil, true, report.RuntimeScenarios()},
 		{"not in build", []string{"--scenarios", "build"}, nil, true, nil},
-		{"not in runtime", []string{"--scenarios", "runtime"}, nil, false, bench.RuntimeScenarios()},
+		{"not in runtime", []string{"--scenarios", "runtime"}, nil, false, report.RuntimeScenarios()},
 		{"alone: every image, nothing else", []string{"--scenarios", "second-runner", "--repeats", "3", "--passes", "1"}, stack.Default().Names(), false, nil},
 		{"one image", []string{"--scenarios", "second-runner", "--images", "nginx", "--repeats", "1", "--passes", "1"}, []string{"nginx"}, false, nil},
 		{"with a build scenario, same images", []string{"--scenarios", "second-runner,no-change", "--images", "redis"}, []string{"redis"}, true, nil},
-		{"with a run-time scenario", []string{"--scenarios", "up,second-runner"}, stack.Default().Names(), false, []bench.RuntimeScenario{bench.RuntimeUp}},
+		{"with a run-time scenario", []string{"--scenarios", "up,second-runner"}, stack.Default().Names(), false, []report.RuntimeScenario{report.RuntimeUp}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,13 +8,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // figures are the report's figures, in the report's order. A build
 // figure's key is its case (Name and Changed) and variant, a run-time
 // figure's its scenario and figure.
-func figures(rep *bench.Report) []benchstat.Figure {
+func figures(rep *report.Report) []benchstat.Figure {
 	var out []benchstat.Figure
 	for _, r := range rep.Results {
 		out = append(out, benchstat.Figure{
@@ -51,7 +51,7 @@ func printed(format func(float64) string) func(float64) float64 {
 // earlier run named name (its file), as benchstat.Compare does: a median
 // inside the baseline's min-max band, the three compared as the table
 // prints them, is reproduced. It compares the machine references too.
-func Compare(rep, base *bench.Report, name string) *benchstat.Comparison {
+func Compare(rep, base *report.Report, name string) *benchstat.Comparison {
 	c := benchstat.Compare(figures(rep), figures(base))
 	c.Baseline, c.Started = name, base.Started
 	c.Machine = benchstat.CompareMachine(references(rep), references(base))
@@ -60,7 +60,7 @@ func Compare(rep, base *bench.Report, name string) *benchstat.Comparison {
 
 // references are the report's machine references: the build figures'
 // and the run-time figures'.
-func references(rep *bench.Report) []*benchstat.Reference {
+func references(rep *report.Report) []*benchstat.Reference {
 	refs := []*benchstat.Reference{rep.Reference}
 	if rep.Runtime != nil {
 		refs = append(refs, rep.Runtime.Reference)
@@ -71,7 +71,7 @@ func references(rep *bench.Report) []*benchstat.Reference {
 // writeComparison writes the comparison, when there is one: the verdict,
 // then a line per figure outside its band or failed, and the figures not
 // in the baseline.
-func writeComparison(w io.Writer, rep *bench.Report) error {
+func writeComparison(w io.Writer, rep *report.Report) error {
 	c := rep.Comparison
 	if c == nil {
 		return nil
@@ -93,7 +93,7 @@ func writeComparison(w io.Writer, rep *bench.Report) error {
 	for _, d := range c.Outside {
 		f := secs
 		if d.Unit != "s" {
-			f = func(v float64) string { return value(bench.RuntimeResult{Unit: d.Unit}, v) }
+			f = func(v float64) string { return value(report.RuntimeResult{Unit: d.Unit}, v) }
 		}
 		fmt.Fprintf(tw, "  outside\t%s\t%s %s, baseline [%s-%s]\n", d.Figure, f(d.Median), d.Unit, f(d.Min), f(d.Max))
 	}

@@ -7,11 +7,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // value formats a figure's value in its unit.
-func value(r bench.RuntimeResult, v float64) string {
+func value(r report.RuntimeResult, v float64) string {
 	if r.Unit == "s" {
 		return secs(v)
 	}
@@ -19,7 +19,7 @@ func value(r bench.RuntimeResult, v float64) string {
 }
 
 // cell is "median [min-max] unit".
-func cell(r bench.RuntimeResult) string {
+func cell(r report.RuntimeResult) string {
 	if len(r.Runs) == 0 {
 		return "-"
 	}
@@ -27,18 +27,18 @@ func cell(r bench.RuntimeResult) string {
 }
 
 // detail is what else the figure's runs say, or why the figure failed.
-func detail(r bench.RuntimeResult) string {
+func detail(r report.RuntimeResult) string {
 	var d string
 	switch {
-	case r.Figure == bench.FigureComposeFirstBoot && r.UpSeconds > 0:
+	case r.Figure == report.FigureComposeFirstBoot && r.UpSeconds > 0:
 		d = fmt.Sprintf("docker compose up -d returned after %ss", secs(r.UpSeconds))
-	case r.Scenario == bench.RuntimeUp && r.UpSeconds > 0:
+	case r.Scenario == report.RuntimeUp && r.UpSeconds > 0:
 		d = fmt.Sprintf("Up --wait returned after %ss", secs(r.UpSeconds))
-	case r.Figure == bench.FigureRunning:
+	case r.Figure == report.FigureRunning:
 		d = "Runtime.Start returned"
-	case r.Figure == bench.FigureHealthy:
+	case r.Figure == report.FigureHealthy:
 		d = "ps says healthy"
-	case r.Scenario == bench.RuntimeHTTPS || r.Scenario == bench.RuntimePageCache:
+	case r.Scenario == report.RuntimeHTTPS || r.Scenario == report.RuntimePageCache:
 		d = fmt.Sprintf("p50 %.0f ms, p99 %.0f ms; %d errors in %d requests", r.P50ms, r.P99ms, r.Errors, r.Requests+r.Errors)
 	}
 	if r.Failed != "" {
@@ -49,7 +49,7 @@ func detail(r bench.RuntimeResult) string {
 
 // writeTable writes one row per figure: median [min-max] in its unit, and
 // a detail; then how the figures were measured.
-func writeRuntimeTable(w io.Writer, rr *bench.RuntimeReport) error {
+func writeRuntimeTable(w io.Writer, rr *report.RuntimeReport) error {
 	warm := passesLabel(rr.Passes) + " after a warm-up"
 	if !rr.UpWarmup {
 		warm += " (none for up)"
@@ -70,7 +70,7 @@ func writeRuntimeTable(w io.Writer, rr *bench.RuntimeReport) error {
 		"with and without the cache in turn (each switch recreates WordPress: an untimed %gs load follows);\n"+
 		"a run with more than %.0f%% errors (status other than 200 included) fails its figure.\n",
 		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoadSeconds), 100*maxErrorRate)
-	if has(rr, bench.RuntimePageCache) {
+	if has(rr, report.RuntimePageCache) {
 		fmt.Fprintf(w, "page-cache: the same load with nginx's page cache on and off in turn (NGINX_PAGE_CACHE; each switch\n"+
 			"recreates nginx, an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+
 			"user, and GET of a new page per request (404 from WordPress, counted as the answer expected).\n")
@@ -86,7 +86,7 @@ func writeRuntimeTable(w io.Writer, rr *bench.RuntimeReport) error {
 }
 
 // has says whether the report has figures of scenario sc.
-func has(rr *bench.RuntimeReport, sc bench.RuntimeScenario) bool {
+func has(rr *report.RuntimeReport, sc report.RuntimeScenario) bool {
 	for _, r := range rr.Results {
 		if r.Scenario == sc {
 			return true
@@ -115,33 +115,33 @@ func writePageCache(w io.Writer, t *benchstat.PageCacheTargets) {
 }
 
 // figureLabel says what a figure measures, for tables and charts.
-func figureLabel(r bench.RuntimeResult, startService string) string {
+func figureLabel(r report.RuntimeResult, startService string) string {
 	switch r.Figure {
-	case bench.FigureFirstBoot:
+	case report.FigureFirstBoot:
 		return "up to home page 200, first boot (empty volumes)"
-	case bench.FigureSecondBoot:
+	case report.FigureSecondBoot:
 		return "up to home page 200, second boot (data kept)"
-	case bench.FigureComposeFirstBoot:
+	case report.FigureComposeFirstBoot:
 		return "docker compose up -d to home page 200, first boot"
-	case bench.FigureRunning:
+	case report.FigureRunning:
 		return "start " + startService + ": task running"
-	case bench.FigureHealthy:
+	case report.FigureHealthy:
 		return "start " + startService + ": health check passed"
-	case bench.FigureRedisCache:
+	case report.FigureRedisCache:
 		return "home page, object cache, page cache off"
-	case bench.FigureNoCache:
+	case report.FigureNoCache:
 		return "home page, no object cache, page cache off"
-	case bench.FigureAnonymous:
+	case report.FigureAnonymous:
 		return "home page, anonymous, page cache on (hit)"
-	case bench.FigureLoggedIn:
+	case report.FigureLoggedIn:
 		return "home page, logged in, page cache on (bypass)"
-	case bench.FigureMiss:
+	case report.FigureMiss:
 		return "a new page per request, page cache on (miss, 404)"
-	case bench.FigureAnonymousOff:
+	case report.FigureAnonymousOff:
 		return "home page, anonymous, page cache off"
-	case bench.FigureLoggedInOff:
+	case report.FigureLoggedInOff:
 		return "home page, logged in, page cache off"
-	case bench.FigureMissOff:
+	case report.FigureMissOff:
 		return "a new page per request, page cache off (404)"
 	}
 	return strings.ReplaceAll(r.Figure, "-", " ")

@@ -7,23 +7,23 @@ import (
 	"text/tabwriter"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // secondRunnerLabel says what a second-runner figure measures.
 func secondRunnerLabel(figure string) string {
 	switch figure {
-	case bench.FigurePush:
+	case report.FigurePush:
 		return "the engine's builder pushes the images and exports their cache (mode=max)"
-	case bench.FigureWithCache:
+	case report.FigureWithCache:
 		return "a fresh builder, --cache-from the registry cache, pushes"
-	case bench.FigureWithoutCache:
+	case report.FigureWithoutCache:
 		return "the same fresh builder without the cache, pushes"
-	case bench.FigureWithCacheOCI:
+	case report.FigureWithCacheOCI:
 		return "a fresh builder, --cache-from the registry cache, OCI tarballs (every layer fetched)"
-	case bench.FigurePull:
+	case report.FigurePull:
 		return "the engine pulls the images (one after the other, unpacked)"
-	case bench.FigurePullUp:
+	case report.FigurePullUp:
 		return "pull, then up --wait to the home page answering 200 (first boot)"
 	}
 	return figure
@@ -43,7 +43,7 @@ func targetCheckLine(t benchstat.TargetCheck) string {
 // writeTable writes one row per figure: median [min-max] in seconds and,
 // for builds, the vertices that ran; then how they were measured and the
 // target.
-func writeSecondRunnerTable(w io.Writer, sr *bench.SecondRunnerReport) error {
+func writeSecondRunnerTable(w io.Writer, sr *report.SecondRunnerReport) error {
 	fmt.Fprintf(w, "SECOND RUNNER: %s; median of %d runs%s, each round from an empty registry\n\n",
 		strings.Join(sr.Images, ", "), sr.Repeats, passesLabel(sr.Passes))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

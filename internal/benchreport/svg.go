@@ -7,40 +7,40 @@ import (
 	"strings"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // runtimeColour is one colour per run-time scenario (ColorBrewer Dark2,
 // after the variants' colours).
-func runtimeColour(sc bench.RuntimeScenario) string {
+func runtimeColour(sc report.RuntimeScenario) string {
 	switch sc {
-	case bench.RuntimeUp:
+	case report.RuntimeUp:
 		return "#e7298a"
-	case bench.RuntimeStart:
+	case report.RuntimeStart:
 		return "#66a61e"
-	case bench.RuntimeHTTPS:
+	case report.RuntimeHTTPS:
 		return "#e6ab02"
-	case bench.RuntimePageCache:
+	case report.RuntimePageCache:
 		return "#a6761d"
 	}
 	return "#666666"
 }
 
 // runtimeGroups groups the figures by scenario, in the order measured.
-func groups(rr *bench.RuntimeReport) [][]bench.RuntimeResult {
-	var out [][]bench.RuntimeResult
+func groups(rr *report.RuntimeReport) [][]report.RuntimeResult {
+	var out [][]report.RuntimeResult
 	for _, r := range rr.Results {
 		if n := len(out); n > 0 && out[n-1][0].Scenario == r.Scenario {
 			out[n-1] = append(out[n-1], r)
 			continue
 		}
-		out = append(out, []bench.RuntimeResult{r})
+		out = append(out, []report.RuntimeResult{r})
 	}
 	return out
 }
 
 // svgHeight is the height of the run-time section.
-func svgHeight(rr *bench.RuntimeReport) int {
+func svgHeight(rr *report.RuntimeReport) int {
 	h := runtimeHeader
 	for _, g := range groups(rr) {
 		h += len(g)*(barHeight+barGap) + groupGap
@@ -54,7 +54,7 @@ const runtimeHeader = 44
 // writeSVG draws the run-time figures from y down: one group per
 // scenario, one bar per figure with its min-max whisker. Every group has
 // its own scale (seconds for up and start, requests per second for https).
-func writeRuntimeSVG(b *strings.Builder, rr *bench.RuntimeReport, y int, m benchstat.Machine) {
+func writeRuntimeSVG(b *strings.Builder, rr *report.RuntimeReport, y int, m benchstat.Machine) {
 	fmt.Fprintf(b, `<text x="12" y="%d" font-size="16" font-weight="bold">inceptionctl bench: run time of stack %s, median of %s runs</text>`+"\n",
 		y+18, html.EscapeString(rr.Stack), runsRange(rr.Repeats, rr.MaxRepeats, rr.MinSeconds))
 	fmt.Fprintf(b, `<text x="12" y="%d" fill="#555555">%d CPUs, %.0f GiB. up and start in seconds (shorter is better), https in requests per second over %d connections (longer is better).</text>`+"\n",
@@ -100,15 +100,15 @@ func writeRuntimeSVG(b *strings.Builder, rr *bench.RuntimeReport, y int, m bench
 
 // variantColour is one colour per variant, from a palette that stays
 // distinct for colour-blind readers (ColorBrewer Dark2).
-func variantColour(v bench.Variant) string {
+func variantColour(v report.Variant) string {
 	switch v {
-	case bench.VariantLLB:
+	case report.VariantLLB:
 		return "#1b9e77"
-	case bench.VariantLinear:
+	case report.VariantLinear:
 		return "#7570b3"
-	case bench.VariantDockerfile:
+	case report.VariantDockerfile:
 		return "#d95f02"
-	case bench.VariantCompose:
+	case report.VariantCompose:
 		return "#e7298a"
 	}
 	return "#666666"
@@ -133,7 +133,7 @@ const (
 // within a group, and a cold build would otherwise flatten every other bar.
 //
 // The run-time figures, when measured, follow in a section of their own.
-func WriteSVG(w io.Writer, rep *bench.Report) error {
+func WriteSVG(w io.Writer, rep *report.Report) error {
 	rows := rows(rep)
 	perGroup := len(rep.Variants)*(barHeight+barGap) + groupGap
 	buildPart := len(rows) > 0 || rep.Runtime == nil
@@ -166,7 +166,7 @@ func WriteSVG(w io.Writer, rep *bench.Report) error {
 }
 
 // writeBuildSVG draws the build figures and returns where they end.
-func writeBuildSVG(b *strings.Builder, rep *bench.Report, rows [][]bench.Result, perGroup int) int {
+func writeBuildSVG(b *strings.Builder, rep *report.Report, rows [][]report.Result, perGroup int) int {
 	fmt.Fprintf(b, `<text x="12" y="24" font-size="16" font-weight="bold">inceptionctl bench: rebuild time, median of %s runs (seconds)</text>`+"\n", runsRange(rep.Repeats, rep.MaxRepeats, rep.MinSeconds))
 	fmt.Fprintf(b, `<text x="12" y="44" fill="#555555">%d CPUs, %.0f GiB. Whiskers: min to max (cut at the edge). Each case has its own scale: compare bars within a case.</text>`+"\n",
 		rep.Machine.CPUs, rep.Machine.MemoryGiB)
@@ -226,11 +226,11 @@ func writeBuildSVG(b *strings.Builder, rep *bench.Report, rows [][]bench.Result,
 	return y
 }
 
-func findVariant(row []bench.Result, v bench.Variant) (bench.Result, bool) {
+func findVariant(row []report.Result, v report.Variant) (report.Result, bool) {
 	for _, r := range row {
 		if r.Variant == v {
 			return r, true
 		}
 	}
-	return bench.Result{}, false
+	return report.Result{}, false
 }

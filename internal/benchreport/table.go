@@ -2,14 +2,13 @@ package benchreport
 
 import (
 	"fmt"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/inceptionctl/inception/pkg/bench"
 )
 
 // What pkg/bench does, as the tables say it: the longest untimed load
@@ -25,7 +24,7 @@ const (
 // target ratios, each PASS or MISS; then the run-time figures, when
 // measured, in a section of their own; then the comparison with an
 // earlier run, when made.
-func WriteTable(w io.Writer, rep *bench.Report) error {
+func WriteTable(w io.Writer, rep *report.Report) error {
 	if len(rep.Results) > 0 || rep.Runtime == nil && rep.SecondRunner == nil {
 		if err := writeBuildTable(w, rep); err != nil {
 			return err
@@ -50,7 +49,7 @@ func WriteTable(w io.Writer, rep *bench.Report) error {
 	return writeComparison(w, rep)
 }
 
-func writeBuildTable(w io.Writer, rep *bench.Report) error {
+func writeBuildTable(w io.Writer, rep *report.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := []string{"SCENARIO", "SCOPE"}
 	for _, v := range rep.Variants {
@@ -78,7 +77,7 @@ func writeBuildTable(w io.Writer, rep *bench.Report) error {
 		"(--format json: which, and how long). llb and linear build as `inceptionctl build` does: an image\n"+
 		"whose graph, config and base are unchanged is not solved (json: up_to_date); the Dockerfile\n"+
 		"frontend has to read its context to know that nothing changed\n", RunsLabel(rep.Repeats, rep.MaxRepeats, rep.MinSeconds), passesLabel(rep.Passes))
-	if slices.Contains(rep.Variants, bench.VariantCompose) {
+	if slices.Contains(rep.Variants, report.VariantCompose) {
 		fmt.Fprint(w, composeNote)
 	}
 	if l := rep.Reference.Line(); l != "" {
@@ -101,16 +100,16 @@ func writeBuildTable(w io.Writer, rep *bench.Report) error {
 }
 
 // scopeLabel is the scope, with the image changed in a stack case.
-func scopeLabel(c bench.Case) string {
-	if c.Scope == bench.Stack && c.Changed != "" {
+func scopeLabel(c report.Case) string {
+	if c.Scope == report.ScopeStack && c.Changed != "" {
 		return c.Scope + " (" + c.Changed + ")"
 	}
 	return c.Scope
 }
 
 // rows groups the results by case, in the order they were measured.
-func rows(rep *bench.Report) [][]bench.Result {
-	var rows [][]bench.Result
+func rows(rep *report.Report) [][]report.Result {
+	var rows [][]report.Result
 	idx := map[string]int{}
 	for _, res := range rep.Results {
 		k := res.Name()

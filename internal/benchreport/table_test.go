@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // The reports the tables and charts are tested on, in testdata: written
@@ -29,22 +29,22 @@ import (
 //	failed (100 errors per run);
 //	second-runner.json, second-runner-no-pull.json: the second runner's
 //	figures, with and without pull and up.
-func fixture(t *testing.T, name string) *bench.Report {
+func fixture(t *testing.T, name string) *report.Report {
 	t.Helper()
 	dt, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	var rep bench.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal(dt, &rep))
 	return &rep
 }
 
 // testReport is build.json; testRuntimeReport runtime.json's run-time
 // figures; secondRunnerReport a second-runner fixture's figures.
-func testReport(t *testing.T) *bench.Report { return fixture(t, "build.json") }
+func testReport(t *testing.T) *report.Report { return fixture(t, "build.json") }
 
-func testRuntimeReport(t *testing.T) *bench.RuntimeReport { return fixture(t, "runtime.json").Runtime }
+func testRuntimeReport(t *testing.T) *report.RuntimeReport { return fixture(t, "runtime.json").Runtime }
 
-func secondRunnerReport(t *testing.T, pullUp bool) *bench.SecondRunnerReport {
+func secondRunnerReport(t *testing.T, pullUp bool) *report.SecondRunnerReport {
 	if pullUp {
 		return fixture(t, "second-runner.json").SecondRunner
 	}
@@ -75,7 +75,7 @@ func TestOutputs(t *testing.T) {
 
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
-	var back bench.Report
+	var back report.Report
 	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 	assert.Len(t, back.Results, len(rep.Results))
 
@@ -104,7 +104,7 @@ func TestRuntimeOutputs(t *testing.T) {
 
 		var js bytes.Buffer
 		require.NoError(t, rep.WriteJSON(&js))
-		var back bench.Report
+		var back report.Report
 		require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 		require.NotNil(t, back.Runtime)
 		assert.Equal(t, rep.Runtime.Results, back.Runtime.Results)
@@ -115,7 +115,7 @@ func TestRuntimeOutputs(t *testing.T) {
 		assert.Equal(t, 1+len(rep.Variants)+len(rep.Results)+len(rep.Runtime.Results), rects)
 	})
 	t.Run("run-time figures only", func(t *testing.T) {
-		rep := bench.NewReport()
+		rep := report.New()
 		rep.Runtime = testRuntimeReport(t)
 		var table bytes.Buffer
 		require.NoError(t, WriteTable(&table, rep))
@@ -136,7 +136,7 @@ func TestRuntimeOutputs(t *testing.T) {
 }
 
 // svgRects checks that the chart is well-formed XML and counts its rects.
-func svgRects(t *testing.T, rep *bench.Report) int {
+func svgRects(t *testing.T, rep *report.Report) int {
 	t.Helper()
 	var svg bytes.Buffer
 	require.NoError(t, WriteSVG(&svg, rep))
@@ -158,7 +158,7 @@ func svgRects(t *testing.T, rep *bench.Report) int {
 // The table: one row per figure, what ran, the target as PASS or MISS;
 // no build table when only the second runner was measured.
 func TestSecondRunnerTable(t *testing.T) {
-	rep := bench.NewReport()
+	rep := report.New()
 	rep.SecondRunner = secondRunnerReport(t, true)
 	var out bytes.Buffer
 	require.NoError(t, WriteTable(&out, rep))
@@ -173,8 +173,8 @@ func TestSecondRunnerTable(t *testing.T) {
 	assert.Contains(t, s, "up: stack\nbenchpull, empty volumes")
 
 	rep.SecondRunner = secondRunnerReport(t, false)
-	rep.SecondRunner.Results[1] = bench.SecondRunnerResult{Figure: bench.FigureWithCache, Median: 50, Min: 50, Max: 50, Vertices: 10, Cached: 5,
-		Runs: []bench.Measurement{{Seconds: 50}}}
+	rep.SecondRunner.Results[1] = report.SecondRunnerResult{Figure: report.FigureWithCache, Median: 50, Min: 50, Max: 50, Vertices: 10, Cached: 5,
+		Runs: []report.Measurement{{Seconds: 50}}}
 	rep.SecondRunner.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 50.0 / 95, Limit: 0.25}
 	out.Reset()
 	require.NoError(t, WriteTable(&out, rep))
@@ -184,14 +184,14 @@ func TestSecondRunnerTable(t *testing.T) {
 
 // figureOf is a build figure: one run, and the statistics given (not
 // computed, so that a test can put them where it wants).
-func figureOf(sc bench.Scenario, scope, changed string, v bench.Variant, med, lo, hi float64) bench.Result {
-	return bench.Result{Case: bench.Case{Scenario: sc, Scope: scope, Images: []string{scope}, Changed: changed}, Variant: v,
-		Runs: []bench.Measurement{{Seconds: med}}, Median: med, Min: lo, Max: hi}
+func figureOf(sc report.Scenario, scope, changed string, v report.Variant, med, lo, hi float64) report.Result {
+	return report.Result{Case: report.Case{Scenario: sc, Scope: scope, Images: []string{scope}, Changed: changed}, Variant: v,
+		Runs: []report.Measurement{{Seconds: med}}, Median: med, Min: lo, Max: hi}
 }
 
 // rtFigureOf is a run-time figure, as figureOf.
-func rtFigureOf(sc bench.RuntimeScenario, fig, unit string, med, lo, hi float64, failed string) bench.RuntimeResult {
-	return bench.RuntimeResult{Scenario: sc, Figure: fig, Unit: unit, Runs: []bench.RuntimeRun{{Value: med}},
+func rtFigureOf(sc report.RuntimeScenario, fig, unit string, med, lo, hi float64, failed string) report.RuntimeResult {
+	return report.RuntimeResult{Scenario: sc, Figure: fig, Unit: unit, Runs: []report.RuntimeRun{{Value: med}},
 		Median: med, Min: lo, Max: hi, Failed: failed}
 }
 
@@ -235,16 +235,16 @@ func TestCompareEdges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cur, base := &bench.Report{}, &bench.Report{}
+			cur, base := &report.Report{}, &report.Report{}
 			name, unit := "config-change/nginx dockerfile", "s"
 			if tc.unit == "" {
-				cur.Results = []bench.Result{figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantDockerfile, tc.med, tc.med, tc.med)}
-				base.Results = []bench.Result{figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantDockerfile, tc.lo, tc.lo, tc.hi)}
+				cur.Results = []report.Result{figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantDockerfile, tc.med, tc.med, tc.med)}
+				base.Results = []report.Result{figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantDockerfile, tc.lo, tc.lo, tc.hi)}
 				assert.Equal(t, tc.printedTable, secs(tc.med)+" ["+secs(tc.lo)+"-"+secs(tc.hi)+"]")
 			} else {
 				name, unit = "https/redis-cache", tc.unit
-				cur.Runtime = &bench.RuntimeReport{Results: []bench.RuntimeResult{rtFigureOf(bench.RuntimeHTTPS, bench.FigureRedisCache, unit, tc.med, tc.med, tc.med, "")}}
-				base.Runtime = &bench.RuntimeReport{Results: []bench.RuntimeResult{rtFigureOf(bench.RuntimeHTTPS, bench.FigureRedisCache, unit, tc.lo, tc.lo, tc.hi, "")}}
+				cur.Runtime = &report.RuntimeReport{Results: []report.RuntimeResult{rtFigureOf(report.RuntimeHTTPS, report.FigureRedisCache, unit, tc.med, tc.med, tc.med, "")}}
+				base.Runtime = &report.RuntimeReport{Results: []report.RuntimeResult{rtFigureOf(report.RuntimeHTTPS, report.FigureRedisCache, unit, tc.lo, tc.lo, tc.hi, "")}}
 				r := cur.Runtime.Results[0]
 				assert.Equal(t, tc.printedTable, value(r, tc.med)+" ["+value(r, tc.lo)+"-"+value(r, tc.hi)+"]")
 			}
@@ -265,33 +265,33 @@ func TestCompareEdges(t *testing.T) {
 
 // comparedReports are a run and its baseline with every kind of figure:
 // inside, outside, not in the baseline, failed in either, not measured.
-func comparedReports() (cur, base *bench.Report) {
+func comparedReports() (cur, base *report.Report) {
 	started := time.Date(2026, 11, 25, 13, 24, 51, 0, time.UTC)
-	base = &bench.Report{Started: started, Results: []bench.Result{
-		figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantLLB, 0.1, 0.09, 0.12),
-		figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantDockerfile, 0.18, 0.17, 0.19),
+	base = &report.Report{Started: started, Results: []report.Result{
+		figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantLLB, 0.1, 0.09, 0.12),
+		figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantDockerfile, 0.18, 0.17, 0.19),
 		// the same case with another image changed: not a counterpart
-		figureOf(bench.ScenarioConfig, bench.Stack, "static", bench.VariantLLB, 0.3, 0.2, 0.4),
-		figureOf(bench.ScenarioNoChange, "nginx", "", bench.VariantLLB, 0.05, 0.04, 0.06),
-	}, Runtime: &bench.RuntimeReport{Results: []bench.RuntimeResult{
-		rtFigureOf(bench.RuntimeUp, bench.FigureFirstBoot, "s", 4.98, 4.31, 5.08, ""),
-		rtFigureOf(bench.RuntimeHTTPS, bench.FigureRedisCache, "req/s", 25, 23.1, 25.3, ""),
-		rtFigureOf(bench.RuntimeHTTPS, bench.FigureNoCache, "req/s", 22.2, 20.8, 22.7, "run 2: 9 errors in 100 requests"),
-		{Scenario: bench.RuntimeStart, Figure: bench.FigureRunning, Unit: "s"}, // no runs
+		figureOf(report.ScenarioConfig, report.ScopeStack, "static", report.VariantLLB, 0.3, 0.2, 0.4),
+		figureOf(report.ScenarioNoChange, "nginx", "", report.VariantLLB, 0.05, 0.04, 0.06),
+	}, Runtime: &report.RuntimeReport{Results: []report.RuntimeResult{
+		rtFigureOf(report.RuntimeUp, report.FigureFirstBoot, "s", 4.98, 4.31, 5.08, ""),
+		rtFigureOf(report.RuntimeHTTPS, report.FigureRedisCache, "req/s", 25, 23.1, 25.3, ""),
+		rtFigureOf(report.RuntimeHTTPS, report.FigureNoCache, "req/s", 22.2, 20.8, 22.7, "run 2: 9 errors in 100 requests"),
+		{Scenario: report.RuntimeStart, Figure: report.FigureRunning, Unit: "s"}, // no runs
 	}}}
-	notMeasured := figureOf(bench.ScenarioNoChange, "nginx", "", bench.VariantLLB, 0, 0, 0)
+	notMeasured := figureOf(report.ScenarioNoChange, "nginx", "", report.VariantLLB, 0, 0, 0)
 	notMeasured.Runs = nil
-	cur = &bench.Report{Started: started.Add(time.Hour), Results: []bench.Result{
-		figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantLLB, 0.11, 0.1, 0.2),
-		figureOf(bench.ScenarioConfig, "nginx", "nginx", bench.VariantDockerfile, 0.22, 0.2, 0.25),
-		figureOf(bench.ScenarioConfig, bench.Stack, "nginx", bench.VariantLLB, 0.3, 0.2, 0.4),
-		figureOf(bench.ScenarioCold, "nginx", "", bench.VariantLinear, 10.6, 10.4, 10.8),
+	cur = &report.Report{Started: started.Add(time.Hour), Results: []report.Result{
+		figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantLLB, 0.11, 0.1, 0.2),
+		figureOf(report.ScenarioConfig, "nginx", "nginx", report.VariantDockerfile, 0.22, 0.2, 0.25),
+		figureOf(report.ScenarioConfig, report.ScopeStack, "nginx", report.VariantLLB, 0.3, 0.2, 0.4),
+		figureOf(report.ScenarioCold, "nginx", "", report.VariantLinear, 10.6, 10.4, 10.8),
 		notMeasured,
-	}, Runtime: &bench.RuntimeReport{Results: []bench.RuntimeResult{
-		rtFigureOf(bench.RuntimeUp, bench.FigureFirstBoot, "s", 5.1, 4.9, 5.3, ""),
-		rtFigureOf(bench.RuntimeHTTPS, bench.FigureRedisCache, "req/s", 24, 20, 26, "run 1: 50 errors in 100 requests"),
-		rtFigureOf(bench.RuntimeHTTPS, bench.FigureNoCache, "req/s", 22.2, 21, 23, ""),
-		rtFigureOf(bench.RuntimeStart, bench.FigureRunning, "s", 0.11, 0.1, 0.14, ""),
+	}, Runtime: &report.RuntimeReport{Results: []report.RuntimeResult{
+		rtFigureOf(report.RuntimeUp, report.FigureFirstBoot, "s", 5.1, 4.9, 5.3, ""),
+		rtFigureOf(report.RuntimeHTTPS, report.FigureRedisCache, "req/s", 24, 20, 26, "run 1: 50 errors in 100 requests"),
+		rtFigureOf(report.RuntimeHTTPS, report.FigureNoCache, "req/s", 22.2, 21, 23, ""),
+		rtFigureOf(report.RuntimeStart, report.FigureRunning, "s", 0.11, 0.1, 0.14, ""),
 	}}}
 	return cur, base
 }
@@ -321,7 +321,7 @@ func TestCompareFigures(t *testing.T) {
 		assert.Empty(t, c.Unmatched)
 	})
 	t.Run("nothing in common", func(t *testing.T) {
-		c := Compare(cur, &bench.Report{Results: []bench.Result{figureOf(bench.ScenarioSite, "static", "static", bench.VariantLLB, 1, 1, 1)}}, "other.json")
+		c := Compare(cur, &report.Report{Results: []report.Result{figureOf(report.ScenarioSite, "static", "static", report.VariantLLB, 1, 1, 1)}}, "other.json")
 		assert.Equal(t, 0, c.Judged)
 		assert.Equal(t, 0, c.Inside)
 		assert.Empty(t, c.Outside)
@@ -358,7 +358,7 @@ inside: baseline min <= median <= baseline max, as printed; the comparison sets 
 			"inside: baseline min <= median <= baseline max, as printed; the comparison sets no exit code\n", b.String())
 	})
 	t.Run("nothing judged", func(t *testing.T) {
-		rep := &bench.Report{Comparison: &benchstat.Comparison{Baseline: "x.json", Unmatched: []string{"cold/nginx llb"}}}
+		rep := &report.Report{Comparison: &benchstat.Comparison{Baseline: "x.json", Unmatched: []string{"cold/nginx llb"}}}
 		var b bytes.Buffer
 		require.NoError(t, writeComparison(&b, rep))
 		assert.Equal(t, "\nNOT COMPARED against x.json: no figure of this run is in the baseline\n"+
@@ -377,7 +377,7 @@ inside: baseline min <= median <= baseline max, as printed; the comparison sets 
 	t.Run("in the JSON", func(t *testing.T) {
 		var js bytes.Buffer
 		require.NoError(t, cur.WriteJSON(&js))
-		var back bench.Report
+		var back report.Report
 		require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 		assert.Equal(t, cur.Comparison, back.Comparison)
 		assert.Contains(t, js.String(), `"baseline_min": 0.17`)
@@ -387,17 +387,17 @@ inside: baseline min <= median <= baseline max, as printed; the comparison sets 
 // TestCompareMachine: the machine references of both reports, build and
 // run-time figures together, when both timed the same work.
 func TestCompareMachine(t *testing.T) {
-	withRef := func(work string, secs ...float64) *bench.Report {
-		rep := bench.NewReport()
-		rep.Results = []bench.Result{{Case: bench.Case{Scenario: bench.ScenarioNoChange, Scope: "nginx"}, Variant: bench.VariantLLB,
-			Runs: []bench.Measurement{{Seconds: 1}}, Median: 1, Min: 1, Max: 1}}
+	withRef := func(work string, secs ...float64) *report.Report {
+		rep := report.New()
+		rep.Results = []report.Result{{Case: report.Case{Scenario: report.ScenarioNoChange, Scope: "nginx"}, Variant: report.VariantLLB,
+			Runs: []report.Measurement{{Seconds: 1}}, Median: 1, Min: 1, Max: 1}}
 		if work != "" {
 			ref := &benchstat.Reference{Work: work}
 			for _, s := range secs {
 				ref.Runs = append(ref.Runs, benchstat.ReferenceRun{Seconds: s})
 			}
 			// Half the timings in the run-time report: both count.
-			rep.Runtime = &bench.RuntimeReport{Reference: &benchstat.Reference{Work: work, Runs: ref.Runs[len(ref.Runs)/2:]}}
+			rep.Runtime = &report.RuntimeReport{Reference: &benchstat.Reference{Work: work, Runs: ref.Runs[len(ref.Runs)/2:]}}
 			ref.Runs = ref.Runs[:len(ref.Runs)/2]
 			rep.Reference = ref
 		}

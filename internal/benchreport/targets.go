@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // ErrUnknownTarget is a target name that is none of Names.
@@ -137,7 +137,7 @@ func (t Targets) ReadFile(path string) error {
 // figures' (rep.Targets, when the report has build figures), the page
 // cache's (rep.Runtime.PageCache) and the second runner's
 // (rep.SecondRunner.Target).
-func (t Targets) Check(rep *bench.Report) {
+func (t Targets) Check(rep *report.Report) {
 	if len(rep.Results) > 0 {
 		rep.Targets = t.build(rep.Results)
 	}
@@ -155,21 +155,21 @@ func (t Targets) Check(rep *bench.Report) {
 var buildRatios = []struct {
 	name     string
 	scopes   []string
-	num, den bench.Variant
+	num, den report.Variant
 }{
-	{NoChange, []string{bench.Stack}, bench.VariantLLB, bench.VariantDockerfile},
-	{ConfigChange, []string{bench.Stack, "nginx"}, bench.VariantLLB, bench.VariantDockerfile},
-	{PackageChange, []string{"nginx"}, bench.VariantLLB, bench.VariantLinear},
+	{NoChange, []string{report.ScopeStack}, report.VariantLLB, report.VariantDockerfile},
+	{ConfigChange, []string{report.ScopeStack, "nginx"}, report.VariantLLB, report.VariantDockerfile},
+	{PackageChange, []string{"nginx"}, report.VariantLLB, report.VariantLinear},
 }
 
-func (t Targets) build(results []bench.Result) []benchstat.TargetCheck {
-	find := func(sc, scope string, v bench.Variant) (bench.Result, bool) {
+func (t Targets) build(results []report.Result) []benchstat.TargetCheck {
+	find := func(sc, scope string, v report.Variant) (report.Result, bool) {
 		for _, r := range results {
 			if string(r.Scenario) == sc && r.Scope == scope && r.Variant == v && len(r.Runs) > 0 {
 				return r, true
 			}
 		}
-		return bench.Result{}, false
+		return report.Result{}, false
 	}
 	out := []benchstat.TargetCheck{}
 	for _, b := range buildRatios {
@@ -194,15 +194,15 @@ func (t Targets) build(results []bench.Result) []benchstat.TargetCheck {
 
 // secondRunner is with-cache over without-cache; Missing when either has
 // no run.
-func (t Targets) secondRunner(results []bench.SecondRunnerResult) benchstat.TargetCheck {
-	tc := benchstat.TargetCheck{Name: bench.SecondRunner + " " + bench.FigureWithCache + "/" + bench.FigureWithoutCache, Limit: t[SecondRunner], Missing: true}
-	var with, without *bench.SecondRunnerResult
+func (t Targets) secondRunner(results []report.SecondRunnerResult) benchstat.TargetCheck {
+	tc := benchstat.TargetCheck{Name: report.SecondRunner + " " + report.FigureWithCache + "/" + report.FigureWithoutCache, Limit: t[SecondRunner], Missing: true}
+	var with, without *report.SecondRunnerResult
 	for i := range results {
 		switch r := &results[i]; {
 		case len(r.Runs) == 0:
-		case r.Figure == bench.FigureWithCache:
+		case r.Figure == report.FigureWithCache:
 			with = r
-		case r.Figure == bench.FigureWithoutCache:
+		case r.Figure == report.FigureWithoutCache:
 			without = r
 		}
 	}
@@ -217,10 +217,10 @@ func (t Targets) secondRunner(results []bench.SecondRunnerResult) benchstat.Targ
 
 // pageCache sets the page cache's figures against each other; nil when
 // any of the figures it needs has no run.
-func (t Targets) pageCache(results []bench.RuntimeResult) *benchstat.PageCacheTargets {
-	fig := map[string]bench.RuntimeResult{}
+func (t Targets) pageCache(results []report.RuntimeResult) *benchstat.PageCacheTargets {
+	fig := map[string]report.RuntimeResult{}
 	for _, r := range results {
-		if r.Scenario == bench.RuntimePageCache && len(r.Runs) > 0 {
+		if r.Scenario == report.RuntimePageCache && len(r.Runs) > 0 {
 			fig[r.Figure] = r
 		}
 	}
@@ -232,15 +232,15 @@ func (t Targets) pageCache(results []bench.RuntimeResult) *benchstat.PageCacheTa
 		}
 		return x.Median / y.Median, true
 	}
-	hit, ok1 := ratio(bench.FigureAnonymous, bench.FigureAnonymousOff)
-	in, ok2 := ratio(bench.FigureLoggedIn, bench.FigureLoggedInOff)
+	hit, ok1 := ratio(report.FigureAnonymous, report.FigureAnonymousOff)
+	in, ok2 := ratio(report.FigureLoggedIn, report.FigureLoggedInOff)
 	if !ok1 || !ok2 {
 		return nil
 	}
-	pc := &benchstat.PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[bench.FigureAnonymous].P99ms,
+	pc := &benchstat.PageCacheTargets{HitRatio: hit, LoggedInRatio: in, HitP99ms: fig[report.FigureAnonymous].P99ms,
 		HitRatioTarget: t[PageCacheHit], LoggedInRatioTarget: t[PageCacheLoggedIn], HitP99msTarget: t[PageCacheHitP99]}
-	pc.MissRatio, _ = ratio(bench.FigureMiss, bench.FigureMissOff)
-	pc.LoggedInVsRender, _ = ratio(bench.FigureLoggedIn, bench.FigureAnonymousOff)
+	pc.MissRatio, _ = ratio(report.FigureMiss, report.FigureMissOff)
+	pc.LoggedInVsRender, _ = ratio(report.FigureLoggedIn, report.FigureAnonymousOff)
 	pc.HitRatioOK = hit >= pc.HitRatioTarget
 	pc.LoggedInRatioOK = in >= pc.LoggedInRatioTarget
 	pc.HitP99OK = pc.HitP99ms > 0 && pc.HitP99ms < pc.HitP99msTarget

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 func TestDefaults(t *testing.T) {
@@ -76,21 +76,21 @@ func TestReadFile(t *testing.T) {
 	require.Error(t, Defaults().ReadFile(filepath.Join(dir, "missing")))
 }
 
-func result(sc bench.Scenario, scope string, v bench.Variant, median float64) bench.Result {
-	return bench.Result{Case: bench.Case{Scenario: sc, Scope: scope}, Variant: v, Median: median, Runs: []bench.Measurement{{Seconds: median}}}
+func result(sc report.Scenario, scope string, v report.Variant, median float64) report.Result {
+	return report.Result{Case: report.Case{Scenario: sc, Scope: scope}, Variant: v, Median: median, Runs: []report.Measurement{{Seconds: median}}}
 }
 
 // TestCheckBuild: the stack's case when measured, else the image's; a
 // target with neither is missing; the limit is the target's value.
 func TestCheckBuild(t *testing.T) {
-	rep := bench.NewReport()
-	rep.Results = []bench.Result{
-		result(bench.ScenarioNoChange, bench.Stack, bench.VariantLLB, 0.2),
-		result(bench.ScenarioNoChange, bench.Stack, bench.VariantDockerfile, 0.5),
-		result(bench.ScenarioConfig, "nginx", bench.VariantLLB, 1),
-		result(bench.ScenarioConfig, "nginx", bench.VariantDockerfile, 4),
-		result(bench.ScenarioPackage, "nginx", bench.VariantLLB, 5),
-		result(bench.ScenarioPackage, "nginx", bench.VariantLinear, 6),
+	rep := report.New()
+	rep.Results = []report.Result{
+		result(report.ScenarioNoChange, report.ScopeStack, report.VariantLLB, 0.2),
+		result(report.ScenarioNoChange, report.ScopeStack, report.VariantDockerfile, 0.5),
+		result(report.ScenarioConfig, "nginx", report.VariantLLB, 1),
+		result(report.ScenarioConfig, "nginx", report.VariantDockerfile, 4),
+		result(report.ScenarioPackage, "nginx", report.VariantLLB, 5),
+		result(report.ScenarioPackage, "nginx", report.VariantLinear, 6),
 	}
 	Defaults().Check(rep)
 	require.Len(t, rep.Targets, 3)
@@ -116,15 +116,15 @@ func TestCheckBuild(t *testing.T) {
 	assert.True(t, rep.Targets[0].Missing, "no no-change measured")
 	assert.Equal(t, "no-change/stack llb/dockerfile", rep.Targets[0].Name)
 
-	empty := bench.NewReport()
+	empty := report.New()
 	Defaults().Check(empty)
 	assert.Empty(t, empty.Targets, "no build figures, no build targets")
 }
 
-func srResult(figure string, secs ...float64) bench.SecondRunnerResult {
-	r := bench.SecondRunnerResult{Figure: figure}
+func srResult(figure string, secs ...float64) report.SecondRunnerResult {
+	r := report.SecondRunnerResult{Figure: figure}
 	for _, s := range secs {
-		r.Runs = append(r.Runs, bench.Measurement{Seconds: s})
+		r.Runs = append(r.Runs, report.Measurement{Seconds: s})
 	}
 	if len(secs) > 0 {
 		r.Median = secs[len(secs)/2]
@@ -135,22 +135,22 @@ func srResult(figure string, secs ...float64) bench.SecondRunnerResult {
 func TestCheckSecondRunner(t *testing.T) {
 	tests := []struct {
 		name    string
-		results []bench.SecondRunnerResult
+		results []report.SecondRunnerResult
 		ratio   float64
 		pass    bool
 		missing bool
 	}{
-		{"pass", []bench.SecondRunnerResult{srResult(bench.FigureWithCache, 25), srResult(bench.FigureWithoutCache, 120)}, 25.0 / 120, true, false},
-		{"miss", []bench.SecondRunnerResult{srResult(bench.FigureWithCache, 31), srResult(bench.FigureWithoutCache, 100)}, 0.31, false, false},
-		{"at the limit", []bench.SecondRunnerResult{srResult(bench.FigureWithCache, 25), srResult(bench.FigureWithoutCache, 100)}, 0.25, true, false},
-		{"no run without the cache", []bench.SecondRunnerResult{srResult(bench.FigureWithCache, 20), srResult(bench.FigureWithoutCache)}, 0, false, true},
+		{"pass", []report.SecondRunnerResult{srResult(report.FigureWithCache, 25), srResult(report.FigureWithoutCache, 120)}, 25.0 / 120, true, false},
+		{"miss", []report.SecondRunnerResult{srResult(report.FigureWithCache, 31), srResult(report.FigureWithoutCache, 100)}, 0.31, false, false},
+		{"at the limit", []report.SecondRunnerResult{srResult(report.FigureWithCache, 25), srResult(report.FigureWithoutCache, 100)}, 0.25, true, false},
+		{"no run without the cache", []report.SecondRunnerResult{srResult(report.FigureWithCache, 20), srResult(report.FigureWithoutCache)}, 0, false, true},
 		{"no figures", nil, 0, false, true},
-		{"push is no part of it", []bench.SecondRunnerResult{srResult(bench.FigurePush, 1), srResult(bench.FigureWithoutCache, 10)}, 0, false, true},
+		{"push is no part of it", []report.SecondRunnerResult{srResult(report.FigurePush, 1), srResult(report.FigureWithoutCache, 10)}, 0, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := bench.NewReport()
-			rep.SecondRunner = &bench.SecondRunnerReport{Results: tc.results}
+			rep := report.New()
+			rep.SecondRunner = &report.SecondRunnerReport{Results: tc.results}
 			Defaults().Check(rep)
 			got := rep.SecondRunner.Target
 			assert.InDelta(t, tc.ratio, got.Ratio, 1e-9)
@@ -163,44 +163,44 @@ func TestCheckSecondRunner(t *testing.T) {
 }
 
 func TestCheckPageCache(t *testing.T) {
-	fig := func(f string, median, p99 float64) bench.RuntimeResult {
-		return bench.RuntimeResult{Scenario: bench.RuntimePageCache, Figure: f, Unit: "req/s", Median: median, P99ms: p99, Runs: []bench.RuntimeRun{{Value: median}}}
+	fig := func(f string, median, p99 float64) report.RuntimeResult {
+		return report.RuntimeResult{Scenario: report.RuntimePageCache, Figure: f, Unit: "req/s", Median: median, P99ms: p99, Runs: []report.RuntimeRun{{Value: median}}}
 	}
 	tests := []struct {
 		name    string
 		set     []string
-		results []bench.RuntimeResult
+		results []report.RuntimeResult
 		want    *benchstat.PageCacheTargets
 	}{
 		{
 			name: "all met",
-			results: []bench.RuntimeResult{
-				fig(bench.FigureAnonymous, 2000, 12), fig(bench.FigureLoggedIn, 36, 400), fig(bench.FigureMiss, 25, 500),
-				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450), fig(bench.FigureMissOff, 25, 480),
+			results: []report.RuntimeResult{
+				fig(report.FigureAnonymous, 2000, 12), fig(report.FigureLoggedIn, 36, 400), fig(report.FigureMiss, 25, 500),
+				fig(report.FigureAnonymousOff, 40, 300), fig(report.FigureLoggedInOff, 30, 450), fig(report.FigureMissOff, 25, 480),
 			},
 			want: &benchstat.PageCacheTargets{HitRatio: 50, HitRatioOK: true, LoggedInRatio: 1.2, LoggedInRatioOK: true, MissRatio: 1,
 				HitP99ms: 12, HitP99OK: true, LoggedInVsRender: 0.9},
 		},
 		{
 			name: "all missed",
-			results: []bench.RuntimeResult{
-				fig(bench.FigureAnonymous, 400, 25), fig(bench.FigureLoggedIn, 30, 400),
-				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450),
+			results: []report.RuntimeResult{
+				fig(report.FigureAnonymous, 400, 25), fig(report.FigureLoggedIn, 30, 400),
+				fig(report.FigureAnonymousOff, 40, 300), fig(report.FigureLoggedInOff, 30, 450),
 			},
 			want: &benchstat.PageCacheTargets{HitRatio: 10, LoggedInRatio: 1, HitP99ms: 25, LoggedInVsRender: 0.75},
 		},
 		{
 			name: "all met with the user's targets",
 			set:  []string{"page-cache-hit=8", "page-cache-logged-in=0.9", "page-cache-hit-p99-ms=30"},
-			results: []bench.RuntimeResult{
-				fig(bench.FigureAnonymous, 400, 25), fig(bench.FigureLoggedIn, 30, 400),
-				fig(bench.FigureAnonymousOff, 40, 300), fig(bench.FigureLoggedInOff, 30, 450),
+			results: []report.RuntimeResult{
+				fig(report.FigureAnonymous, 400, 25), fig(report.FigureLoggedIn, 30, 400),
+				fig(report.FigureAnonymousOff, 40, 300), fig(report.FigureLoggedInOff, 30, 450),
 			},
 			want: &benchstat.PageCacheTargets{HitRatio: 10, HitRatioOK: true, LoggedInRatio: 1, LoggedInRatioOK: true, HitP99ms: 25, HitP99OK: true, LoggedInVsRender: 0.75},
 		},
 		{
 			name:    "no figure with the cache off",
-			results: []bench.RuntimeResult{fig(bench.FigureAnonymous, 400, 25), fig(bench.FigureLoggedIn, 30, 400)},
+			results: []report.RuntimeResult{fig(report.FigureAnonymous, 400, 25), fig(report.FigureLoggedIn, 30, 400)},
 		},
 	}
 	for _, tc := range tests {
@@ -209,8 +209,8 @@ func TestCheckPageCache(t *testing.T) {
 			for _, s := range tc.set {
 				require.NoError(t, tg.Set(s))
 			}
-			rep := bench.NewReport()
-			rep.Runtime = &bench.RuntimeReport{Results: tc.results}
+			rep := report.New()
+			rep.Runtime = &report.RuntimeReport{Results: tc.results}
 			tg.Check(rep)
 			got := rep.Runtime.PageCache
 			if tc.want == nil {

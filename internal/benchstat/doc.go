@@ -3,6 +3,6 @@
 // during a bench (how fast the machine itself was), the comparison of a
 // run's figures with an earlier run's, and the verdicts of target checks.
 //
-// Its types are fields of pkg/bench's Report, and so its JSON: a report
+// Its types are fields of pkg/bench/report's Report, and so its JSON: a report
 // reads the same after a change here only if the field names stay.
 package benchstat

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
@@ -122,34 +123,34 @@ func TestPlan(t *testing.T) {
 		"cold/nginx",
 	}, names)
 	for _, c := range cases {
-		if c.Scope == Stack {
+		if c.Scope == report.ScopeStack {
 			assert.Equal(t, stack, c.Images, c.Name())
 		} else {
 			assert.Equal(t, []string{c.Scope}, c.Images, c.Name())
 		}
-		if c.Scenario == ScenarioNoChange || c.Scenario == ScenarioCold {
+		if c.Scenario == report.ScenarioNoChange || c.Scenario == report.ScenarioCold {
 			assert.Empty(t, c.Changed, c.Name())
 		} else {
 			assert.NotEmpty(t, c.Changed, c.Name())
 		}
 	}
 
-	cases, err = Plan(stack, []string{"nginx"}, []Scenario{ScenarioNoChange, ScenarioConfig, ScenarioPackage}, false)
+	cases, err = Plan(stack, []string{"nginx"}, []report.Scenario{report.ScenarioNoChange, report.ScenarioConfig, report.ScenarioPackage}, false)
 	require.NoError(t, err)
 	assert.Len(t, cases, 3, "quick: nginx, three scenarios, no stack case")
 
-	cases, err = Plan(stack, []string{"redis"}, []Scenario{ScenarioCold}, true)
+	cases, err = Plan(stack, []string{"redis"}, []report.Scenario{report.ScenarioCold}, true)
 	require.NoError(t, err)
 	assert.Equal(t, "cold/redis", cases[0].Name())
 
 	_, err = Plan(stack, []string{"apache"}, nil, false)
 	require.ErrorIs(t, err, ErrUnknownImage)
-	_, err = Plan(stack, []string{"static"}, []Scenario{ScenarioConfig}, false)
+	_, err = Plan(stack, []string{"static"}, []report.Scenario{report.ScenarioConfig}, false)
 	require.ErrorIs(t, err, ErrEmptyPlan, "static has no config file")
-	_, err = ParseScenario("warm")
-	require.ErrorIs(t, err, ErrUnknownScenario)
-	_, err = ParseVariant("kaniko")
-	require.ErrorIs(t, err, ErrUnknownVariant)
+	_, err = report.ParseScenario("warm")
+	require.ErrorIs(t, err, report.ErrUnknownScenario)
+	_, err = report.ParseVariant("kaniko")
+	require.ErrorIs(t, err, report.ErrUnknownVariant)
 }
 
 // TestConfigChangesExist: every scenario file is in its image's files.
@@ -187,13 +188,13 @@ func TestChangedImages(t *testing.T) {
 		}
 		return out
 	}
-	orig, err := r.image("nginx", VariantLLB, ScenarioConfig, false)
+	orig, err := r.image("nginx", report.VariantLLB, report.ScenarioConfig, false)
 	require.NoError(t, err)
 	base := names(orig)
 
 	t.Run("config", func(t *testing.T) {
 		r.seq = 7
-		img, err := r.image("nginx", VariantLLB, ScenarioConfig, true)
+		img, err := r.image("nginx", report.VariantLLB, report.ScenarioConfig, true)
 		require.NoError(t, err)
 		got := names(img)
 		layer := got["nginx: config and entrypoint"].op.GetFile()
@@ -218,12 +219,12 @@ func TestChangedImages(t *testing.T) {
 
 		// The next change is another: new to the cache.
 		r.seq = 8
-		next, err := r.image("nginx", VariantLLB, ScenarioConfig, true)
+		next, err := r.image("nginx", report.VariantLLB, report.ScenarioConfig, true)
 		require.NoError(t, err)
 		assert.NotEqual(t, got["nginx: config and entrypoint"].op.String(), names(next)["nginx: config and entrypoint"].op.String())
 	})
 	t.Run("package", func(t *testing.T) {
-		img, err := r.image("nginx", VariantLLB, ScenarioPackage, true)
+		img, err := r.image("nginx", report.VariantLLB, report.ScenarioPackage, true)
 		require.NoError(t, err)
 		got := names(img)
 		extra, ok := got["nginx: install extra packages"]
@@ -232,7 +233,7 @@ func TestChangedImages(t *testing.T) {
 		assert.Equal(t, base["nginx: install packages"].op.String(), got["nginx: install packages"].op.String(),
 			"llb: the install stays the same")
 
-		img, err = r.image("nginx", VariantLinear, ScenarioPackage, true)
+		img, err = r.image("nginx", report.VariantLinear, report.ScenarioPackage, true)
 		require.NoError(t, err)
 		got = names(img)
 		_, ok = got["nginx: install extra packages"]
@@ -241,10 +242,10 @@ func TestChangedImages(t *testing.T) {
 			"linear: in the package list")
 	})
 	t.Run("site", func(t *testing.T) {
-		_, err := r.image("nginx", VariantLLB, ScenarioSite, true)
+		_, err := r.image("nginx", report.VariantLLB, report.ScenarioSite, true)
 		require.Error(t, err, "nginx has no site")
 		r.seq = 3
-		img, err := r.image("static", VariantLLB, ScenarioSite, true)
+		img, err := r.image("static", report.VariantLLB, report.ScenarioSite, true)
 		require.NoError(t, err)
 		got := names(img)
 		var found bool
@@ -268,14 +269,14 @@ func must(t *testing.T, image func(...llbdefs.Option) (llbdefs.Image, error)) ll
 
 func TestTargets(t *testing.T) {
 	r := newTestRunner(t)
-	c := Case{Scenario: ScenarioConfig, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"}
-	for _, v := range Variants() {
+	c := report.Case{Scenario: report.ScenarioConfig, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"}
+	for _, v := range report.Variants() {
 		ts, err := r.targets(t.Context(), c, v, true)
 		require.NoError(t, err)
 		require.Len(t, ts, 1)
 		assert.Equal(t, "docker.io/library/nginx:bench-"+string(v), ts[0].Ref)
 		switch v {
-		case VariantDockerfile:
+		case report.VariantDockerfile:
 			assert.Nil(t, ts[0].Definition)
 			assert.Equal(t, "dockerfile.v0", ts[0].Frontend)
 			assert.Equal(t, "local", ts[0].FrontendAttrs["image-resolve-mode"])
@@ -303,38 +304,38 @@ func TestTargets(t *testing.T) {
 	st, err = os.Stat(filepath.Join(dirs[0], "config-and-entrypoint/etc/nginx/inception/server.conf.template"))
 	require.NoError(t, err)
 	assert.Equal(t, 2000, st.ModTime().UTC().Year(), "an unchanged file keeps the graph's fixed time")
-	_, err = r.targets(t.Context(), c, VariantDockerfile, false)
+	_, err = r.targets(t.Context(), c, report.VariantDockerfile, false)
 	require.NoError(t, err)
 	dirs, err = filepath.Glob(filepath.Join(r.tmp, "contexts", "nginx-*"))
 	require.NoError(t, err)
 	assert.Len(t, dirs, 2)
 }
 
-func measurement(secs float64, ran ...string) Measurement {
-	img := ImageRun{Image: "nginx", Seconds: secs, Vertices: 3, Cached: 3 - len(ran), Ran: []build.Step{}}
+func measurement(secs float64, ran ...string) report.Measurement {
+	img := report.ImageRun{Image: "nginx", Seconds: secs, Vertices: 3, Cached: 3 - len(ran), Ran: []build.Step{}}
 	for _, r := range ran {
 		img.Ran = append(img.Ran, build.Step{Name: r})
 	}
-	return Measurement{Seconds: secs, Images: []ImageRun{img}}
+	return report.Measurement{Seconds: secs, Images: []report.ImageRun{img}}
 }
 
-func testReport() *Report {
-	res := func(sc Scenario, scope string, v Variant, secs ...float64) Result {
-		r := Result{Case: Case{Scenario: sc, Scope: scope, Images: []string{"nginx"}}, Variant: v}
+func testReport() *report.Report {
+	res := func(sc report.Scenario, scope string, v report.Variant, secs ...float64) report.Result {
+		r := report.Result{Case: report.Case{Scenario: sc, Scope: scope, Images: []string{"nginx"}}, Variant: v}
 		for _, s := range secs {
 			r.Runs = append(r.Runs, measurement(s, "nginx: add config layer"))
 		}
-		r.summarise()
+		summarise(&r)
 		return r
 	}
-	rep := &Report{Repeats: 3, Variants: Variants(), Machine: benchstat.Machine{CPUs: 2, MemoryGiB: 24}}
-	rep.Results = []Result{
-		res(ScenarioNoChange, Stack, VariantLLB, 0.2, 0.1, 0.3),
-		res(ScenarioNoChange, Stack, VariantLinear, 0.25, 0.25, 0.25),
-		res(ScenarioNoChange, Stack, VariantDockerfile, 0.5, 0.4, 0.6),
-		res(ScenarioPackage, "nginx", VariantLLB, 4, 5, 6),
-		res(ScenarioPackage, "nginx", VariantLinear, 6, 6, 6),
-		res(ScenarioPackage, "nginx", VariantDockerfile, 9, 9, 9),
+	rep := &report.Report{Repeats: 3, Variants: report.Variants(), Machine: benchstat.Machine{CPUs: 2, MemoryGiB: 24}}
+	rep.Results = []report.Result{
+		res(report.ScenarioNoChange, report.ScopeStack, report.VariantLLB, 0.2, 0.1, 0.3),
+		res(report.ScenarioNoChange, report.ScopeStack, report.VariantLinear, 0.25, 0.25, 0.25),
+		res(report.ScenarioNoChange, report.ScopeStack, report.VariantDockerfile, 0.5, 0.4, 0.6),
+		res(report.ScenarioPackage, "nginx", report.VariantLLB, 4, 5, 6),
+		res(report.ScenarioPackage, "nginx", report.VariantLinear, 6, 6, 6),
+		res(report.ScenarioPackage, "nginx", report.VariantDockerfile, 9, 9, 9),
 	}
 	// The checks as the caller makes them (internal/benchreport).
 	rep.Targets = []benchstat.TargetCheck{
@@ -443,7 +444,7 @@ func TestWantsInPasses(t *testing.T) {
 // TestPassOrder: the cold cases first in the first of several passes,
 // last otherwise.
 func TestPassOrder(t *testing.T) {
-	cases := []Case{{Scenario: ScenarioNoChange}, {Scenario: ScenarioCold}, {Scenario: ScenarioConfig}}
+	cases := []report.Case{{Scenario: report.ScenarioNoChange}, {Scenario: report.ScenarioCold}, {Scenario: report.ScenarioConfig}}
 	assert.Equal(t, []int{0, 2, 1}, passOrder(cases, 1, 1), "one pass: cold last")
 	assert.Equal(t, []int{1, 0, 2}, passOrder(cases, 1, 2))
 	assert.Equal(t, []int{0, 2, 1}, passOrder(cases, 2, 2))

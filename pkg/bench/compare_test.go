@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 func TestReadReport(t *testing.T) {
@@ -24,25 +26,25 @@ func TestReadReport(t *testing.T) {
 	require.NoError(t, testReport().WriteJSON(&js))
 
 	t.Run("a report", func(t *testing.T) {
-		rep, err := ReadReport(write("ok.json", js.String()))
+		rep, err := report.Read(write("ok.json", js.String()))
 		require.NoError(t, err)
 		assert.Equal(t, testReport().Results, rep.Results)
 	})
 	t.Run("run-time figures only", func(t *testing.T) {
-		rt := NewReport()
+		rt := report.New()
 		rt.Runtime = testRuntimeReport()
 		var b bytes.Buffer
 		require.NoError(t, rt.WriteJSON(&b))
-		rep, err := ReadReport(write("rt.json", b.String()))
+		rep, err := report.Read(write("rt.json", b.String()))
 		require.NoError(t, err)
 		require.NotNil(t, rep.Runtime)
 		assert.Len(t, rep.Runtime.Results, 6)
 	})
 	t.Run("missing", func(t *testing.T) {
-		_, err := ReadReport(filepath.Join(dir, "nope.json"))
+		_, err := report.Read(filepath.Join(dir, "nope.json"))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
-		assert.NotErrorIs(t, err, ErrNotReport)
+		assert.NotErrorIs(t, err, report.ErrNotReport)
 	})
 	bad := []struct {
 		name, content, want string
@@ -60,9 +62,9 @@ func TestReadReport(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write(strings.ReplaceAll(tc.name, " ", "-")+".json", tc.content)
-			_, err := ReadReport(p)
+			_, err := report.Read(p)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrNotReport)
+			assert.ErrorIs(t, err, report.ErrNotReport)
 			assert.Contains(t, err.Error(), p+": not an inceptionctl bench report")
 			assert.Contains(t, err.Error(), tc.want)
 		})
@@ -86,7 +88,7 @@ func TestWriteJSONFile(t *testing.T) {
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.Equal(t, fs.FileMode(0o644), fi.Mode().Perm())
-	back, err := ReadReport(path)
+	back, err := report.Read(path)
 	require.NoError(t, err)
 	assert.Equal(t, rep.Results, back.Results, "a baseline for the next run")
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/inceptionctl/inception/internal/dockerpeer"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/export"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
@@ -58,7 +59,7 @@ type composePeer struct {
 // newComposePeer exports the stack into dir/tree, with random secrets, and
 // the Dockerfiles with addedPackage of the images the package scenario
 // changes.
-func newComposePeer(ctx context.Context, c composeConfig, cases []Case) (*composePeer, error) {
+func newComposePeer(ctx context.Context, c composeConfig, cases []report.Case) (*composePeer, error) {
 	if c.daemon == nil {
 		return nil, fmt.Errorf("%w: start the private dockerd first (bench.WithCompose; `inceptionctl bench` does it, after `make docker-peer`)", ErrNoComposePeer)
 	}
@@ -90,7 +91,7 @@ func newComposePeer(ctx context.Context, c composeConfig, cases []Case) (*compos
 				p.images = append(p.images, img)
 			}
 		}
-		if cs.Scenario != ScenarioPackage || p.packaged[cs.Changed] != nil {
+		if cs.Scenario != report.ScenarioPackage || p.packaged[cs.Changed] != nil {
 			continue
 		}
 		df, err := packagedDockerfile(ctx, cfg, tree, cs.Changed)
@@ -156,19 +157,19 @@ func writeSecrets(dir string) error {
 // (undone after the build). The first build of a bench builds every image
 // the cases build, untimed: the dockerd's cache mounts are then filled
 // before a cold case prunes the rest.
-func (r *runner) composeBuild(ctx context.Context, cs Case, changed bool) (Measurement, error) {
+func (r *runner) composeBuild(ctx context.Context, cs report.Case, changed bool) (report.Measurement, error) {
 	p := r.peer
 	if !p.prepared {
 		r.logf("compose: building %s once on the private dockerd", strings.Join(p.images, ","))
 		if _, err := p.build(ctx, p.images); err != nil {
-			return Measurement{}, fmt.Errorf("compose: first build: %w", err)
+			return report.Measurement{}, fmt.Errorf("compose: first build: %w", err)
 		}
 		p.prepared = true
 	}
 	if changed {
 		undo, err := r.composeChange(cs)
 		if err != nil {
-			return Measurement{}, err
+			return report.Measurement{}, err
 		}
 		defer undo()
 	}
@@ -176,32 +177,32 @@ func (r *runner) composeBuild(ctx context.Context, cs Case, changed bool) (Measu
 }
 
 // build runs docker compose build for images and reads its plain progress.
-func (p *composePeer) build(ctx context.Context, images []string) (Measurement, error) {
+func (p *composePeer) build(ctx context.Context, images []string) (report.Measurement, error) {
 	args := append([]string{"compose", "-p", composeProject, "-f", p.file, "--progress", "plain", "build"}, images...)
 	start := time.Now()
 	stdout, stderr, err := p.d.Docker(ctx, nil, args...)
 	wall := time.Since(start)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
-	run := Measurement{Seconds: wall.Seconds()}
+	run := report.Measurement{Seconds: wall.Seconds()}
 	out := stdout + "\n" + stderr
 	stages, err := p.stages(images)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
 	steps := parsePlainProgress(out, images, stages)
 	if len(steps) == 0 {
-		return Measurement{}, fmt.Errorf("compose: docker compose build printed no Dockerfile step of %s; its output ends:\n%s", strings.Join(images, ","), dockerpeer.LastLines(out, 20))
+		return report.Measurement{}, fmt.Errorf("compose: docker compose build printed no Dockerfile step of %s; its output ends:\n%s", strings.Join(images, ","), dockerpeer.LastLines(out, 20))
 	}
-	for _, img := range append(slices.Clone(images), Stack) {
+	for _, img := range append(slices.Clone(images), report.ScopeStack) {
 		ss, ok := steps[img]
 		if !ok {
 			continue
 		}
 		// One command builds every image: each image's seconds are the
 		// command's.
-		ir := ImageRun{Image: img, Seconds: wall.Seconds(), Vertices: len(ss), Ran: []build.Step{}}
+		ir := report.ImageRun{Image: img, Seconds: wall.Seconds(), Vertices: len(ss), Ran: []build.Step{}}
 		for _, s := range ss {
 			if s.Cached {
 				ir.Cached++
@@ -241,19 +242,19 @@ func (p *composePeer) stages(images []string) (map[string]string, error) {
 // what undoes it: a line appended to the config or site file the other
 // variants change (found in the image's conf/ or tools/ by its name and
 // content), or the Dockerfile with the package added.
-func (r *runner) composeChange(cs Case) (undo func(), err error) {
+func (r *runner) composeChange(cs report.Case) (undo func(), err error) {
 	p := r.peer
 	img := cs.Changed
 	var file string
 	var data []byte
 	switch cs.Scenario {
-	case ScenarioPackage:
+	case report.ScenarioPackage:
 		df, ok := p.packaged[img]
 		if !ok {
 			return nil, fmt.Errorf("compose: no Dockerfile of %s with %s added", img, addedPackage)
 		}
 		file, data = filepath.Join(p.dir, filepath.FromSlash(dockerfilePath(img))), df
-	case ScenarioConfig, ScenarioSite:
+	case report.ScenarioConfig, report.ScenarioSite:
 		ch, ok := r.change(img, cs.Scenario)
 		if !ok {
 			return nil, fmt.Errorf("%s: no %s for this image", img, cs.Scenario)
@@ -347,11 +348,11 @@ func replaceFile(file string, data []byte) (undo func(), err error) {
 // (apt's lists and .deb files) too unless the bench keeps them
 // (WithColdKeepingPackages, as for the other variants), checks that the base image is still in dockerd's image store, and times
 // a build.
-func (r *runner) composeCold(ctx context.Context, cs Case) (Measurement, error) {
+func (r *runner) composeCold(ctx context.Context, cs report.Case) (report.Measurement, error) {
 	p := r.peer
 	recs, err := p.d.BuildCache(ctx)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
 	var types []string
 	for _, rec := range recs {
@@ -362,18 +363,18 @@ func (r *runner) composeCold(ctx context.Context, cs Case) (Measurement, error) 
 	// dockerd takes one value per filter key: one prune per type.
 	for _, t := range types {
 		if err := p.d.PruneBuildCache(ctx, "type", t); err != nil {
-			return Measurement{}, err
+			return report.Measurement{}, err
 		}
 	}
 	if _, err := p.d.ImageID(ctx, r.baseRef); err != nil {
-		return Measurement{}, fmt.Errorf("%w: %s in the private dockerd: %w", ErrBaseMissing, r.baseRef, err)
+		return report.Measurement{}, fmt.Errorf("%w: %s in the private dockerd: %w", ErrBaseMissing, r.baseRef, err)
 	}
 	return p.build(ctx, cs.Images)
 }
 
 // composeRestore prunes the dockerd's cache records made since and
 // rebuilds the original images, which must come from its cache.
-func (r *runner) composeRestore(ctx context.Context, cs Case, since time.Time) error {
+func (r *runner) composeRestore(ctx context.Context, cs report.Case, since time.Time) error {
 	if err := r.peer.pruneSince(ctx, since); err != nil {
 		return err
 	}
@@ -381,7 +382,7 @@ func (r *runner) composeRestore(ctx context.Context, cs Case, since time.Time) e
 	if err != nil {
 		return fmt.Errorf("rebuild the original: %w", err)
 	}
-	return run.restored("compose: ")
+	return restored(run, "compose: ")
 }
 
 // pruneSince prunes the dockerd's build cache records made since t, cache
@@ -432,7 +433,7 @@ var stepRe = regexp.MustCompile(`^\[([^\]]*?)\s*(\d+/\d+)\] (.+)$`)
 // long it took. Steps of a build of several images are told apart by the
 // service name that starts their bracket (compose's prefix, or the stage
 // named after the image), else by their stage's name where one image
-// alone has it (stages); the others go to Stack.
+// alone has it (stages); the others go to report.ScopeStack.
 func parsePlainProgress(out string, images []string, stages map[string]string) map[string][]build.Step {
 	type vertex struct {
 		image string
@@ -458,7 +459,7 @@ func parsePlainProgress(out string, images []string, stages map[string]string) m
 				continue
 			}
 			fields := strings.Fields(sm[1])
-			img := Stack
+			img := report.ScopeStack
 			switch {
 			case len(images) == 1:
 				img = images[0]

@@ -13,27 +13,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/dockerpeer"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
 
 func TestParseVariantCompose(t *testing.T) {
-	v, err := ParseVariant("compose")
+	v, err := report.ParseVariant("compose")
 	require.NoError(t, err)
-	assert.Equal(t, VariantCompose, v)
-	assert.NotContains(t, Variants(), VariantCompose, "opt-in: it needs make docker-peer")
-	_, err = ParseVariant("kaniko")
-	require.ErrorIs(t, err, ErrUnknownVariant)
+	assert.Equal(t, report.VariantCompose, v)
+	assert.NotContains(t, report.Variants(), report.VariantCompose, "opt-in: it needs make docker-peer")
+	_, err = report.ParseVariant("kaniko")
+	require.ErrorIs(t, err, report.ErrUnknownVariant)
 	assert.ErrorContains(t, err, "use llb, linear, dockerfile or compose")
 }
 
 // TestComposeWithoutPeer: asking for the compose variant without a
 // private dockerd is refused before anything is built.
 func TestComposeWithoutPeer(t *testing.T) {
-	cases, err := Plan(stack.Default().Names(), []string{"nginx"}, []Scenario{ScenarioNoChange}, false)
+	cases, err := Plan(stack.Default().Names(), []string{"nginx"}, []report.Scenario{report.ScenarioNoChange}, false)
 	require.NoError(t, err)
 	var bk *client.Client // never called: refused first
-	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(VariantLLB, VariantCompose), withTempDir(t.TempDir()))
+	_, err = NewBuildBench(t.Context(), bk, nil, cases, WithVariants(report.VariantLLB, report.VariantCompose), withTempDir(t.TempDir()))
 	require.ErrorIs(t, err, ErrNoComposePeer)
 	assert.ErrorContains(t, err, "make docker-peer")
 }
@@ -41,7 +42,7 @@ func TestComposeWithoutPeer(t *testing.T) {
 // newComposeTestRunner is a runner with the compose variant's tree
 // exported into a temporary directory, on a dockerd that is never
 // started: the changes are made in files only.
-func newComposeTestRunner(t *testing.T, cases []Case) (*runner, string) {
+func newComposeTestRunner(t *testing.T, cases []report.Case) (*runner, string) {
 	t.Helper()
 	r := newTestRunner(t)
 	dir := t.TempDir()
@@ -54,7 +55,7 @@ func newComposeTestRunner(t *testing.T, cases []Case) (*runner, string) {
 // TestComposeTree: the tree is the export, with the secrets its Makefile
 // would make, and lists every image the cases build.
 func TestComposeTree(t *testing.T) {
-	cases, err := Plan(stack.Default().Names(), []string{"nginx", "wordpress"}, []Scenario{ScenarioNoChange, ScenarioPackage}, false)
+	cases, err := Plan(stack.Default().Names(), []string{"nginx", "wordpress"}, []report.Scenario{report.ScenarioNoChange, report.ScenarioPackage}, false)
 	require.NoError(t, err)
 	r, tree := newComposeTestRunner(t, cases)
 	assert.Equal(t, []string{"nginx", "wordpress"}, r.peer.images)
@@ -74,9 +75,9 @@ func TestComposeTree(t *testing.T) {
 // TestComposeChanges: each scenario's change is made in the exported tree
 // where a user would make it, the file dated now, and undone after.
 func TestComposeChanges(t *testing.T) {
-	var cases []Case
-	for _, sc := range []Scenario{ScenarioConfig, ScenarioPackage, ScenarioSite} {
-		cs, err := Plan(stack.Default().Names(), nil, []Scenario{sc}, false)
+	var cases []report.Case
+	for _, sc := range []report.Scenario{report.ScenarioConfig, report.ScenarioPackage, report.ScenarioSite} {
+		cs, err := Plan(stack.Default().Names(), nil, []report.Scenario{sc}, false)
 		require.NoError(t, err)
 		cases = append(cases, cs...)
 	}
@@ -84,17 +85,17 @@ func TestComposeChanges(t *testing.T) {
 	r.seq = 41
 	tests := []struct {
 		name  string
-		cs    Case
+		cs    report.Case
 		file  string // where the change goes, in the tree
 		wants []string
 	}{
-		{"config nginx", Case{Scenario: ScenarioConfig, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
+		{"config nginx", report.Case{Scenario: report.ScenarioConfig, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
 			"", []string{"# inceptionctl bench: config change 41\n"}},
-		{"config wordpress", Case{Scenario: ScenarioConfig, Scope: "wordpress", Images: []string{"wordpress"}, Changed: "wordpress"},
+		{"config wordpress", report.Case{Scenario: report.ScenarioConfig, Scope: "wordpress", Images: []string{"wordpress"}, Changed: "wordpress"},
 			"", []string{"# inceptionctl bench: config change 41\n"}},
-		{"site", Case{Scenario: ScenarioSite, Scope: "static", Images: []string{"static"}, Changed: "static"},
+		{"site", report.Case{Scenario: report.ScenarioSite, Scope: "static", Images: []string{"static"}, Changed: "static"},
 			"", []string{"<!-- inceptionctl bench: site change 41 -->\n"}},
-		{"package", Case{Scenario: ScenarioPackage, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
+		{"package", report.Case{Scenario: report.ScenarioPackage, Scope: "nginx", Images: []string{"nginx"}, Changed: "nginx"},
 			filepath.Join(tree, "srcs", "requirements", "nginx", "Dockerfile"), []string{`"` + addedPackage + `"`}},
 	}
 	for _, tc := range tests {
@@ -118,7 +119,7 @@ func TestComposeChanges(t *testing.T) {
 			for _, w := range tc.wants {
 				assert.Contains(t, string(changed), w)
 			}
-			if tc.cs.Scenario == ScenarioPackage {
+			if tc.cs.Scenario == report.ScenarioPackage {
 				assert.Equal(t, countLines(orig), countLines(changed), "the package goes into the install line, no step is added")
 				assert.NotContains(t, string(orig), `"`+addedPackage+`"`)
 			} else {
@@ -140,14 +141,14 @@ func countLines(b []byte) int { return strings.Count(string(b), "\n") }
 // TestComposeConfigFilesExported: every image's config-change file is in
 // its exported tree once, where composeChange finds it.
 func TestComposeConfigFilesExported(t *testing.T) {
-	cases, err := Plan(stack.Default().Names(), nil, []Scenario{ScenarioNoChange}, false)
+	cases, err := Plan(stack.Default().Names(), nil, []report.Scenario{report.ScenarioNoChange}, false)
 	require.NoError(t, err)
 	_, tree := newComposeTestRunner(t, cases)
 	for _, img := range stack.Default().Names() {
-		for _, sc := range []Scenario{ScenarioConfig, ScenarioSite} {
+		for _, sc := range []report.Scenario{report.ScenarioConfig, report.ScenarioSite} {
 			var ch fileChange
 			var ok bool
-			if sc == ScenarioConfig {
+			if sc == report.ScenarioConfig {
 				ch, ok = configChange(img)
 			} else {
 				ch, ok = siteChange(img)
@@ -164,7 +165,7 @@ func TestComposeConfigFilesExported(t *testing.T) {
 // TestComposeStages: the exported Dockerfiles' stages, each to the one
 // image that has it.
 func TestComposeStages(t *testing.T) {
-	cases, err := Plan(stack.Default().Names(), nil, []Scenario{ScenarioNoChange}, false)
+	cases, err := Plan(stack.Default().Names(), nil, []report.Scenario{report.ScenarioNoChange}, false)
 	require.NoError(t, err)
 	r, _ := newComposeTestRunner(t, cases)
 	got, err := r.peer.stages([]string{"nginx", "wordpress", "static"})
@@ -251,7 +252,7 @@ func TestParsePlainProgress(t *testing.T) {
 	steps = parsePlainProgress(three, []string{"nginx", "wordpress"}, map[string]string{"install-packages": "wordpress", "wordpress": "wordpress", "nginx": "nginx", "builder": ""})
 	require.Len(t, steps["wordpress"], 1)
 	require.Len(t, steps["nginx"], 1)
-	require.Len(t, steps[Stack], 1)
-	assert.Equal(t, "[builder 1/2] RUN make", steps[Stack][0].Name)
+	require.Len(t, steps[report.ScopeStack], 1)
+	assert.Equal(t, "[builder 1/2] RUN make", steps[report.ScopeStack][0].Name)
 	assert.True(t, slices.ContainsFunc(steps["nginx"], func(s build.Step) bool { return !s.Cached }))
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // ComposeUp measures the compose variant's first boot: `docker compose
@@ -23,8 +25,8 @@ import (
 // run-time figure (scenario up) to set next to the engine's own.
 //
 //	res, err := b.ComposeUp(ctx, 3, 10*time.Minute)
-func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Duration) (RuntimeResult, error) {
-	res := RuntimeResult{Scenario: RuntimeUp, Figure: FigureComposeFirstBoot, Unit: "s", Runs: []RuntimeRun{}}
+func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Duration) (report.RuntimeResult, error) {
+	res := report.RuntimeResult{Scenario: report.RuntimeUp, Figure: report.FigureComposeFirstBoot, Unit: "s", Runs: []report.RuntimeRun{}}
 	p := b.r.peer
 	switch {
 	case p == nil:
@@ -63,22 +65,22 @@ func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Durat
 	if err != nil {
 		return res, err
 	}
-	boot := func() (RuntimeRun, error) {
+	boot := func() (report.RuntimeRun, error) {
 		if err := compose("down", "--volumes", "--remove-orphans"); err != nil {
-			return RuntimeRun{}, err
+			return report.RuntimeRun{}, err
 		}
 		if err := emptyDataDirs(cfg.DataDir, volumes); err != nil {
-			return RuntimeRun{}, err
+			return report.RuntimeRun{}, err
 		}
 		start := time.Now()
 		if err := compose("up", "-d"); err != nil {
-			return RuntimeRun{}, err
+			return report.RuntimeRun{}, err
 		}
 		up := time.Since(start)
 		if err := waitPage(ctx, home, probe.URL, cfg.Env["WP_TITLE"], timeout); err != nil {
-			return RuntimeRun{}, fmt.Errorf("compose up: %w", err)
+			return report.RuntimeRun{}, fmt.Errorf("compose up: %w", err)
 		}
-		return RuntimeRun{Value: time.Since(start).Seconds(), UpSeconds: up.Seconds()}, nil
+		return report.RuntimeRun{Value: time.Since(start).Seconds(), UpSeconds: up.Seconds()}, nil
 	}
 	defer func() {
 		if err := compose("down", "--volumes", "--remove-orphans"); err != nil {
@@ -102,7 +104,7 @@ func (b *BuildBench) ComposeUp(ctx context.Context, runs int, timeout time.Durat
 		res.Runs = append(res.Runs, run)
 		b.r.logf("%-22s run %-5d %7.2fs (up -d %.2fs)", res.Name(), len(res.Runs), run.Value, run.UpSeconds)
 	}
-	res.summarise()
+	summariseRuntime(&res)
 	return res, nil
 }
 

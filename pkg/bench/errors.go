@@ -3,14 +3,6 @@ package bench
 import "errors"
 
 var (
-	// ErrUnknownVariant is returned for a variant name that is not llb,
-	// linear, dockerfile or compose.
-	ErrUnknownVariant = errors.New("unknown variant")
-
-	// ErrUnknownScenario is returned for a scenario name bench does not
-	// know.
-	ErrUnknownScenario = errors.New("unknown scenario")
-
 	// ErrUnknownImage is returned for an image the stack does not have.
 	ErrUnknownImage = errors.New("unknown image")
 
@@ -29,12 +21,8 @@ var (
 	ErrNotRestored = errors.New("cache state not restored")
 
 	// ErrFigureFailed is returned when a run-time figure could not be
-	// measured cleanly: an HTTPS run with more than maxErrorRate errors.
+	// measured cleanly: an HTTPS run with more than 1% errors.
 	ErrFigureFailed = errors.New("run-time figure failed")
-
-	// ErrNotReport is returned by ReadReport for a file that is not the
-	// JSON of a bench report.
-	ErrNotReport = errors.New("not an inceptionctl bench report")
 
 	// ErrNoComposePeer is returned when the compose variant is asked for
 	// without a private dockerd to build on.

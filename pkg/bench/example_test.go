@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
+	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/moby/buildkit/client/llb"
 
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/engine"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
+	"github.com/inceptionctl/inception/pkg/runtime"
 )
 
 // Measure how long an image of your own takes to rebuild unchanged, as the
@@ -34,10 +38,10 @@ func ExampleRun() {
 			Run(llb.Shlex("sh -c 'echo hello > /hello'"), llb.WithCustomName("hello: write /hello")).Root()
 		return llbdefs.Image{Name: "hello", State: st}, nil
 	}}
-	cases := []bench.Case{{Scenario: bench.ScenarioNoChange, Scope: "hello", Images: []string{"hello"}}}
+	cases := []report.Case{{Scenario: report.ScenarioNoChange, Scope: "hello", Images: []string{"hello"}}}
 
 	rep, err := bench.Run(ctx, bk, []bench.Image{hello}, cases,
-		bench.WithVariants(bench.VariantLLB), bench.WithRepeats(5))
+		bench.WithVariants(report.VariantLLB), bench.WithRepeats(5))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,28 +50,49 @@ func ExampleRun() {
 	}
 }
 
-// Read the JSON report of an earlier run (`inceptionctl bench --format
-// json` or --export-json) and print some of its figures.
-func ExampleReadReport() {
-	rep, err := bench.ReadReport("testdata/report-before.json")
+// Time the stack at run time: boots, a service's start, HTTPS requests per
+// second with and without the caches. The bench runs a stack of its own
+// (NewRuntimeStack: its own name, data in a scratch directory, ports on
+// 127.0.0.1), from the images `inceptionctl build` stored on the engine.
+// It needs a running engine and the stack's images, so it has no output
+// to check.
+func ExampleRunRuntime() {
+	ctx := context.Background()
+	eng, err := engine.New(engine.WithRoot("/var/lib/inception-bench"), engine.WithRunDir("/run/inception-bench"))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
+		log.Fatal(err)
 	}
-	for _, r := range rep.Results {
-		if r.Scenario == bench.ScenarioPackage {
-			fmt.Printf("%s %s: median %.2f s, %d of %d vertices ran\n", r.Name(), r.Variant, r.Median, r.Vertices-r.Cached, r.Vertices)
-		}
+	cd, err := containerd.New(eng.ContainerdAddress(), containerd.WithDefaultNamespace(eng.Namespace()))
+	if err != nil {
+		log.Fatal(err)
 	}
-	for _, r := range rep.Runtime.Results {
-		if r.Scenario == bench.RuntimeUp {
-			fmt.Printf("%s: median %.1f %s\n", r.Name(), r.Median, r.Unit)
-		}
+	defer cd.Close()
+
+	dir, err := os.MkdirTemp("/var/lib/inception-bench", "rt-")
+	if err != nil {
+		log.Fatal(err)
 	}
-	// Output:
-	// package-change/nginx llb: median 1.64 s, 3 of 4 vertices ran
-	// package-change/nginx linear: median 5.51 s, 3 of 3 vertices ran
-	// package-change/nginx dockerfile: median 5.63 s, 3 of 3 vertices ran
-	// up/first-boot: median 8.8 s
-	// up/second-boot: median 3.7 s
+	defer os.RemoveAll(dir)
+	rs, err := bench.NewRuntimeStack("benchrt", dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rt, err := runtime.New(cd, append([]runtime.Option{
+		runtime.WithRoot(eng.Root()),
+		runtime.WithRunDir(eng.RunDir()),
+		runtime.WithContainerd(eng.ContainerdAddress(), eng.Namespace()),
+		runtime.WithHelper("/usr/local/bin/inceptionctl"),
+	}, rs.RuntimeOptions("10.89.130.0/24")...)...)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	rr, err := bench.RunRuntime(ctx, rt, rs, []report.RuntimeScenario{report.RuntimeUp, report.RuntimeHTTPS},
+		bench.WithRepeats(3), bench.WithLoad(5*time.Second, 8))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rr.Results {
+		fmt.Printf("%s: %.1f %s [%.1f-%.1f]\n", r.Name(), r.Median, r.Unit, r.Min, r.Max)
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // loadSpec is one bounded run of the HTTPS load generator: Concurrency
@@ -46,50 +48,6 @@ type loadSpec struct {
 	Unique string
 	// Status is the status a success answers with (default 200).
 	Status int
-}
-
-// LoadResult is what one Load measured. A response is a success when its
-// status is 200 and its body was read to the end; anything else (another
-// status, a redirect, a transport error, a timeout) is an error. Requests
-// cut by the caller's context are counted as neither.
-type LoadResult struct {
-	Requests    int     `json:"requests"` // successes
-	Errors      int     `json:"errors"`
-	Seconds     float64 `json:"seconds"` // from the first request to the last answer
-	RPS         float64 `json:"rps"`     // successes per second
-	P50ms       float64 `json:"p50_ms"`  // latency of successes, nearest rank
-	P99ms       float64 `json:"p99_ms"`
-	Bytes       int64   `json:"bytes"`                 // response bodies of successes
-	FirstError  string  `json:"first_error,omitempty"` // what the first error was
-	Concurrency int     `json:"concurrency"`
-}
-
-// maxErrorRate is the share of errors above which a load run is a failed
-// figure.
-const maxErrorRate = 0.01
-
-// ErrorRate is the share of requests that were errors.
-func (r LoadResult) ErrorRate() float64 {
-	if n := r.Requests + r.Errors; n > 0 {
-		return float64(r.Errors) / float64(n)
-	}
-	return 0
-}
-
-// Failed says why the run cannot stand as a figure: no success at all, or
-// more than maxErrorRate errors. Empty when it can.
-func (r LoadResult) Failed() string {
-	switch {
-	case r.Requests == 0 && r.Errors == 0:
-		return "no request completed"
-	case r.Requests == 0 || r.ErrorRate() > maxErrorRate:
-		msg := fmt.Sprintf("%d errors in %d requests (%.1f%% > %.0f%%)", r.Errors, r.Requests+r.Errors, 100*r.ErrorRate(), 100*maxErrorRate)
-		if r.FirstError != "" {
-			msg += "; first: " + r.FirstError
-		}
-		return msg
-	}
-	return ""
 }
 
 // check fills in the defaults and validates the run.
@@ -163,12 +121,12 @@ func (l *loadSpec) client() *http.Client {
 
 // runLoad runs l and returns what it measured. It returns an error only
 // when l is invalid or ctx ends before the run is over; errors of the
-// requests themselves are counted in the result (see LoadResult.Failed).
+// requests themselves are counted in the result (see report.LoadResult.Failed).
 //
 //	res, err := bench.runLoad(ctx, bench.loadSpec{URL: "https://benchrt.42.fr:43121/", Addr: "127.0.0.1:43121"})
-func runLoad(ctx context.Context, l loadSpec) (LoadResult, error) {
+func runLoad(ctx context.Context, l loadSpec) (report.LoadResult, error) {
 	if err := l.check(); err != nil {
-		return LoadResult{}, err
+		return report.LoadResult{}, err
 	}
 	c := l.client()
 	defer c.CloseIdleConnections()
@@ -214,10 +172,10 @@ func runLoad(ctx context.Context, l loadSpec) (LoadResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := ctx.Err(); err != nil {
-		return LoadResult{}, fmt.Errorf("load run: %w", err)
+		return report.LoadResult{}, fmt.Errorf("load run: %w", err)
 	}
 
-	res := LoadResult{Seconds: elapsed.Seconds(), Concurrency: l.Concurrency}
+	res := report.LoadResult{Seconds: elapsed.Seconds(), Concurrency: l.Concurrency}
 	var lat []time.Duration
 	var firstAt time.Time
 	for _, w := range workers {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -24,7 +25,7 @@ import (
 // short run of each load, which fills the cache. The runs are added to
 // results in newRuntimeResults' order: on (anonymous, logged in, miss),
 // then off.
-func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult) error {
+func (r *rtRunner) measurePageCache(ctx context.Context, results []report.RuntimeResult) error {
 	if err := r.switchPageCache(ctx, true); err != nil {
 		return err
 	}
@@ -63,14 +64,14 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 					if err != nil {
 						return err
 					}
-					r.logf("%-26s %-9s %s", figs[i].Name(), "warm-up", lr.summary())
+					r.logf("%-26s %-9s %s", figs[i].Name(), "warm-up", loadSummary(lr))
 				}
 			}
 			if n == 0 {
 				continue
 			}
 			for i, l := range loads() {
-				if !r.wants(len(figs[i].Runs), figs[i].spent(r.loadDuration)) {
+				if !r.wants(len(figs[i].Runs), runtimeSpent(figs[i], r.loadDuration)) {
 					continue
 				}
 				r.ref.Time(r.pass)
@@ -79,8 +80,8 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []RuntimeResult
 				if err != nil {
 					return err
 				}
-				figs[i].Runs = append(figs[i].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
-				r.logf("%-26s run %-5d %s", figs[i].Name(), len(figs[i].Runs), lr.summary())
+				figs[i].Runs = append(figs[i].Runs, report.RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
+				r.logf("%-26s run %-5d %s", figs[i].Name(), len(figs[i].Runs), loadSummary(lr))
 			}
 		}
 	}

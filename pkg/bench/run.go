@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
@@ -73,7 +74,7 @@ type config struct {
 	passes       int // every figure's runs spread over this many passes
 	pass         int // the pass being measured, from 1; 0 counts as the last
 	reference    bool
-	variants     []Variant
+	variants     []report.Variant
 	log          io.Writer
 	progressOut  io.Writer
 	progressMode string
@@ -82,7 +83,7 @@ type config struct {
 	keepImages   bool
 	coldKeeps    bool // the cold scenario keeps the package caches
 	llbOpts      []llbdefs.Option
-	baseRef      string
+	baseRef      string        // the images' base (llbdefs.BaseRef of llbOpts)
 	compose      composeConfig // the compose variant's dockerd (compose.go)
 	// run-time figures (RunRuntime)
 	loadDuration time.Duration
@@ -156,6 +157,17 @@ func (c *config) startPass(k int, closed bool) error {
 	return nil
 }
 
+// setBaseRef names the base the images start from, which must survive a
+// prune: the one their image options give (WithImageOptions).
+func (c *config) setBaseRef() error {
+	ref, err := llbdefs.BaseRef(c.llbOpts...)
+	if err != nil {
+		return fmt.Errorf("image options: %w", err)
+	}
+	c.baseRef = ref
+	return nil
+}
+
 // checkRepeats checks the repeats, the minimum time and the passes.
 func (c *config) checkRepeats() error {
 	switch {
@@ -173,7 +185,8 @@ func (c *config) checkRepeats() error {
 	return nil
 }
 
-// WithVariants measures only vs (default: all, in the order of Variants).
+// WithVariants measures only vs (default: all, in the order of
+// report.Variants).
 func WithVariants(vs ...Variant) BuildOption {
 	return buildOption(func(c *config) { c.variants = slices.Clone(vs) })
 }
@@ -216,10 +229,6 @@ func WithImageOptions(opts ...llbdefs.Option) BuildOption {
 	return buildOption(func(c *config) { c.llbOpts = append(c.llbOpts, opts...) })
 }
 
-// WithBaseRef names the base image that must survive a prune (default:
-// the default distro's).
-func WithBaseRef(ref string) BuildOption { return buildOption(func(c *config) { c.baseRef = ref }) }
-
 // runner is one Run.
 type runner struct {
 	config
@@ -232,18 +241,22 @@ type runner struct {
 	peer        *composePeer // the compose variant, when measured
 }
 
-// Run measures every case in every variant: a warm-up (none for cold),
-// then the repeats with the variants' order rotated run by run, so that drift of the
-// machine hits every variant alike; with WithPasses, all of that once per
-// pass. Each measured change is undone after
-// its build: the cache records the build made are pruned by id, and the
-// original images rebuilt, which must come from the cache. The report
-// holds every run, with the vertices that ran and their durations.
+// Run measures every case (a report.Scenario on one image or the whole
+// stack, report.ScopeStack) in every variant: a warm-up (none for cold),
+// then the repeats with the variants' order rotated run by run, so that
+// drift of the machine hits every variant alike; with WithPasses, all of
+// that once per pass. Each change is made in a scratch copy of the
+// image's files (the embedded ones and the user's are never touched) and
+// undone after its build: the cache records the build made are pruned by
+// id, and the original images rebuilt, which must come from the cache.
+// The report holds every run, with the vertices that ran and their
+// durations; its medians and min-max bands are the figures.
 //
+//	cases, err := bench.Plan(stack.Default().Names(), nil, nil, false)
 //	rep, err := bench.Run(ctx, bk, imgs, cases, bench.WithImageStore(cd.ImageService()))
 //
 // Run is NewBuildBench, each pass in turn, and Close.
-func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*Report, error) {
+func Run(ctx context.Context, eng Engine, imgs []Image, cases []report.Case, opts ...BuildOption) (*report.Report, error) {
 	b, err := NewBuildBench(ctx, eng, imgs, cases, opts...)
 	if err != nil {
 		return nil, err
@@ -266,20 +279,22 @@ func Run(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...Bu
 //	rep := b.Close(ctx)
 type BuildBench struct {
 	r       *runner
-	cases   []Case
-	results [][]Result // per case, per variant
-	rep     *Report
+	cases   []report.Case
+	results [][]report.Result // per case, per variant
+	rep     *report.Report
 	closed  bool
 	cleanup []func()
 }
 
 // NewBuildBench checks the cases and options and makes the scratch
 // directory; nothing is built before the first pass.
-func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, opts ...BuildOption) (*BuildBench, error) {
-	c := config{repeats: 5, passes: 1, variants: Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
-		baseRef: llbdefs.DefaultDistro().Ref()}
+func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []report.Case, opts ...BuildOption) (*BuildBench, error) {
+	c := config{repeats: 5, passes: 1, variants: report.Variants(), log: io.Discard, progressOut: io.Discard, progressMode: "quiet"}
 	for _, o := range opts {
 		o.applyBuild(&c)
+	}
+	if err := c.setBaseRef(); err != nil {
+		return nil, err
 	}
 	switch {
 	case eng == nil:
@@ -293,7 +308,7 @@ func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, 
 		return nil, err
 	}
 	for _, cs := range cases {
-		if cs.Scenario == ScenarioCold && c.store == nil {
+		if cs.Scenario == report.ScenarioCold && c.store == nil {
 			return nil, errors.New("the cold scenario needs the image store to check the base image (bench.WithImageStore)")
 		}
 	}
@@ -304,17 +319,17 @@ func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, 
 	for _, img := range imgs {
 		r.images[img.Name] = img.Build
 	}
-	if slices.Contains(c.variants, VariantCompose) {
+	if slices.Contains(c.variants, report.VariantCompose) {
 		var err error
 		if r.peer, err = newComposePeer(ctx, c.compose, cases); err != nil {
 			return nil, err
 		}
 	}
-	b := &BuildBench{r: r, cases: slices.Clone(cases), results: make([][]Result, len(cases))}
+	b := &BuildBench{r: r, cases: slices.Clone(cases), results: make([][]report.Result, len(cases))}
 	for i, cs := range cases {
-		b.results[i] = make([]Result, len(c.variants))
+		b.results[i] = make([]report.Result, len(c.variants))
 		for j, v := range c.variants {
-			b.results[i][j] = Result{Case: cs, Variant: v}
+			b.results[i][j] = report.Result{Case: cs, Variant: v}
 		}
 	}
 	// The builds run as `inceptionctl build` runs them: with the image
@@ -339,7 +354,7 @@ func NewBuildBench(ctx context.Context, eng Engine, imgs []Image, cases []Case, 
 		b.cleanup = append(b.cleanup, func() { os.RemoveAll(dir) })
 		r.tmp = dir
 	}
-	b.rep = NewReport()
+	b.rep = report.New()
 	b.rep.Repeats, b.rep.Variants, b.rep.Passes = r.repeats, r.variants, r.passes
 	if r.minTime > 0 && r.maxRepeats > r.repeats {
 		b.rep.MinSeconds, b.rep.MaxRepeats = r.minTime.Seconds(), r.maxRepeats
@@ -374,10 +389,10 @@ func (b *BuildBench) Pass(ctx context.Context, k int) error {
 
 // passOrder is the order of the cases in pass k of n: the cold ones first
 // in the first of several passes, last otherwise, the rest as given.
-func passOrder(cases []Case, k, n int) []int {
+func passOrder(cases []report.Case, k, n int) []int {
 	var cold, rest []int
 	for i, cs := range cases {
-		if cs.Scenario == ScenarioCold {
+		if cs.Scenario == report.ScenarioCold {
 			cold = append(cold, i)
 		} else {
 			rest = append(rest, i)
@@ -393,7 +408,7 @@ func passOrder(cases []Case, k, n int) []int {
 // WithKeepImages) and the scratch directory, and returns the report of
 // every figure measured, in the order of the cases. A bench cut short by
 // an error reports the figures that have runs.
-func (b *BuildBench) Close(ctx context.Context) *Report {
+func (b *BuildBench) Close(ctx context.Context) *report.Report {
 	if b.closed {
 		return b.rep
 	}
@@ -407,7 +422,7 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 	for _, results := range b.results {
 		for _, res := range results {
 			if len(res.Runs) > 0 {
-				res.summarise()
+				summarise(&res)
 				b.rep.Results = append(b.rep.Results, res)
 			}
 		}
@@ -429,10 +444,10 @@ func (b *BuildBench) Close(ctx context.Context) *Report {
 // the repeats, then more while its runs are short of the minimum time), in
 // an order rotated round by round. The records of a file change's builds
 // are pruned at the end of the case.
-func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) error {
+func (r *runner) measureCase(ctx context.Context, cs report.Case, results []report.Result) error {
 	r.ref.Time(r.pass)
 	since := time.Now()
-	if cs.Scenario != ScenarioCold {
+	if cs.Scenario != report.ScenarioCold {
 		var err error
 		if since, err = r.warmUp(ctx, cs); err != nil {
 			return err
@@ -442,7 +457,7 @@ func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) err
 		measured := false
 		for j := range r.variants {
 			k := (n + j) % len(r.variants)
-			if !r.wants(len(results[k].Runs), results[k].spent()) {
+			if !r.wants(len(results[k].Runs), resultSpent(&results[k])) {
 				continue
 			}
 			v := r.variants[k]
@@ -453,13 +468,13 @@ func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) err
 			run.Pass = r.pass
 			results[k].Runs = append(results[k].Runs, run)
 			measured = true
-			r.logf("%-28s %-10s run %-7d %s", cs.Name(), v, len(results[k].Runs), run.summary())
+			r.logf("%-28s %-10s run %-7d %s", cs.Name(), v, len(results[k].Runs), summary(run))
 		}
 		if !measured {
 			break
 		}
 	}
-	if cs.Scenario == ScenarioConfig || cs.Scenario == ScenarioSite {
+	if cs.Scenario == report.ScenarioConfig || cs.Scenario == report.ScenarioSite {
 		if err := r.pruneSince(ctx, since); err != nil {
 			return err
 		}
@@ -473,7 +488,7 @@ func (r *runner) measureCase(ctx context.Context, cs Case, results []Result) err
 // warmUp builds the case's original images in every variant, then
 // measures each variant once, untimed. It returns when the originals were
 // built: what they made stays, what the changes make goes.
-func (r *runner) warmUp(ctx context.Context, cs Case) (time.Time, error) {
+func (r *runner) warmUp(ctx context.Context, cs report.Case) (time.Time, error) {
 	for _, v := range r.variants {
 		if _, err := r.build(ctx, cs, v, false); err != nil {
 			return time.Time{}, fmt.Errorf("%s: warm-up: %w", v, err)
@@ -485,7 +500,7 @@ func (r *runner) warmUp(ctx context.Context, cs Case) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%s: warm-up: %w", v, err)
 		}
-		r.logf("%-28s %-10s warm-up %s", cs.Name(), v, run.summary())
+		r.logf("%-28s %-10s warm-up %s", cs.Name(), v, summary(run))
 	}
 	return since, nil
 }
@@ -497,19 +512,19 @@ func (r *runner) warmUp(ctx context.Context, cs Case) (time.Time, error) {
 // cache records, pruned at the end of the case. An added package is always
 // the same: its build's records are pruned and the original rebuilt after
 // each run.
-func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, error) {
+func (r *runner) measure(ctx context.Context, cs report.Case, v report.Variant) (report.Measurement, error) {
 	switch cs.Scenario {
-	case ScenarioNoChange:
+	case report.ScenarioNoChange:
 		return r.build(ctx, cs, v, false)
-	case ScenarioCold:
-		if v == VariantCompose {
+	case report.ScenarioCold:
+		if v == report.VariantCompose {
 			return r.composeCold(ctx, cs)
 		}
 		if err := r.engine.Prune(build.WithoutContainerdNamespace(ctx), nil, r.coldPrune()...); err != nil {
-			return Measurement{}, fmt.Errorf("prune the build cache: %w", err)
+			return report.Measurement{}, fmt.Errorf("prune the build cache: %w", err)
 		}
 		if _, err := r.store.Get(ctx, r.baseRef); err != nil {
-			return Measurement{}, fmt.Errorf("%w: %s: %w", ErrBaseMissing, r.baseRef, err)
+			return report.Measurement{}, fmt.Errorf("%w: %s: %w", ErrBaseMissing, r.baseRef, err)
 		}
 		return r.build(ctx, cs, v, false)
 	}
@@ -517,16 +532,16 @@ func (r *runner) measure(ctx context.Context, cs Case, v Variant) (Measurement, 
 	since := time.Now()
 	run, err := r.build(ctx, cs, v, true)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
-	if cs.Scenario == ScenarioPackage {
+	if cs.Scenario == report.ScenarioPackage {
 		if err := r.restore(ctx, cs, v, since); err != nil {
-			return Measurement{}, err
+			return report.Measurement{}, err
 		}
 	}
 	for _, img := range run.Images {
 		if img.Image == cs.Changed && len(img.Ran) == 0 {
-			return Measurement{}, fmt.Errorf("%w: the changed %s came from the cache", ErrNotRestored, img.Image)
+			return report.Measurement{}, fmt.Errorf("%w: the changed %s came from the cache", ErrNotRestored, img.Image)
 		}
 	}
 	return run, nil
@@ -544,8 +559,8 @@ func (r *runner) coldPrune() []client.PruneOption {
 
 // restore prunes the cache records made since the changed build started
 // and rebuilds the original images, which must come from the cache.
-func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Time) error {
-	if v == VariantCompose {
+func (r *runner) restore(ctx context.Context, cs report.Case, v report.Variant, since time.Time) error {
+	if v == report.VariantCompose {
 		return r.composeRestore(ctx, cs, since)
 	}
 	if err := r.pruneSince(ctx, since); err != nil {
@@ -555,12 +570,12 @@ func (r *runner) restore(ctx context.Context, cs Case, v Variant, since time.Tim
 	if err != nil {
 		return fmt.Errorf("rebuild the original: %w", err)
 	}
-	return run.restored("")
+	return restored(run, "")
 }
 
 // restored checks that a rebuild of the original came from the cache
 // whole: nothing ran. who prefixes the error ("compose: ").
-func (r Measurement) restored(who string) error {
+func restored(r report.Measurement, who string) error {
 	for _, img := range r.Images {
 		if len(img.Ran) > 0 {
 			names := make([]string, len(img.Ran))
@@ -626,27 +641,27 @@ func (r *runner) createdSince(ctx context.Context, t time.Time) ([]string, error
 }
 
 // build builds the case's images once and times it.
-func (r *runner) build(ctx context.Context, cs Case, v Variant, changed bool) (Measurement, error) {
-	if v == VariantCompose {
+func (r *runner) build(ctx context.Context, cs report.Case, v report.Variant, changed bool) (report.Measurement, error) {
+	if v == report.VariantCompose {
 		return r.composeBuild(ctx, cs, changed)
 	}
 	targets, err := r.targets(ctx, cs, v, changed)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
 	b := r.builder
-	if cs.Scenario == ScenarioCold {
+	if cs.Scenario == report.ScenarioCold {
 		b = r.coldBuilder
 	}
 	start := time.Now()
 	rep, err := b.Build(ctx, targets)
 	wall := time.Since(start)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
-	run := Measurement{Seconds: wall.Seconds()}
+	run := report.Measurement{Seconds: wall.Seconds()}
 	for _, ir := range rep.Images {
-		img := ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, UpToDate: ir.UpToDate, Ran: []build.Step{}}
+		img := report.ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, UpToDate: ir.UpToDate, Ran: []build.Step{}}
 		for _, s := range ir.Steps {
 			if !s.Cached {
 				img.Ran = append(img.Ran, s)
@@ -657,7 +672,7 @@ func (r *runner) build(ctx context.Context, cs Case, v Variant, changed bool) (M
 	return run, nil
 }
 
-func (r *runner) removeImages(ctx context.Context, cases []Case) {
+func (r *runner) removeImages(ctx context.Context, cases []report.Case) {
 	seen := map[string]bool{}
 	for _, cs := range cases {
 		for _, img := range cs.Images {
@@ -679,8 +694,8 @@ func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, format+"\n", args...)
 }
 
-// spent is the measured time of the result's runs.
-func (res *Result) spent() float64 {
+// resultSpent is the measured time of the result's runs.
+func resultSpent(res *report.Result) float64 {
 	var s float64
 	for _, r := range res.Runs {
 		s += r.Seconds

@@ -15,47 +15,10 @@ import (
 
 	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/freeport"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
-
-// RuntimeScenario is one group of run-time figures, measured on a stack of
-// the bench's own (RuntimeStack) with images already built.
-type RuntimeScenario string
-
-// The run-time scenarios, in the order they run.
-const (
-	// RuntimeUp is Up --wait to the home page answering 200 over HTTPS:
-	// first boot (empty volumes: MariaDB initialises, WordPress installs
-	// itself) and second boot (Down keeping the volumes, then Up).
-	RuntimeUp RuntimeScenario = "up"
-	// RuntimeStart is one small service (startService) stopped, then
-	// started by Runtime.Start: until Start returns (its task runs) and
-	// until its health check passes.
-	RuntimeStart RuntimeScenario = "start"
-	// RuntimeHTTPS is requests per second on the WordPress home page
-	// through nginx, with the Redis object cache and without it.
-	RuntimeHTTPS RuntimeScenario = "https"
-	// RuntimePageCache is requests per second through nginx with its page
-	// cache on and off (NGINX_PAGE_CACHE): the anonymous home page (a hit
-	// when on), the home page of a logged-in user (never cached), and pages
-	// no one asked for before (each a miss).
-	RuntimePageCache RuntimeScenario = "page-cache"
-)
-
-// RuntimeScenarios lists every run-time scenario in the order they run.
-func RuntimeScenarios() []RuntimeScenario {
-	return []RuntimeScenario{RuntimeUp, RuntimeStart, RuntimeHTTPS, RuntimePageCache}
-}
-
-// ParseRuntimeScenario parses a run-time scenario name.
-func ParseRuntimeScenario(s string) (RuntimeScenario, error) {
-	sc := RuntimeScenario(s)
-	if !slices.Contains(RuntimeScenarios(), sc) {
-		return "", fmt.Errorf("%w %q: use up, start, https or page-cache", ErrUnknownScenario, s)
-	}
-	return sc, nil
-}
 
 // startService is the service the start scenario stops and starts: small,
 // with a health check and nothing that waits on its health.
@@ -101,7 +64,7 @@ var stackNameRe = regexp.MustCompile(`^[a-z][a-z0-9]{0,10}$`)
 // and the secrets themselves (random, never printed). The caller removes
 // dir.
 //
-//	rs, err := bench.NewRuntimeStack(bench.RuntimeStackName, dir)
+//	rs, err := bench.NewRuntimeStack("benchrt", dir)
 func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	// The name is the login, the domain's first label and part of the
 	// bridge's name (inc-<name>, at most 15 characters).
@@ -199,52 +162,9 @@ func WithoutUpWarmup() RuntimeOption {
 // and the object cache to fill.
 const warmupLoad = 2 * time.Second
 
-// RuntimeReport is what RunRuntime measured.
-type RuntimeReport struct {
-	Stack        string               `json:"stack"`
-	Services     []string             `json:"services"`
-	Repeats      int                  `json:"repeats"`
-	Passes       int                  `json:"passes,omitempty"`     // see Report
-	MinSeconds   float64              `json:"min_time_s,omitempty"` // see Report
-	MaxRepeats   int                  `json:"max_repeats,omitempty"`
-	UpWarmup     bool                 `json:"up_warmup"`
-	Concurrency  int                  `json:"concurrency"`
-	LoadSeconds  float64              `json:"load_s"` // duration of each measured load run
-	StartService string               `json:"start_service"`
-	Started      time.Time            `json:"started"`
-	Seconds      float64              `json:"seconds"` // the whole run, warm-ups and teardown included
-	Results      []RuntimeResult      `json:"results"`
-	Reference    *benchstat.Reference `json:"reference,omitempty"` // WithMachineReference
-	// PageCache sets the page-cache figures against each other (nil
-	// without them).
-	PageCache *benchstat.PageCacheTargets `json:"page_cache,omitempty"`
-}
-
-// RuntimeResult is one run-time figure: every measured run and their
-// statistics. Unit is "s" for times, "req/s" for the HTTPS figures.
-type RuntimeResult struct {
-	Scenario RuntimeScenario `json:"scenario"`
-	Figure   string          `json:"figure"`
-	Unit     string          `json:"unit"`
-	Runs     []RuntimeRun    `json:"runs"`
-	Median   float64         `json:"median"`
-	Min      float64         `json:"min"`
-	Max      float64         `json:"max"`
-	// UpSeconds is the median time Up --wait took (up figures).
-	UpSeconds float64 `json:"up_s,omitempty"`
-	// The HTTPS figures: medians of the runs' latency percentiles, and
-	// the requests and errors of every run together.
-	P50ms    float64 `json:"p50_ms,omitempty"`
-	P99ms    float64 `json:"p99_ms,omitempty"`
-	Requests int     `json:"requests,omitempty"`
-	Errors   int     `json:"errors,omitempty"`
-	// Failed says which run could not stand as a figure, and why.
-	Failed string `json:"failed,omitempty"`
-}
-
-// spent is the measured time of the figure's runs: their values for a
+// runtimeSpent is the measured time of the figure's runs: their values for a
 // time, load each for a rate.
-func (r RuntimeResult) spent(load time.Duration) float64 {
+func runtimeSpent(r report.RuntimeResult, load time.Duration) float64 {
 	if r.Unit == "s" {
 		var s float64
 		for _, run := range r.Runs {
@@ -255,30 +175,8 @@ func (r RuntimeResult) spent(load time.Duration) float64 {
 	return float64(len(r.Runs)) * load.Seconds()
 }
 
-// Name is "scenario/figure", e.g. "https/redis-cache".
-func (r RuntimeResult) Name() string { return string(r.Scenario) + "/" + r.Figure }
-
-// RuntimeRun is one measured run: a time in seconds or a rate.
-type RuntimeRun struct {
-	Value     float64     `json:"value"`
-	UpSeconds float64     `json:"up_s,omitempty"` // up: when Up --wait returned
-	Pass      int         `json:"pass,omitempty"`
-	Load      *LoadResult `json:"load,omitempty"` // https
-	Failed    string      `json:"failed,omitempty"`
-}
-
-// Failed lists the figures that failed.
-func (rr *RuntimeReport) Failed() []string {
-	var out []string
-	for _, r := range rr.Results {
-		if r.Failed != "" {
-			out = append(out, r.Name()+": "+r.Failed)
-		}
-	}
-	return out
-}
-
-func (r *RuntimeResult) summarise() {
+// summariseRuntime computes the statistics of the figure's runs.
+func summariseRuntime(r *report.RuntimeResult) {
 	if len(r.Runs) == 0 {
 		return
 	}
@@ -325,11 +223,12 @@ type rtRunner struct {
 //
 //	rep, err := bench.RunRuntime(ctx, rt, rs, nil, bench.WithRepeats(5))
 //
-// Scenarios run in the order of RuntimeScenarios (all when scenarios is
-// empty); those after up boot the stack untimed when up is not asked for.
+// Scenarios run in the order of report.RuntimeScenarios (all when
+// scenarios is empty); those after up boot the stack untimed when up is
+// not asked for.
 // The two figures of up and of https alternate run by run, as the build
 // variants do. RunRuntime is NewRuntimeBench, each pass in turn, and Close.
-func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeReport, error) {
+func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []report.RuntimeScenario, opts ...RuntimeOption) (*report.RuntimeReport, error) {
 	b, err := NewRuntimeBench(ctx, rt, s, scenarios, opts...)
 	if err != nil {
 		return nil, err
@@ -346,15 +245,15 @@ func RunRuntime(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios
 // leaves alone: every pass ends with the stack down.
 type RuntimeBench struct {
 	r         *rtRunner
-	scenarios []RuntimeScenario
-	results   map[RuntimeScenario][]RuntimeResult
-	rep       *RuntimeReport
+	scenarios []report.RuntimeScenario
+	results   map[report.RuntimeScenario][]report.RuntimeResult
+	rep       *report.RuntimeReport
 	closed    bool
 }
 
 // NewRuntimeBench checks the scenarios and options, and takes down what a
 // run that crashed may have left of the stack: what it left is the bench's.
-func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []RuntimeScenario, opts ...RuntimeOption) (*RuntimeBench, error) {
+func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scenarios []report.RuntimeScenario, opts ...RuntimeOption) (*RuntimeBench, error) {
 	c := config{repeats: 5, passes: 1, log: io.Discard, loadDuration: 10 * time.Second, concurrency: 8, upTimeout: upTimeout}
 	for _, o := range opts {
 		o.applyRuntime(&c)
@@ -373,10 +272,10 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 		return nil, err
 	}
 	if len(scenarios) == 0 {
-		scenarios = RuntimeScenarios()
+		scenarios = report.RuntimeScenarios()
 	}
 	for _, sc := range scenarios {
-		if _, err := ParseRuntimeScenario(string(sc)); err != nil {
+		if _, err := report.ParseRuntimeScenario(string(sc)); err != nil {
 			return nil, err
 		}
 	}
@@ -387,15 +286,15 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 	if err := probe.check(); err != nil {
 		return nil, err
 	}
-	b := &RuntimeBench{r: &rtRunner{config: c, rt: rt, s: s, home: probe.client(), ref: c.newReference()}, results: map[RuntimeScenario][]RuntimeResult{}}
-	for _, sc := range RuntimeScenarios() {
+	b := &RuntimeBench{r: &rtRunner{config: c, rt: rt, s: s, home: probe.client(), ref: c.newReference()}, results: map[report.RuntimeScenario][]report.RuntimeResult{}}
+	for _, sc := range report.RuntimeScenarios() {
 		if slices.Contains(scenarios, sc) {
 			b.scenarios = append(b.scenarios, sc)
 		}
 	}
-	b.rep = &RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, Passes: c.passes, UpWarmup: !c.noUpWarmup,
+	b.rep = &report.RuntimeReport{Stack: s.Stack.Name, Services: s.Stack.Names(), Repeats: c.repeats, Passes: c.passes, UpWarmup: !c.noUpWarmup,
 		Concurrency: c.concurrency, LoadSeconds: c.loadDuration.Seconds(), StartService: startService,
-		Started: time.Now().UTC(), Results: []RuntimeResult{}}
+		Started: time.Now().UTC(), Results: []report.RuntimeResult{}}
 	if c.minTime > 0 && c.maxRepeats > c.repeats {
 		b.rep.MinSeconds, b.rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
 	}
@@ -439,23 +338,23 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 		}
 		var err error
 		switch sc {
-		case RuntimeUp:
+		case report.RuntimeUp:
 			err = r.measureUp(ctx, results)
-		case RuntimeStart:
+		case report.RuntimeStart:
 			if !booted {
 				err = r.bootUntimed(ctx, r.s.Stack)
 			}
 			if err == nil {
 				err = r.measureStart(ctx, &results[0], &results[1])
 			}
-		case RuntimeHTTPS:
+		case report.RuntimeHTTPS:
 			if !booted {
 				err = r.bootUntimed(ctx, r.s.Stack)
 			}
 			if err == nil {
 				err = r.measureHTTPS(ctx, results)
 			}
-		case RuntimePageCache:
+		case report.RuntimePageCache:
 			if !booted {
 				err = r.bootUntimed(ctx, r.s.Stack)
 			}
@@ -472,22 +371,22 @@ func (b *RuntimeBench) Pass(ctx context.Context, k int) (err error) {
 }
 
 // newRuntimeResults are the figures of scenario sc, with no run yet.
-func newRuntimeResults(sc RuntimeScenario) []RuntimeResult {
+func newRuntimeResults(sc report.RuntimeScenario) []report.RuntimeResult {
 	var figures []string
 	unit := "s"
 	switch sc {
-	case RuntimeUp:
-		figures = []string{FigureFirstBoot, FigureSecondBoot}
-	case RuntimeStart:
-		figures = []string{FigureRunning, FigureHealthy}
-	case RuntimeHTTPS:
-		figures, unit = []string{FigureRedisCache, FigureNoCache}, "req/s"
-	case RuntimePageCache:
-		figures, unit = []string{FigureAnonymous, FigureLoggedIn, FigureMiss, FigureAnonymousOff, FigureLoggedInOff, FigureMissOff}, "req/s"
+	case report.RuntimeUp:
+		figures = []string{report.FigureFirstBoot, report.FigureSecondBoot}
+	case report.RuntimeStart:
+		figures = []string{report.FigureRunning, report.FigureHealthy}
+	case report.RuntimeHTTPS:
+		figures, unit = []string{report.FigureRedisCache, report.FigureNoCache}, "req/s"
+	case report.RuntimePageCache:
+		figures, unit = []string{report.FigureAnonymous, report.FigureLoggedIn, report.FigureMiss, report.FigureAnonymousOff, report.FigureLoggedInOff, report.FigureMissOff}, "req/s"
 	}
-	results := make([]RuntimeResult, len(figures))
+	results := make([]report.RuntimeResult, len(figures))
 	for i, f := range figures {
-		results[i] = RuntimeResult{Scenario: sc, Figure: f, Unit: unit}
+		results[i] = report.RuntimeResult{Scenario: sc, Figure: f, Unit: unit}
 	}
 	return results
 }
@@ -495,7 +394,7 @@ func newRuntimeResults(sc RuntimeScenario) []RuntimeResult {
 // Close takes the stack down with its volumes, even when ctx is cancelled
 // (Ctrl-C), and returns the report of every figure measured. A bench cut
 // short by an error reports the figures that have runs.
-func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
+func (b *RuntimeBench) Close(ctx context.Context) (*report.RuntimeReport, error) {
 	if b.closed {
 		return b.rep, nil
 	}
@@ -512,7 +411,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 	for _, sc := range b.scenarios {
 		for _, res := range b.results[sc] {
 			if len(res.Runs) > 0 {
-				res.summarise()
+				summariseRuntime(&res)
 				b.rep.Results = append(b.rep.Results, res)
 			}
 		}
@@ -526,7 +425,7 @@ func (b *RuntimeBench) Close(ctx context.Context) (*RuntimeReport, error) {
 // second boots (Down keeping them), one after the other, so that drift of
 // the machine hits both alike. The warm-up is one untimed round. The runs
 // are added to results: first boots, second boots.
-func (r *rtRunner) measureUp(ctx context.Context, results []RuntimeResult) error {
+func (r *rtRunner) measureUp(ctx context.Context, results []report.RuntimeResult) error {
 	st := r.s.Stack
 	if !r.noUpWarmup {
 		for k := range results {
@@ -539,7 +438,7 @@ func (r *rtRunner) measureUp(ctx context.Context, results []RuntimeResult) error
 	}
 	for r.round(results) {
 		for k := range results {
-			if !r.wants(len(results[k].Runs), results[k].spent(r.loadDuration)) {
+			if !r.wants(len(results[k].Runs), runtimeSpent(results[k], r.loadDuration)) {
 				continue
 			}
 			run, err := r.bootAfterDown(ctx, st, k == 0)
@@ -556,31 +455,31 @@ func (r *rtRunner) measureUp(ctx context.Context, results []RuntimeResult) error
 
 // bootAfterDown takes the stack down, its volumes too when empty, and
 // times a boot.
-func (r *rtRunner) bootAfterDown(ctx context.Context, st stack.Stack, empty bool) (RuntimeRun, error) {
+func (r *rtRunner) bootAfterDown(ctx context.Context, st stack.Stack, empty bool) (report.RuntimeRun, error) {
 	if err := r.rt.Down(ctx, st, runtime.DownOptions{Volumes: empty}); err != nil {
-		return RuntimeRun{}, fmt.Errorf("down: %w", err)
+		return report.RuntimeRun{}, fmt.Errorf("down: %w", err)
 	}
 	return r.boot(ctx, st)
 }
 
 // round says whether any of results wants another run.
-func (r *rtRunner) round(results []RuntimeResult) bool {
-	return slices.ContainsFunc(results, func(res RuntimeResult) bool {
-		return r.wants(len(res.Runs), res.spent(r.loadDuration))
+func (r *rtRunner) round(results []report.RuntimeResult) bool {
+	return slices.ContainsFunc(results, func(res report.RuntimeResult) bool {
+		return r.wants(len(res.Runs), runtimeSpent(res, r.loadDuration))
 	})
 }
 
 // boot times Up --wait, then the home page until it answers 200.
-func (r *rtRunner) boot(ctx context.Context, st stack.Stack) (RuntimeRun, error) {
+func (r *rtRunner) boot(ctx context.Context, st stack.Stack) (report.RuntimeRun, error) {
 	start := time.Now()
 	if err := r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: r.upTimeout}); err != nil {
-		return RuntimeRun{}, err
+		return report.RuntimeRun{}, err
 	}
 	up := time.Since(start)
 	if err := r.waitHome(ctx); err != nil {
-		return RuntimeRun{}, err
+		return report.RuntimeRun{}, err
 	}
-	return RuntimeRun{Value: time.Since(start).Seconds(), UpSeconds: up.Seconds()}, nil
+	return report.RuntimeRun{Value: time.Since(start).Seconds(), UpSeconds: up.Seconds()}, nil
 }
 
 func (r *rtRunner) bootUntimed(ctx context.Context, st stack.Stack) error {
@@ -603,17 +502,17 @@ func (r *rtRunner) waitHome(ctx context.Context) error {
 // returns (its task runs) and until ps says it is healthy. The health
 // check's start interval (200 ms for the project's images) bounds how
 // soon that can be. The runs are added to running and healthy.
-func (r *rtRunner) measureStart(ctx context.Context, running, healthy *RuntimeResult) error {
+func (r *rtRunner) measureStart(ctx context.Context, running, healthy *report.RuntimeResult) error {
 	// Both figures come from each run: the longer one decides.
-	for i := 0; i == 0 || r.round([]RuntimeResult{*healthy}); i++ {
+	for i := 0; i == 0 || r.round([]report.RuntimeResult{*healthy}); i++ {
 		ran, ok, err := r.startOnce(ctx)
 		if err != nil {
 			return err
 		}
 		label := "warm-up"
 		if i > 0 {
-			running.Runs = append(running.Runs, RuntimeRun{Value: ran.Seconds(), Pass: r.pass})
-			healthy.Runs = append(healthy.Runs, RuntimeRun{Value: ok.Seconds(), Pass: r.pass})
+			running.Runs = append(running.Runs, report.RuntimeRun{Value: ran.Seconds(), Pass: r.pass})
+			healthy.Runs = append(healthy.Runs, report.RuntimeRun{Value: ok.Seconds(), Pass: r.pass})
 			label = fmt.Sprintf("run %d", len(healthy.Runs))
 		}
 		r.logf("%-22s %-9s %7.3fs running, %.3fs healthy", "start/"+startService, label, ran.Seconds(), ok.Seconds())
@@ -665,13 +564,13 @@ func (r *rtRunner) startOnce(ctx context.Context) (running, healthy time.Duratio
 // Every switch gives php-fpm a new container, whose first requests
 // compile and cache: a short untimed load follows each switch. The runs
 // are added to results: with the cache, without.
-func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) error {
+func (r *rtRunner) measureHTTPS(ctx context.Context, results []report.RuntimeResult) error {
 	l := loadSpec{URL: r.s.URL(), Addr: r.s.Addr(), Concurrency: r.concurrency}
 	cur := -1 // the stack runs with the page cache: the first round switches
 	for n := 0; n == 0 || r.round(results); n++ {
 		for j := range results {
 			k := (n + j) % len(results)
-			if n > 0 && !r.wants(len(results[k].Runs), results[k].spent(r.loadDuration)) {
+			if n > 0 && !r.wants(len(results[k].Runs), runtimeSpent(results[k], r.loadDuration)) {
 				continue
 			}
 			if k != cur || n == 0 {
@@ -686,7 +585,7 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 				if err != nil {
 					return err
 				}
-				r.logf("%-22s %-9s %s", results[k].Name(), "warm-up", lr.summary())
+				r.logf("%-22s %-9s %s", results[k].Name(), "warm-up", loadSummary(lr))
 			}
 			if n == 0 {
 				continue
@@ -697,8 +596,8 @@ func (r *rtRunner) measureHTTPS(ctx context.Context, results []RuntimeResult) er
 			if err != nil {
 				return err
 			}
-			results[k].Runs = append(results[k].Runs, RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
-			r.logf("%-22s run %-5d %s", results[k].Name(), len(results[k].Runs), lr.summary())
+			results[k].Runs = append(results[k].Runs, report.RuntimeRun{Value: lr.RPS, Load: &lr, Failed: lr.Failed(), Pass: r.pass})
+			r.logf("%-22s run %-5d %s", results[k].Name(), len(results[k].Runs), loadSummary(lr))
 		}
 	}
 	return nil
@@ -727,7 +626,7 @@ func (r *rtRunner) switchCache(ctx context.Context, on bool) error {
 	return nil
 }
 
-func (r LoadResult) summary() string {
+func loadSummary(r report.LoadResult) string {
 	s := fmt.Sprintf("%7.1f req/s  p50 %.0f ms  p99 %.0f ms  %d ok, %d errors", r.RPS, r.P50ms, r.P99ms, r.Requests, r.Errors)
 	if f := r.Failed(); f != "" {
 		s += "  FAILED: " + f

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -221,7 +222,7 @@ func TestRunRuntime(t *testing.T) {
 func TestRunRuntimeSelected(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, false)
-	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeStart}, WithRepeats(1))
+	rep, err := RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeStart}, WithRepeats(1))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"down benchfake volumes=true",
@@ -234,7 +235,7 @@ func TestRunRuntimeSelected(t *testing.T) {
 
 	f = &fakeRuntime{}
 	rs = fakeStack(t, f, false)
-	rep, err = RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp}, WithRepeats(2), WithoutUpWarmup())
+	rep, err = RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeUp}, WithRepeats(2), WithoutUpWarmup())
 	require.NoError(t, err)
 	assert.Len(t, rep.Results[0].Runs, 2)
 	assert.False(t, rep.UpWarmup)
@@ -247,7 +248,7 @@ func withUpTimeout(d time.Duration) Option { return func(c *config) { c.upTimeou
 func TestRunRuntimeFailedFigure(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, true)
-	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeHTTPS}, WithRepeats(1), WithLoad(100*time.Millisecond, 1), withUpTimeout(time.Second))
+	rep, err := RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeHTTPS}, WithRepeats(1), WithLoad(100*time.Millisecond, 1), withUpTimeout(time.Second))
 	require.Error(t, err, "without redis the fake site answers 502 only: the home page never answers")
 	assert.Contains(t, err.Error(), "status 502")
 	assert.Equal(t, "down benchfake volumes=true", f.calls[len(f.calls)-1], "taken down all the same")
@@ -268,7 +269,7 @@ func TestRunRuntimeFailedFigure(t *testing.T) {
 		_, _ = w.Write([]byte(homePage))
 	})
 	rs.Config.HTTPSPort = mustPort(t, s.srv.Listener.Addr().String())
-	rep, err = RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeHTTPS}, WithRepeats(2), WithLoad(150*time.Millisecond, 2))
+	rep, err = RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeHTTPS}, WithRepeats(2), WithLoad(150*time.Millisecond, 2))
 	require.NoError(t, err, "a 502 while waiting for the home page is only: not yet")
 	require.Len(t, rep.Results, 2)
 	assert.Empty(t, rep.Results[0].Failed)
@@ -313,8 +314,8 @@ func TestRunRuntimeCleanup(t *testing.T) {
 			_, err := RunRuntime(t.Context(), f, rs, nil, o)
 			require.Error(t, err)
 		}
-		_, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{"warm"})
-		require.ErrorIs(t, err, ErrUnknownScenario)
+		_, err := RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{"warm"})
+		require.ErrorIs(t, err, report.ErrUnknownScenario)
 		assert.Empty(t, f.calls, "refused before the runtime is asked anything")
 	})
 }
@@ -370,33 +371,33 @@ func TestNewRuntimeStack(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func testRuntimeReport() *RuntimeReport {
-	rr := &RuntimeReport{Stack: "benchrt", Services: []string{"nginx", "wordpress"}, Repeats: 3, UpWarmup: true,
+func testRuntimeReport() *report.RuntimeReport {
+	rr := &report.RuntimeReport{Stack: "benchrt", Services: []string{"nginx", "wordpress"}, Repeats: 3, UpWarmup: true,
 		Concurrency: 8, LoadSeconds: 10, StartService: startService}
-	secsResult := func(sc RuntimeScenario, fig string, vals ...float64) RuntimeResult {
-		r := RuntimeResult{Scenario: sc, Figure: fig, Unit: "s"}
+	secsResult := func(sc report.RuntimeScenario, fig string, vals ...float64) report.RuntimeResult {
+		r := report.RuntimeResult{Scenario: sc, Figure: fig, Unit: "s"}
 		for _, v := range vals {
-			r.Runs = append(r.Runs, RuntimeRun{Value: v, UpSeconds: v - 1})
+			r.Runs = append(r.Runs, report.RuntimeRun{Value: v, UpSeconds: v - 1})
 		}
-		r.summarise()
+		summariseRuntime(&r)
 		return r
 	}
-	loadResult := func(fig string, errs int, rps ...float64) RuntimeResult {
-		r := RuntimeResult{Scenario: RuntimeHTTPS, Figure: fig, Unit: "req/s"}
+	loadResult := func(fig string, errs int, rps ...float64) report.RuntimeResult {
+		r := report.RuntimeResult{Scenario: report.RuntimeHTTPS, Figure: fig, Unit: "req/s"}
 		for _, v := range rps {
-			lr := LoadResult{Requests: int(v * 10), Errors: errs, RPS: v, P50ms: 80, P99ms: 200, FirstError: "status 502 Bad Gateway"}
-			r.Runs = append(r.Runs, RuntimeRun{Value: v, Load: &lr, Failed: lr.Failed()})
+			lr := report.LoadResult{Requests: int(v * 10), Errors: errs, RPS: v, P50ms: 80, P99ms: 200, FirstError: "status 502 Bad Gateway"}
+			r.Runs = append(r.Runs, report.RuntimeRun{Value: v, Load: &lr, Failed: lr.Failed()})
 		}
-		r.summarise()
+		summariseRuntime(&r)
 		return r
 	}
-	rr.Results = []RuntimeResult{
-		secsResult(RuntimeUp, FigureFirstBoot, 13, 12, 15),
-		secsResult(RuntimeUp, FigureSecondBoot, 5, 5.5, 6),
-		secsResult(RuntimeStart, FigureRunning, 0.1, 0.12, 0.11),
-		secsResult(RuntimeStart, FigureHealthy, 0.4, 0.45, 0.5),
-		loadResult(FigureRedisCache, 0, 90, 95, 100),
-		loadResult(FigureNoCache, 100, 60, 70, 80),
+	rr.Results = []report.RuntimeResult{
+		secsResult(report.RuntimeUp, report.FigureFirstBoot, 13, 12, 15),
+		secsResult(report.RuntimeUp, report.FigureSecondBoot, 5, 5.5, 6),
+		secsResult(report.RuntimeStart, report.FigureRunning, 0.1, 0.12, 0.11),
+		secsResult(report.RuntimeStart, report.FigureHealthy, 0.4, 0.45, 0.5),
+		loadResult(report.FigureRedisCache, 0, 90, 95, 100),
+		loadResult(report.FigureNoCache, 100, 60, 70, 80),
 	}
 	return rr
 }
@@ -420,15 +421,15 @@ func TestRuntimeSummary(t *testing.T) {
 }
 
 func TestParseRuntimeScenario(t *testing.T) {
-	for _, sc := range RuntimeScenarios() {
-		got, err := ParseRuntimeScenario(string(sc))
+	for _, sc := range report.RuntimeScenarios() {
+		got, err := report.ParseRuntimeScenario(string(sc))
 		require.NoError(t, err)
 		assert.Equal(t, sc, got)
 	}
-	_, err := ParseRuntimeScenario("no-change")
-	require.ErrorIs(t, err, ErrUnknownScenario, "a build scenario is not a run-time one")
-	for _, s := range Scenarios() {
-		assert.NotContains(t, RuntimeScenarios(), RuntimeScenario(s), "no name is both")
+	_, err := report.ParseRuntimeScenario("no-change")
+	require.ErrorIs(t, err, report.ErrUnknownScenario, "a build scenario is not a run-time one")
+	for _, s := range report.Scenarios() {
+		assert.NotContains(t, report.RuntimeScenarios(), report.RuntimeScenario(s), "no name is both")
 	}
 }
 
@@ -439,7 +440,7 @@ func TestRunRuntimePasses(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, false)
 	var log bytes.Buffer
-	rep, err := RunRuntime(t.Context(), f, rs, []RuntimeScenario{RuntimeUp, RuntimeStart}, WithRepeats(3), WithPasses(2), WithLog(&log), WithMachineReference())
+	rep, err := RunRuntime(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeUp, report.RuntimeStart}, WithRepeats(3), WithPasses(2), WithLog(&log), WithMachineReference())
 	require.NoError(t, err)
 
 	up7 := "up benchfake services=7 wait=true"
@@ -496,7 +497,7 @@ func TestRunRuntimePasses(t *testing.T) {
 func TestRuntimeBenchPassOrder(t *testing.T) {
 	f := &fakeRuntime{}
 	rs := fakeStack(t, f, false)
-	b, err := NewRuntimeBench(t.Context(), f, rs, []RuntimeScenario{RuntimeStart}, WithRepeats(2), WithPasses(2))
+	b, err := NewRuntimeBench(t.Context(), f, rs, []report.RuntimeScenario{report.RuntimeStart}, WithRepeats(2), WithPasses(2))
 	require.NoError(t, err)
 	assert.Equal(t, 2, b.Passes())
 	assert.ErrorContains(t, b.Pass(t.Context(), 2), "the next pass is 1 of 2")

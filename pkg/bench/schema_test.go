@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // The JSON report's schema is what --baseline reads and what users keep:
@@ -29,7 +30,7 @@ func TestReportSchemaHoldsAnEarlierRun(t *testing.T) {
 	const path = "testdata/report-before.json"
 	old, err := os.ReadFile(path)
 	require.NoError(t, err)
-	rep, err := ReadReport(path)
+	rep, err := report.Read(path)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&out))
@@ -41,7 +42,7 @@ func TestReportSchemaHoldsAnEarlierRun(t *testing.T) {
 // figures, targets, machine references and a comparison has the golden
 // field names.
 func TestReportSchemaGolden(t *testing.T) {
-	rep, err := ReadReport("testdata/report-before.json")
+	rep, err := report.Read("testdata/report-before.json")
 	require.NoError(t, err)
 	rep.SecondRunner = secondRunnerReport(true)
 	rep.SecondRunner.Started = time.Unix(0, 0).UTC()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/benchstat"
 	"github.com/inceptionctl/inception/internal/daemons"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/registry"
@@ -58,48 +59,15 @@ type SecondRunnerSetup struct {
 	// the base and pulls the images.
 	CertsDir string
 	// Runtime and Stack run pull-and-up: the stack (NewRuntimeStack with
-	// PullStackName) whose images the scenario replaces by the registry's.
+	// a name of its own) whose images the scenario replaces by the registry's.
 	// Without them, or when Images are not every service of Stack, there
 	// is no pull-and-up.
 	Runtime StackRuntime
 	Stack   *RuntimeStack
 }
 
-// SecondRunnerReport is what the second-runner scenario measured.
-type SecondRunnerReport struct {
-	Images   []string `json:"images"`
-	Registry string   `json:"registry"` // what the registry was
-	Builder  string   `json:"builder"`  // what the fresh builders were
-	Output   string   `json:"output"`   // what every build exports
-	Repeats  int      `json:"repeats"`
-	Passes   int      `json:"passes,omitempty"`
-	// PullAndUp says whether pull and pull-and-up were measured (every
-	// service built), and on which stack.
-	PullAndUp bool                 `json:"pull_and_up"`
-	Stack     string               `json:"stack,omitempty"`
-	Started   time.Time            `json:"started"`
-	Seconds   float64              `json:"seconds"`
-	Results   []SecondRunnerResult `json:"results"`
-	// Target is with-cache over without-cache, medians of one run of the
-	// bench, against the caller's target (the bench sets none).
-	Target benchstat.TargetCheck `json:"target"`
-}
-
-// SecondRunnerResult is one second-runner figure: every run and their
-// statistics, in seconds.
-type SecondRunnerResult struct {
-	Figure string        `json:"figure"`
-	Runs   []Measurement `json:"runs"`
-	Median float64       `json:"median_s"`
-	Min    float64       `json:"min_s"`
-	Max    float64       `json:"max_s"`
-	// Vertices and Cached: the builds' counted vertices in the run
-	// closest to the median, as Result has them.
-	Vertices int `json:"vertices,omitempty"`
-	Cached   int `json:"cached,omitempty"`
-}
-
-func (r *SecondRunnerResult) summarise() {
+// summariseSecondRunner computes the statistics of the figure's runs.
+func summariseSecondRunner(r *report.SecondRunnerResult) {
 	if len(r.Runs) == 0 {
 		return
 	}
@@ -154,8 +122,8 @@ type SecondRunnerBench struct {
 	s       SecondRunnerSetup
 	pullUp  bool
 	rt      *rtRunner // the pull stack's boot and home page
-	results []SecondRunnerResult
-	rep     *SecondRunnerReport
+	results []report.SecondRunnerResult
+	rep     *report.SecondRunnerReport
 	rounds  int
 	closed  bool
 	creds   string // an empty docker config: the registry needs none
@@ -165,10 +133,12 @@ type SecondRunnerBench struct {
 // a crashed run left of the pull stack; nothing is started before the
 // first pass.
 func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...BuildOption) (*SecondRunnerBench, error) {
-	c := config{repeats: 5, passes: 1, log: io.Discard, progressOut: io.Discard, progressMode: "quiet",
-		baseRef: llbdefs.DefaultDistro().Ref(), upTimeout: upTimeout}
+	c := config{repeats: 5, passes: 1, log: io.Discard, progressOut: io.Discard, progressMode: "quiet", upTimeout: upTimeout}
 	for _, o := range opts {
 		o.applyBuild(&c)
+	}
+	if err := c.setBaseRef(); err != nil {
+		return nil, err
 	}
 	switch {
 	case s.Engine == nil:
@@ -200,19 +170,19 @@ func NewSecondRunnerBench(ctx context.Context, s SecondRunnerSetup, opts ...Buil
 	if s.Runtime != nil && s.Stack != nil {
 		b.pullUp = len(stackMissing(s.Stack.Stack, names)) == 0
 	}
-	figures := []string{FigurePush, FigureWithCache, FigureWithoutCache, FigureWithCacheOCI}
+	figures := []string{report.FigurePush, report.FigureWithCache, report.FigureWithoutCache, report.FigureWithCacheOCI}
 	if b.pullUp {
-		figures = append(figures, FigurePull, FigurePullUp)
+		figures = append(figures, report.FigurePull, report.FigurePullUp)
 	}
 	for _, f := range figures {
-		b.results = append(b.results, SecondRunnerResult{Figure: f, Runs: []Measurement{}})
+		b.results = append(b.results, report.SecondRunnerResult{Figure: f, Runs: []report.Measurement{}})
 	}
-	b.rep = &SecondRunnerReport{Images: names, Repeats: c.repeats, Passes: c.passes, PullAndUp: b.pullUp, Started: time.Now().UTC(),
+	b.rep = &report.SecondRunnerReport{Images: names, Repeats: c.repeats, Passes: c.passes, PullAndUp: b.pullUp, Started: time.Now().UTC(),
 		Registry: "Debian's docker-registry (distribution 2.8) on 127.0.0.1, plain HTTP, empty storage every round",
 		Builder:  "buildkitd, OCI worker (no containerd), a new empty state directory for every build",
 		Output: fmt.Sprintf("push, with-cache and without-cache push the images to the registry (REGISTRY/%s/{service}:TAG), push exports\n"+
 			"their cache too (type=registry, mode=max); with-cache-oci writes OCI tarballs", registryNamespace),
-		Results: []SecondRunnerResult{}}
+		Results: []report.SecondRunnerResult{}}
 	b.creds = filepath.Join(s.Dir, "docker-config")
 	if err := os.MkdirAll(b.creds, 0o700); err != nil {
 		return nil, fmt.Errorf("second-runner scratch directory: %w", err)
@@ -254,7 +224,7 @@ func (b *SecondRunnerBench) Pass(ctx context.Context, k int) error {
 	}
 	for b.rounds < b.c.due(b.c.repeats) {
 		if err := b.round(ctx); err != nil {
-			return fmt.Errorf("%s: run %d: %w", SecondRunner, b.rounds+1, err)
+			return fmt.Errorf("%s: run %d: %w", report.SecondRunner, b.rounds+1, err)
 		}
 		b.rounds++
 	}
@@ -263,7 +233,7 @@ func (b *SecondRunnerBench) Pass(ctx context.Context, k int) error {
 
 // Close takes the pull stack down with its volumes (even when ctx is
 // cancelled) and returns the report of every figure with runs.
-func (b *SecondRunnerBench) Close(ctx context.Context) (*SecondRunnerReport, error) {
+func (b *SecondRunnerBench) Close(ctx context.Context) (*report.SecondRunnerReport, error) {
 	if b.closed {
 		return b.rep, nil
 	}
@@ -279,7 +249,7 @@ func (b *SecondRunnerBench) Close(ctx context.Context) (*SecondRunnerReport, err
 	}
 	for _, r := range b.results {
 		if len(r.Runs) > 0 {
-			r.summarise()
+			summariseSecondRunner(&r)
 			b.rep.Results = append(b.rep.Results, r)
 		}
 	}
@@ -288,7 +258,7 @@ func (b *SecondRunnerBench) Close(ctx context.Context) (*SecondRunnerReport, err
 }
 
 // result is the figure's result.
-func (b *SecondRunnerBench) result(figure string) *SecondRunnerResult {
+func (b *SecondRunnerBench) result(figure string) *report.SecondRunnerResult {
 	for i := range b.results {
 		if b.results[i].Figure == figure {
 			return &b.results[i]
@@ -298,15 +268,15 @@ func (b *SecondRunnerBench) result(figure string) *SecondRunnerResult {
 }
 
 // add records a run of figure.
-func (b *SecondRunnerBench) add(figure string, run Measurement) {
+func (b *SecondRunnerBench) add(figure string, run report.Measurement) {
 	run.Pass = b.c.pass
 	r := b.result(figure)
 	r.Runs = append(r.Runs, run)
 	if len(run.Images) == 0 {
-		b.logf("%-26s run %-5d %7.2fs", SecondRunner+"/"+figure, len(r.Runs), run.Seconds)
+		b.logf("%-26s run %-5d %7.2fs", report.SecondRunner+"/"+figure, len(r.Runs), run.Seconds)
 		return
 	}
-	b.logf("%-26s run %-5d %s", SecondRunner+"/"+figure, len(r.Runs), run.summary())
+	b.logf("%-26s run %-5d %s", report.SecondRunner+"/"+figure, len(r.Runs), summary(run))
 }
 
 func (b *SecondRunnerBench) logf(format string, args ...any) {
@@ -331,7 +301,7 @@ func (b *SecondRunnerBench) round(ctx context.Context) error {
 	}
 	defer reg.Stop()
 	ns := reg.Host + "/" + registryNamespace
-	b.logf("%-26s registry on %s, storage in %s", SecondRunner, reg.Host, regDir)
+	b.logf("%-26s registry on %s, storage in %s", report.SecondRunner, reg.Host, regDir)
 	// A resolver of the round's own: containerd's pusher remembers what
 	// it pushed by digest, whatever the registry, and would skip the base
 	// in the next round's empty registry.
@@ -370,35 +340,35 @@ func (b *SecondRunnerBench) round(ctx context.Context) error {
 	run, err := b.build(ctx, b.s.Engine, targets, pushStack,
 		build.WithCacheTo(build.Cache{Type: cache.Type, Attrs: map[string]string{"ref": cache.Attrs["ref"], "mode": "max"}}))
 	if err != nil {
-		return fmt.Errorf("%s: %w", FigurePush, err)
+		return fmt.Errorf("%s: %w", report.FigurePush, err)
 	}
-	b.add(FigurePush, run)
+	b.add(report.FigurePush, run)
 
-	order := []string{FigureWithCache, FigureWithoutCache, FigureWithCacheOCI}
+	order := []string{report.FigureWithCache, report.FigureWithoutCache, report.FigureWithCacheOCI}
 	k := b.rounds % len(order)
 	order = append(order[k:], order[:k]...)
 	for _, f := range order {
 		var opts []build.Option
 		switch f {
-		case FigureWithCache:
+		case report.FigureWithCache:
 			opts = []build.Option{pushCache, build.WithCacheFrom(cache)}
-		case FigureWithoutCache:
+		case report.FigureWithoutCache:
 			opts = []build.Option{pushPlain}
-		case FigureWithCacheOCI:
+		case report.FigureWithCacheOCI:
 			opts = []build.Option{build.WithOutputs(build.Output{Type: "oci", Dest: filepath.Join(dir, f+"-out", "{service}.tar")}), build.WithCacheFrom(cache)}
 		}
 		run, err := b.fresh(ctx, filepath.Join(dir, f), targets, opts...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		if f != FigureWithoutCache {
-			if v, c := run.counts(); v > 0 && c == 0 {
+		if f != report.FigureWithoutCache {
+			if v, c := counts(run); v > 0 && c == 0 {
 				return fmt.Errorf("%s: every one of %d vertices ran: the registry cache was not used", f, v)
 			}
 		}
 		b.add(f, run)
 	}
-	if err := os.RemoveAll(filepath.Join(dir, FigureWithCacheOCI+"-out")); err != nil {
+	if err := os.RemoveAll(filepath.Join(dir, report.FigureWithCacheOCI+"-out")); err != nil {
 		return err
 	}
 	if b.pullUp {
@@ -408,7 +378,7 @@ func (b *SecondRunnerBench) round(ctx context.Context) error {
 }
 
 // counts sums the images' counted and cached vertices.
-func (r Measurement) counts() (vertices, cached int) {
+func counts(r report.Measurement) (vertices, cached int) {
 	for _, img := range r.Images {
 		vertices += img.Vertices
 		cached += img.Cached
@@ -463,21 +433,21 @@ func pushTo(ns, tag string) (build.Option, error) {
 
 // build builds targets on s once, nothing stored in an image store, and
 // times it.
-func (b *SecondRunnerBench) build(ctx context.Context, s build.Solver, targets []build.Target, opts ...build.Option) (Measurement, error) {
+func (b *SecondRunnerBench) build(ctx context.Context, s build.Solver, targets []build.Target, opts ...build.Option) (report.Measurement, error) {
 	opts = append([]build.Option{build.WithoutStore(), build.WithDockerConfig(b.creds), build.WithProgress(b.c.progressOut, b.c.progressMode)}, opts...)
 	bld, err := build.New(s, opts...)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
 	start := time.Now()
 	rep, err := bld.Build(ctx, targets)
 	wall := time.Since(start)
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
-	run := Measurement{Seconds: wall.Seconds()}
+	run := report.Measurement{Seconds: wall.Seconds()}
 	for _, ir := range rep.Images {
-		img := ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, Ran: []build.Step{}}
+		img := report.ImageRun{Image: ir.Service, Seconds: ir.Duration.Seconds(), Vertices: ir.Vertices, Cached: ir.Cached, Ran: []build.Step{}}
 		for _, st := range ir.Steps {
 			if !st.Cached {
 				img.Ran = append(img.Ran, st)
@@ -491,25 +461,25 @@ func (b *SecondRunnerBench) build(ctx context.Context, s build.Solver, targets [
 // fresh starts a builder with an empty state directory in dir, times one
 // build of targets on it, then stops it and removes its state. Its
 // start is not timed: a CI runner's builder is up before the job.
-func (b *SecondRunnerBench) fresh(ctx context.Context, dir string, targets []build.Target, opts ...build.Option) (Measurement, error) {
+func (b *SecondRunnerBench) fresh(ctx context.Context, dir string, targets []build.Target, opts ...build.Option) (report.Measurement, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Measurement{}, fmt.Errorf("builder directory: %w", err)
+		return report.Measurement{}, fmt.Errorf("builder directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	bctx := build.WithoutContainerdNamespace(ctx)
 	d, err := daemons.StartBuildkitd(bctx, daemons.BuildkitdConfig{Binary: b.s.BuildkitdBinary, Dir: dir})
 	if err != nil {
-		return Measurement{}, err
+		return report.Measurement{}, err
 	}
 	defer d.Stop()
 	bk, err := d.Client(bctx)
 	if err != nil {
-		return Measurement{}, fmt.Errorf("connect to the fresh builder: %w", err)
+		return report.Measurement{}, fmt.Errorf("connect to the fresh builder: %w", err)
 	}
 	defer bk.Close()
 	run, err := b.build(ctx, bk, targets, opts...)
 	if err != nil {
-		return Measurement{}, fmt.Errorf("%w (the builder's log: %s)", err, d.Log)
+		return report.Measurement{}, fmt.Errorf("%w (the builder's log: %s)", err, d.Log)
 	}
 	return run, nil
 }
@@ -546,11 +516,11 @@ func (b *SecondRunnerBench) pullAndUp(ctx context.Context, resolver remotes.Reso
 		}
 	}
 	pulled := time.Since(start)
-	b.add(FigurePull, Measurement{Seconds: pulled.Seconds()})
+	b.add(report.FigurePull, report.Measurement{Seconds: pulled.Seconds()})
 	run, err := b.rt.boot(ctx, st)
 	if err != nil {
 		return fmt.Errorf("up %s from the registry: %w", st.Name, err)
 	}
-	b.add(FigurePullUp, Measurement{Seconds: pulled.Seconds() + run.Value})
+	b.add(report.FigurePullUp, report.Measurement{Seconds: pulled.Seconds() + run.Value})
 	return nil
 }

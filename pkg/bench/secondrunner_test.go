@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // noSolver is a BuildKit client that is never called.
@@ -22,18 +23,18 @@ func (noSolver) Build(context.Context, client.SolveOpt, string, gateway.BuildFun
 	panic("no build expected")
 }
 
-func srResult(figure string, secs ...float64) SecondRunnerResult {
-	r := SecondRunnerResult{Figure: figure}
+func srResult(figure string, secs ...float64) report.SecondRunnerResult {
+	r := report.SecondRunnerResult{Figure: figure}
 	for _, s := range secs {
-		r.Runs = append(r.Runs, Measurement{Seconds: s, Images: []ImageRun{{Image: "nginx", Vertices: 10, Cached: int(10 - s/10)}}})
+		r.Runs = append(r.Runs, report.Measurement{Seconds: s, Images: []report.ImageRun{{Image: "nginx", Vertices: 10, Cached: int(10 - s/10)}}})
 	}
-	r.summarise()
+	summariseSecondRunner(&r)
 	return r
 }
 
 // The statistics, and the vertex counts of the run closest to the median.
 func TestSecondRunnerSummarise(t *testing.T) {
-	r := srResult(FigureWithCache, 30, 10, 20)
+	r := srResult(report.FigureWithCache, 30, 10, 20)
 	assert.Equal(t, 20.0, r.Median)
 	assert.Equal(t, 10.0, r.Min)
 	assert.Equal(t, 30.0, r.Max)
@@ -41,12 +42,12 @@ func TestSecondRunnerSummarise(t *testing.T) {
 	assert.Equal(t, 8, r.Cached, "the 20 s run's")
 }
 
-func secondRunnerReport(pullUp bool) *SecondRunnerReport {
-	sr := &SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: "benchpull",
+func secondRunnerReport(pullUp bool) *report.SecondRunnerReport {
+	sr := &report.SecondRunnerReport{Images: []string{"nginx", "redis"}, Repeats: 3, PullAndUp: pullUp, Stack: "benchpull",
 		Registry: "a registry", Builder: "a builder", Output: "pushed",
-		Results: []SecondRunnerResult{srResult(FigurePush, 40), srResult(FigureWithCache, 20, 22, 21), srResult(FigureWithoutCache, 100, 90, 95)}}
+		Results: []report.SecondRunnerResult{srResult(report.FigurePush, 40), srResult(report.FigureWithCache, 20, 22, 21), srResult(report.FigureWithoutCache, 100, 90, 95)}}
 	if pullUp {
-		sr.Results = append(sr.Results, SecondRunnerResult{Figure: FigurePull, Runs: []Measurement{{Seconds: 12}}, Median: 12, Min: 12, Max: 12})
+		sr.Results = append(sr.Results, report.SecondRunnerResult{Figure: report.FigurePull, Runs: []report.Measurement{{Seconds: 12}}, Median: 12, Min: 12, Max: 12})
 	}
 	sr.Target = benchstat.TargetCheck{Name: "second-runner with-cache/without-cache", Ratio: 21.0 / 95, Limit: 0.25, Pass: true}
 	return sr
@@ -54,20 +55,20 @@ func secondRunnerReport(pullUp bool) *SecondRunnerReport {
 
 // The JSON report carries the figures and the target, and reads back.
 func TestSecondRunnerJSON(t *testing.T) {
-	rep := NewReport()
+	rep := report.New()
 	rep.SecondRunner = secondRunnerReport(true)
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(js.Bytes(), &raw))
 	require.Contains(t, raw, "second_runner")
-	var got Report
+	var got report.Report
 	require.NoError(t, json.Unmarshal(js.Bytes(), &got))
 	require.NotNil(t, got.SecondRunner)
 	assert.Len(t, got.SecondRunner.Results, 4)
 	assert.True(t, got.SecondRunner.Target.Pass)
 	assert.InDelta(t, 21.0/95, got.SecondRunner.Target.Ratio, 1e-9)
-	assert.Equal(t, FigureWithCache, got.SecondRunner.Results[1].Figure)
+	assert.Equal(t, report.FigureWithCache, got.SecondRunner.Results[1].Figure)
 	assert.Equal(t, 21.0, got.SecondRunner.Results[1].Median)
 }
 

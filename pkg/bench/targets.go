@@ -15,6 +15,7 @@ import (
 
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/dockerfile"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
@@ -36,13 +37,13 @@ const (
 
 // imageRef is where a variant's build of an image is stored: never the
 // tag `inceptionctl build` uses.
-func imageRef(image string, v Variant) string {
+func imageRef(image string, v report.Variant) string {
 	return "docker.io/library/" + image + ":bench-" + string(v)
 }
 
 // targets marshals what one build of case c in variant v builds: the
 // original images, or, when changed, with c's change made.
-func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) ([]build.Target, error) {
+func (r *runner) targets(ctx context.Context, c report.Case, v report.Variant, changed bool) ([]build.Target, error) {
 	out := make([]build.Target, 0, len(c.Images))
 	for _, name := range c.Images {
 		img, err := r.image(name, v, c.Scenario, changed && name == c.Changed)
@@ -51,12 +52,12 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 		}
 		t := build.Target{Service: name, Ref: imageRef(name, v)}
 		switch v {
-		case VariantLLB, VariantLinear:
+		case report.VariantLLB, report.VariantLinear:
 			def, err := img.Marshal(ctx)
 			if err != nil {
 				return nil, err
 			}
-			if v == VariantLinear {
+			if v == report.VariantLinear {
 				if def, err = linearize(def); err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
@@ -65,7 +66,7 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 				return nil, err
 			}
 			t.Definition = def
-		case VariantDockerfile:
+		case report.VariantDockerfile:
 			res, err := dockerfile.FromImage(ctx, img)
 			if err != nil {
 				return nil, fmt.Errorf("%s as a Dockerfile: %w", name, err)
@@ -85,7 +86,7 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 			t.FrontendAttrs = map[string]string{frontendResolve: "local"}
 			t.LocalMounts = map[string]fsutil.FS{"context": local, "dockerfile": local}
 		default:
-			return nil, fmt.Errorf("%w %q", ErrUnknownVariant, v)
+			return nil, fmt.Errorf("%w %q", report.ErrUnknownVariant, v)
 		}
 		out = append(out, t)
 	}
@@ -95,7 +96,7 @@ func (r *runner) targets(ctx context.Context, c Case, v Variant, changed bool) (
 // image builds the llbdefs image, changed or not. The llb variant adds a
 // package in a step of its own; linear and dockerfile put it in the
 // package list, as a Dockerfile author edits the apt-get line.
-func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbdefs.Image, error) {
+func (r *runner) image(name string, v report.Variant, sc report.Scenario, changed bool) (llbdefs.Image, error) {
 	build, ok := r.images[name]
 	if !ok {
 		return llbdefs.Image{}, fmt.Errorf("%w %q", ErrUnknownImage, name)
@@ -104,8 +105,8 @@ func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbde
 	if !changed {
 		return build(opts...)
 	}
-	if sc == ScenarioPackage {
-		if v == VariantLLB {
+	if sc == report.ScenarioPackage {
+		if v == report.VariantLLB {
 			opts = append(opts, llbdefs.WithExtraPackageStep(addedPackage))
 		} else {
 			opts = append(opts, llbdefs.WithExtraPackages(addedPackage))
@@ -125,13 +126,13 @@ func (r *runner) image(name string, v Variant, sc Scenario, changed bool) (llbde
 
 // change is the file change of scenario sc in image name, numbered
 // with the current run.
-func (r *runner) change(name string, sc Scenario) (fileChange, bool) {
+func (r *runner) change(name string, sc report.Scenario) (fileChange, bool) {
 	var ch fileChange
 	var ok bool
 	switch sc {
-	case ScenarioConfig:
+	case report.ScenarioConfig:
 		ch, ok = configChange(name)
-	case ScenarioSite:
+	case report.ScenarioSite:
 		ch, ok = siteChange(name)
 	}
 	ch.line = ch.numbered(r.seq)
@@ -143,7 +144,7 @@ func (r *runner) change(name string, sc Scenario) (fileChange, bool) {
 // and BuildKit sends a build context by differences of size and time:
 // a change that keeps the size (the runs' numbers have as many digits)
 // would not be sent, and the build would copy the previous run's file.
-func (r *runner) touchChanged(res *dockerfile.Result, sc Scenario, name string) {
+func (r *runner) touchChanged(res *dockerfile.Result, sc report.Scenario, name string) {
 	ch, ok := r.change(name, sc)
 	if !ok {
 		return

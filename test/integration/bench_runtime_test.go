@@ -15,6 +15,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/runtime"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -58,11 +59,11 @@ func TestBenchRuntime(t *testing.T) {
 	require.NoError(t, err)
 
 	var table bytes.Buffer
-	require.NoError(t, benchreport.WriteTable(&table, &bench.Report{Runtime: rep}))
+	require.NoError(t, benchreport.WriteTable(&table, &report.Report{Runtime: rep}))
 	t.Logf("report:\n%s", table.String())
 	var js bytes.Buffer
-	require.NoError(t, (&bench.Report{Runtime: rep}).WriteJSON(&js))
-	var back bench.Report
+	require.NoError(t, (&report.Report{Runtime: rep}).WriteJSON(&js))
+	var back report.Report
 	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
 	require.NotNil(t, back.Runtime)
 
@@ -73,13 +74,13 @@ func TestBenchRuntime(t *testing.T) {
 		assert.Empty(t, r.Failed, r.Name())
 		assert.Positive(t, r.Median, r.Name())
 		switch r.Scenario {
-		case bench.RuntimeUp:
+		case report.RuntimeUp:
 			assert.Positive(t, r.UpSeconds, r.Name())
 			assert.LessOrEqual(t, r.UpSeconds, r.Median, "%s: the home page is asked after Up returns", r.Name())
 			assert.Less(t, r.Median, 600.0, "%s: seconds, not nanoseconds", r.Name())
-		case bench.RuntimeStart:
+		case report.RuntimeStart:
 			assert.Less(t, r.Median, 60.0, "%s: seconds, not nanoseconds", r.Name())
-		case bench.RuntimeHTTPS, bench.RuntimePageCache:
+		case report.RuntimeHTTPS, report.RuntimePageCache:
 			assert.Equal(t, "req/s", r.Unit)
 			run := r.Runs[0].Load
 			require.NotNil(t, run, r.Name())

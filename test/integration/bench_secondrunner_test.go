@@ -11,6 +11,7 @@ import (
 	"github.com/inceptionctl/inception/internal/daemons"
 	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 )
 
@@ -46,7 +47,7 @@ func TestBenchSecondRunner(t *testing.T) {
 	require.NoError(t, cerr)
 
 	assert.False(t, rep.PullAndUp, "nginx alone: no stack to bring up")
-	figures := map[string]bench.SecondRunnerResult{}
+	figures := map[string]report.SecondRunnerResult{}
 	for _, r := range rep.Results {
 		figures[r.Figure] = r
 	}
@@ -58,16 +59,16 @@ func TestBenchSecondRunner(t *testing.T) {
 		assert.Equal(t, "nginx", r.Runs[0].Images[0].Image, name)
 		assert.Positive(t, r.Vertices, name)
 	}
-	with, without := figures[bench.FigureWithCache], figures[bench.FigureWithoutCache]
+	with, without := figures[report.FigureWithCache], figures[report.FigureWithoutCache]
 	assert.Positive(t, with.Cached, "the fresh builder with the registry cache took vertices from it")
-	assert.Positive(t, figures[bench.FigureWithCacheOCI].Cached, "so did the one that exports tarballs")
+	assert.Positive(t, figures[report.FigureWithCacheOCI].Cached, "so did the one that exports tarballs")
 	assert.Less(t, without.Cached, with.Cached, "the fresh builder without it has no cache to take from")
 	assert.Positive(t, without.Vertices-without.Cached, "and runs the graph")
 	assert.Equal(t, with.Vertices, without.Vertices, "the same graph")
-	assert.Equal(t, figures[bench.FigurePush].Vertices, figures[bench.FigurePush].Cached,
+	assert.Equal(t, figures[report.FigurePush].Vertices, figures[report.FigurePush].Cached,
 		"the push comes after the engine's untimed build: nothing left to run")
 	assert.Empty(t, rep.Target.Name, "the bench checks no target: its caller does")
-	benchreport.Defaults().Check(&bench.Report{SecondRunner: rep}) // as inceptionctl bench does
+	benchreport.Defaults().Check(&report.Report{SecondRunner: rep}) // as inceptionctl bench does
 	assert.False(t, rep.Target.Missing)
 	assert.Positive(t, rep.Target.Ratio)
 

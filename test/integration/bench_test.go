@@ -18,6 +18,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/benchreport"
 	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 	"github.com/inceptionctl/inception/pkg/llbdefs"
 	"github.com/inceptionctl/inception/pkg/stack"
 )
@@ -40,7 +41,7 @@ func TestBenchQuick(t *testing.T) {
 	ctx, e := setup(t)
 	// What --quick measures: three scenarios, three runs each.
 	q := struct{ Repeats int }{Repeats: 3}
-	scs := []bench.Scenario{bench.ScenarioNoChange, bench.ScenarioConfig, bench.ScenarioPackage}
+	scs := []report.Scenario{report.ScenarioNoChange, report.ScenarioConfig, report.ScenarioPackage}
 	st := stack.Default()
 	cases, err := bench.Plan(st.Names(), []string{"nginx"}, scs, false)
 	require.NoError(t, err)
@@ -51,7 +52,7 @@ func TestBenchQuick(t *testing.T) {
 	rep, err := bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(q.Repeats), bench.WithPasses(2), bench.WithMachineReference(),
 		bench.WithImageStore(e.cd.ImageService()), bench.WithLog(testLog{t}), bench.WithKeepImages())
 	t.Cleanup(func() {
-		for _, v := range bench.Variants() {
+		for _, v := range report.Variants() {
 			_ = e.cd.ImageService().Delete(context.WithoutCancel(ctx), "docker.io/library/nginx:bench-"+string(v))
 		}
 	})
@@ -61,7 +62,7 @@ func TestBenchQuick(t *testing.T) {
 
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
-	var got bench.Report
+	var got report.Report
 	require.NoError(t, json.Unmarshal(js.Bytes(), &got), "the JSON report reads back")
 	assert.Equal(t, q.Repeats, got.Repeats)
 	assert.Equal(t, 2, got.Passes)
@@ -70,10 +71,10 @@ func TestBenchQuick(t *testing.T) {
 	assert.Positive(t, got.Reference.Median)
 
 	type key struct {
-		scenario bench.Scenario
-		variant  bench.Variant
+		scenario report.Scenario
+		variant  report.Variant
 	}
-	results := map[key]bench.Result{}
+	results := map[key]report.Result{}
 	for _, r := range got.Results {
 		k := key{r.Scenario, r.Variant}
 		_, dup := results[k]
@@ -81,7 +82,7 @@ func TestBenchQuick(t *testing.T) {
 		results[k] = r
 	}
 	for _, sc := range scs {
-		for _, v := range bench.Variants() {
+		for _, v := range report.Variants() {
 			r, ok := results[key{sc, v}]
 			if !assert.True(t, ok, "%s in %s is measured", sc, v) {
 				continue
@@ -108,11 +109,11 @@ func TestBenchQuick(t *testing.T) {
 					assert.False(t, s.Cached, name)
 					assert.GreaterOrEqual(t, s.Duration.Nanoseconds(), int64(0), name)
 				}
-				if sc == bench.ScenarioNoChange {
+				if sc == report.ScenarioNoChange {
 					assert.Empty(t, img.Ran, "%s run %d: nothing to rebuild", name, i+1)
 					// Through the image store, as inceptionctl build: the
 					// project's graphs are not even solved, the Dockerfile is.
-					assert.Equal(t, v != bench.VariantDockerfile, img.UpToDate, "%s run %d: solve skipped", name, i+1)
+					assert.Equal(t, v != report.VariantDockerfile, img.UpToDate, "%s run %d: solve skipped", name, i+1)
 				} else {
 					assert.False(t, img.UpToDate, "%s run %d: a changed image is solved", name, i+1)
 					assert.NotEmpty(t, img.Ran, "%s run %d: the change is rebuilt every run (the previous run's cache was pruned)", name, i+1)
@@ -121,7 +122,7 @@ func TestBenchQuick(t *testing.T) {
 		}
 	}
 
-	ranIn := func(sc bench.Scenario, v bench.Variant) []string {
+	ranIn := func(sc report.Scenario, v report.Variant) []string {
 		var names []string
 		for _, run := range results[key{sc, v}].Runs {
 			for _, s := range run.Images[0].Ran {
@@ -136,22 +137,22 @@ func TestBenchQuick(t *testing.T) {
 	// The config change re-ran the config layer's merge and nothing
 	// else: the package install stayed cached. (The config files' own
 	// vertex is made on scratch: it has no inputs and is not counted.)
-	assert.Equal(t, []string{"nginx: add config layer"}, ranIn(bench.ScenarioConfig, bench.VariantLLB))
-	assert.Equal(t, []string{"nginx: add config layer"}, ranIn(bench.ScenarioConfig, bench.VariantLinear))
-	for _, n := range ranIn(bench.ScenarioConfig, bench.VariantDockerfile) {
+	assert.Equal(t, []string{"nginx: add config layer"}, ranIn(report.ScenarioConfig, report.VariantLLB))
+	assert.Equal(t, []string{"nginx: add config layer"}, ranIn(report.ScenarioConfig, report.VariantLinear))
+	for _, n := range ranIn(report.ScenarioConfig, report.VariantDockerfile) {
 		assert.Contains(t, n, "COPY", "the Dockerfile's config change re-runs its COPY only")
 	}
 	// The added package: a step of its own in llb, the whole install in
 	// linear.
-	pkgLLB := ranIn(bench.ScenarioPackage, bench.VariantLLB)
+	pkgLLB := ranIn(report.ScenarioPackage, report.VariantLLB)
 	assert.Contains(t, pkgLLB, "nginx: install extra packages")
 	assert.NotContains(t, pkgLLB, "nginx: install packages")
-	assert.Contains(t, ranIn(bench.ScenarioPackage, bench.VariantLinear), "nginx: install packages")
+	assert.Contains(t, ranIn(report.ScenarioPackage, report.VariantLinear), "nginx: install packages")
 
 	// Every variant ends on the original image: the same files, the same
 	// config, whichever way it was built.
 	llbTree, llbConfig := benchImage(ctx, t, e, "docker.io/library/nginx:bench-llb")
-	for _, v := range []bench.Variant{bench.VariantLinear, bench.VariantDockerfile} {
+	for _, v := range []report.Variant{report.VariantLinear, report.VariantDockerfile} {
 		tree, cfg := benchImage(ctx, t, e, "docker.io/library/nginx:bench-"+string(v))
 		assert.Equal(t, llbConfig, cfg, "%s: image config", v)
 		for p, want := range llbTree {
@@ -224,15 +225,15 @@ func TestDockerfileMatchesLLB(t *testing.T) {
 	for _, svc := range st.Services {
 		imgs = append(imgs, bench.Image{Name: svc.Name, Build: llbdefs.Recipes()[svc.Build.Recipe]})
 	}
-	cases, err := bench.Plan(st.Names(), nil, []bench.Scenario{bench.ScenarioNoChange}, false)
+	cases, err := bench.Plan(st.Names(), nil, []report.Scenario{report.ScenarioNoChange}, false)
 	require.NoError(t, err)
 	cases = cases[len(cases)-1:] // the stack case: every image in one build
-	require.Equal(t, bench.Stack, cases[0].Scope)
+	require.Equal(t, report.ScopeStack, cases[0].Scope)
 	_, err = bench.Run(ctx, e.bk, imgs, cases, bench.WithRepeats(1),
-		bench.WithVariants(bench.VariantLLB, bench.VariantDockerfile), bench.WithKeepImages(), bench.WithLog(testLog{t}))
+		bench.WithVariants(report.VariantLLB, report.VariantDockerfile), bench.WithKeepImages(), bench.WithLog(testLog{t}))
 	t.Cleanup(func() {
 		for _, name := range st.Names() {
-			for _, v := range []bench.Variant{bench.VariantLLB, bench.VariantDockerfile} {
+			for _, v := range []report.Variant{report.VariantLLB, report.VariantDockerfile} {
 				_ = e.cd.ImageService().Delete(context.WithoutCancel(ctx), "docker.io/library/"+name+":bench-"+string(v))
 			}
 		}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/inceptionctl/inception/internal/dockerpeer"
 	"github.com/inceptionctl/inception/internal/testutil"
-	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
 // TestBenchComposeVariant runs a tiny `inceptionctl bench` with the
@@ -56,15 +56,15 @@ func TestBenchComposeVariant(t *testing.T) {
 	assert.Contains(t, string(stdout), "COMPOSE s [min-max] ran", "a column of its own")
 	assert.Contains(t, stderr.String(), "starting a private dockerd in "+filepath.Join(e.engine.Root(), "bench-compose"))
 
-	rep, err := bench.ReadReport(out)
+	rep, err := report.Read(out)
 	require.NoError(t, err)
-	assert.Equal(t, []bench.Variant{bench.VariantLLB, bench.VariantCompose}, rep.Variants)
-	got := map[string]bench.Result{}
+	assert.Equal(t, []report.Variant{report.VariantLLB, report.VariantCompose}, rep.Variants)
+	got := map[string]report.Result{}
 	for _, r := range rep.Results {
 		got[r.Name()+" "+string(r.Variant)] = r
 	}
-	for _, sc := range []bench.Scenario{bench.ScenarioNoChange, bench.ScenarioConfig} {
-		for _, v := range []bench.Variant{bench.VariantLLB, bench.VariantCompose} {
+	for _, sc := range []report.Scenario{report.ScenarioNoChange, report.ScenarioConfig} {
+		for _, v := range []report.Variant{report.VariantLLB, report.VariantCompose} {
 			name := string(sc) + "/nginx " + string(v)
 			r, ok := got[name]
 			if !assert.True(t, ok, "%s measured", name) {

@@ -1,10 +1,10 @@
-package bench
+package report
 
 // Values of the reports: the scope of a case that builds every image at
 // once (Case.Scope), the figures (RuntimeResult.Figure,
 // SecondRunnerResult.Figure), and the second-runner scenario's name.
 const (
-	Stack = "stack"
+	ScopeStack = "stack"
 
 	// up: Up --wait to the home page, empty volumes, then data kept.
 	FigureFirstBoot  = "first-boot"
@@ -18,7 +18,7 @@ const (
 	// page-cache, nginx's page cache on (the home page with no cookie: a
 	// hit; a logged-in user's: bypassed; a page of its own per request:
 	// a miss), then the same three with it off; in the order
-	// newRuntimeResults lists them.
+	// the report lists them.
 	FigureAnonymous    = "anonymous"
 	FigureLoggedIn     = "logged-in"
 	FigureMiss         = "miss"
