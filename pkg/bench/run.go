@@ -187,7 +187,7 @@ func (c *config) checkRepeats() error {
 
 // WithVariants measures only vs (default: all, in the order of
 // report.Variants).
-func WithVariants(vs ...Variant) BuildOption {
+func WithVariants(vs ...report.Variant) BuildOption {
 	return buildOption(func(c *config) { c.variants = slices.Clone(vs) })
 }
 
