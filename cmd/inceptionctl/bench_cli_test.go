@@ -152,7 +152,7 @@ func TestBenchPlan(t *testing.T) {
 
 	p = plan(t, "--scenarios", "no-change", "--images", "nginx", "--distro", "alpine")
 	assert.Len(t, p.cases, 1)
-	assert.Len(t, p.opts, debian+2, "alpine: the graphs' distro and the base a prune keeps")
+	assert.Len(t, p.opts, debian+1, "alpine: the graphs' distro (the base a prune keeps follows it)")
 }
 
 // TestBenchLock: one run-time bench per engine; the lock goes with the
