@@ -15,7 +15,7 @@ import (
 	"github.com/inceptionctl/inception/pkg/bench/report"
 )
 
-func TestReadReport(t *testing.T) {
+func TestReportRead(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
