@@ -14,7 +14,6 @@ import (
 
 // Vertex names the vsftpd tests look for.
 const (
-	vsftpdInstallName = "vsftpd: install packages"
 	// vsftpdAccountsName is the end of the package chain: /etc/passwd and
 	// /etc/shadow made links to /run.
 	vsftpdAccountsName = "vsftpd: accounts on /run, nologin in /etc/shells"
