@@ -89,7 +89,7 @@ func TestConvertKeys(t *testing.T) {
 		{"cap_add", web.CapAdd, []string{"NET_ADMIN"}},
 		{"cap_drop", web.CapDrop, []string{"CHOWN"}},
 		{"read_only", web.ReadOnlyRoot, true},
-		{"tmpfs", web.Tmpfs, []stack.Tmpfs{{Target: "/scratch", Size: 1 << 20, Mode: 0o1770}}},
+		{"tmpfs", web.Tmpfs, []stack.Tmpfs{{Target: "/scratch", Size: 1 << 20, Mode: 0o1770}, {Target: "/tmp", NoExec: true}}},
 		{"mem_limit, pids_limit, cpus", web.Limits, stack.Limits{MemoryBytes: 64 << 20, Pids: 50, CPUs: 0.5}},
 		{"stop_signal", web.StopSignal, "SIGINT"},
 		{"hostname", web.Hostname, "webhost"},
