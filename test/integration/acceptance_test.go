@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -564,12 +565,23 @@ func TestAcceptance(t *testing.T) {
 		assert.Contains(t, hdr.Get("Content-Type"), "text/plain")
 	})
 
-	t.Run("adminer's login page and the static site answer through nginx", func(t *testing.T) {
+	t.Run("adminer logs in to MariaDB (its session on a tmpfs) and the static site answers, through nginx", func(t *testing.T) {
 		c := a.client(t, false)
 		code, _, body := wpDo(t, c, http.MethodGet, a.site()+"/adminer/", nil)
 		require.Equal(t, http.StatusOK, code)
 		assert.Contains(t, body, "Adminer")
 		assert.Contains(t, body, `name="auth[username]"`, "the login form")
+		// A login lives in a PHP session: Adminer's root filesystem is
+		// read-only, its sessions on a tmpfs.
+		login := url.Values{
+			"auth[driver]": {"server"}, "auth[server]": {"mariadb"}, "auth[db]": {a.cfg.Env["MYSQL_DATABASE"]},
+			"auth[username]": {a.cfg.Env["MYSQL_USER"]}, "auth[password]": {a.secret(t, stack.SecretDB)},
+		}
+		code, _, body = wpDo(t, a.client(t, true), http.MethodPost, a.site()+"/adminer/", login)
+		require.Equal(t, http.StatusOK, code)
+		assert.Contains(t, body, "wp_posts", "logged in: the WordPress tables")
+		code, out := a.exec(ctx, t, "adminer", "sh", "-c", "ls /var/lib/php/sessions | grep -c ^sess_")
+		assert.Equal(t, 0, code, out)
 		code, _, body = wpDo(t, c, http.MethodGet, a.site()+"/site/", nil)
 		require.Equal(t, http.StatusOK, code)
 		assert.Contains(t, strings.ToLower(body), "<html")
