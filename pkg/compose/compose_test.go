@@ -89,7 +89,7 @@ func TestConvertKeys(t *testing.T) {
 		{"cap_add", web.CapAdd, []string{"NET_ADMIN"}},
 		{"cap_drop", web.CapDrop, []string{"CHOWN"}},
 		{"read_only", web.ReadOnlyRoot, true},
-		{"tmpfs", web.Tmpfs, []stack.Tmpfs{{Target: "/scratch", Size: 1 << 20, Mode: 0o1770}}},
+		{"tmpfs", web.Tmpfs, []stack.Tmpfs{{Target: "/scratch", Size: 1 << 20, Mode: 0o1770}, {Target: "/tmp", NoExec: true}}},
 		{"mem_limit, pids_limit, cpus", web.Limits, stack.Limits{MemoryBytes: 64 << 20, Pids: 50, CPUs: 0.5}},
 		{"stop_signal", web.StopSignal, "SIGINT"},
 		{"hostname", web.Hostname, "webhost"},
@@ -214,6 +214,14 @@ func TestParseTmpfs(t *testing.T) {
 	got, err := parseTmpfs("/run/x/:size=64m,mode=0700")
 	require.NoError(t, err)
 	assert.Equal(t, stack.Tmpfs{Target: "/run/x", Size: 64 << 20, Mode: 0o700}, got)
+	got, err = parseTmpfs("/tmp:size=1k,noexec")
+	require.NoError(t, err)
+	assert.Equal(t, stack.Tmpfs{Target: "/tmp", Size: 1 << 10, NoExec: true}, got)
+	got, err = parseTmpfs("/tmp:exec")
+	require.NoError(t, err)
+	assert.False(t, got.NoExec)
+	_, err = parseTmpfs("/tmp:noexec=1")
+	require.ErrorIs(t, err, ErrInvalid)
 	got, err = parseTmpfs("/t")
 	require.NoError(t, err)
 	assert.Equal(t, stack.Tmpfs{Target: "/t"}, got)

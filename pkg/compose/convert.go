@@ -343,7 +343,9 @@ func bindDevice(name string, def types.VolumeConfig) (string, error) {
 	return filepath.Clean(o["device"]), nil
 }
 
-// parseTmpfs reads a tmpfs: entry, PATH[:size=N,mode=OCTAL].
+// parseTmpfs reads a tmpfs: entry, PATH[:size=N,mode=OCTAL,noexec|exec].
+// The mount is nosuid and nodev either way; exec, as docker's default is
+// noexec, is the runtime's default.
 func parseTmpfs(s string) (stack.Tmpfs, error) {
 	target, opts, _ := strings.Cut(s, ":")
 	t := stack.Tmpfs{Target: path.Clean(target)}
@@ -366,8 +368,13 @@ func parseTmpfs(s string) (stack.Tmpfs, error) {
 				return t, fmt.Errorf("%w: tmpfs %s: mode %q: give an octal mode such as 1777", ErrInvalid, target, v)
 			}
 			t.Mode = uint32(m)
+		case "noexec", "exec":
+			if v != "" || strings.Contains(o, "=") {
+				return t, fmt.Errorf("%w: tmpfs %s: option %q takes no value", ErrInvalid, target, o)
+			}
+			t.NoExec = k == "noexec"
 		default:
-			return t, fmt.Errorf("%w: tmpfs %s: option %q: only size and mode", ErrUnsupported, target, k)
+			return t, fmt.Errorf("%w: tmpfs %s: option %q: only size, mode, noexec and exec", ErrUnsupported, target, k)
 		}
 	}
 	return t, nil

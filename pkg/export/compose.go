@@ -423,7 +423,9 @@ func (w *writer) ports(svc stack.Service) ([]string, error) {
 	return out, nil
 }
 
-// tmpfs is t in compose's short syntax, PATH[:size=BYTES,mode=OCTAL].
+// tmpfs is t in compose's short syntax, PATH[:size=BYTES,mode=OCTAL,noexec|exec]:
+// docker's tmpfs is noexec unless told exec, the runtime's the other way
+// round, so the export always says which.
 func tmpfs(t stack.Tmpfs) string {
 	var opts []string
 	if t.Size > 0 {
@@ -431,6 +433,11 @@ func tmpfs(t stack.Tmpfs) string {
 	}
 	if t.Mode != 0 {
 		opts = append(opts, "mode="+strconv.FormatUint(uint64(t.Mode), 8))
+	}
+	if t.NoExec {
+		opts = append(opts, "noexec")
+	} else {
+		opts = append(opts, "exec")
 	}
 	if len(opts) == 0 {
 		return t.Target

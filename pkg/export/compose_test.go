@@ -144,7 +144,17 @@ func TestComposeLayout(t *testing.T) {
 	ftp := project.Services["vsftpd"]
 	assert.Len(t, ftp.Ports, 1+cfg.PasvMax-cfg.PasvMin+1, "FTP and the passive range")
 	// php-fpm's copies of the secrets live in memory under docker too.
-	assert.ElementsMatch(t, []string{"/run/wordpress:size=1048576,mode=750"}, project.Services["wordpress"].Tmpfs)
+	assert.ElementsMatch(t, []string{"/run:size=67108864,mode=755,noexec", "/tmp:size=268435456,mode=1777,noexec",
+		"/run/wordpress:size=1048576,mode=750,noexec"}, project.Services["wordpress"].Tmpfs)
+	// Read-only roots, and the capabilities each service keeps: docker
+	// mounts no tmpfs of its own, so /run and /tmp are named.
+	for name, s := range project.Services {
+		assert.True(t, s.ReadOnly, "%s: read_only", name)
+		assert.Equal(t, []string{"ALL"}, s.CapDrop, name)
+		assert.Contains(t, s.Tmpfs, "/tmp:size=268435456,mode=1777,noexec", name)
+	}
+	assert.Empty(t, project.Services["static"].CapAdd, "static needs no capability")
+	assert.ElementsMatch(t, []string{"CHOWN", "SETUID", "SETGID", "KILL", "NET_BIND_SERVICE"}, project.Services["nginx"].CapAdd)
 }
 
 // TestComposeSettingsFromEnvironment: what .env says, the environment
@@ -295,6 +305,9 @@ func TestComposeImportRoundTrip(t *testing.T) {
 		assert.Equal(t, want.StopGracePeriod, got.StopGracePeriod, want.Name)
 		assert.ElementsMatch(t, want.Secrets, got.Secrets, want.Name)
 		assert.Equal(t, want.Tmpfs, got.Tmpfs, want.Name)
+		assert.Equal(t, want.ReadOnlyRoot, got.ReadOnlyRoot, "%s: read-only root", want.Name)
+		assert.Equal(t, want.CapAdd, got.CapAdd, "%s: capabilities kept", want.Name)
+		assert.Equal(t, want.CapDrop, got.CapDrop, "%s: capabilities dropped", want.Name)
 		assert.Equal(t, want.Limits, got.Limits, "%s: memory and pids limits", want.Name)
 		assert.Len(t, got.Ports, len(want.Ports), want.Name)
 	}

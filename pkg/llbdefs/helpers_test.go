@@ -175,6 +175,8 @@ type layeredWant struct {
 	configName string
 	mergeName  string
 	files      map[string]int32 // config layer: path -> mode
+	// execs are the package chain's execs after the install, by name.
+	execs []string
 }
 
 // checkLayeredGraph checks g against want and returns the end of the
@@ -183,9 +185,15 @@ func checkLayeredGraph(t *testing.T, g graph, family Family, want layeredWant) d
 	t.Helper()
 	checkVertexNames(t, g)
 	checkBase(t, g, want.image, want.ref)
-	require.Len(t, g.execs(), 1, "one exec: the package install")
-	checkInstall(t, g, want.image, family, want.install)
+	require.Len(t, g.execs(), 1+len(want.execs), "one exec for the package install, and %v", want.execs)
+	installD, _ := checkInstall(t, g, want.image, family, want.install)
 	lower, upper := checkMergedConfigLayer(t, g, want.mergeName, want.configName, want.image+": install packages")
+	for _, name := range want.execs {
+		d, op := g.named(t, name)
+		require.NotNil(t, op.GetExec(), "%q is an exec", name)
+		assert.True(t, g.ancestors(d)[installD], "%q comes after the install", name)
+		assert.True(t, g.ancestors(lower)[d] || lower == d, "%q is in the package chain", name)
+	}
 	assert.Equal(t, want.lowerName, g.names[lower])
 	assert.Equal(t, want.files, layerFiles(t, g, upper))
 	return lower

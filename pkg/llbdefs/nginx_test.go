@@ -149,10 +149,10 @@ func TestNginxFiles(t *testing.T) {
 				"fastcgi_cache_key $scheme$host$request_uri;",
 				"wordpress_logged_in_|", "comment_author_|", "wp-postpass_|",
 				`"~^/wp-admin(/|$)" 1;`, `"~^/wp-json(/|$)" 1;`, "wp-login|xmlrpc|", `"~/admin-ajax\.php" 1;`, `"~[?]" 1;`,
-				"include /etc/nginx/inception/page-cache.d/*.conf;",
+				"include /run/nginx/inception/page-cache.d/*.conf;",
 				// The purge server: its own port, the stack network only.
 				"listen 8081;",
-				"include /etc/nginx/inception/purge-allow.conf;",
+				"include /run/nginx/inception/purge-allow.conf;",
 				"fastcgi_cache_purge inception_pages https$host$inception_purge_uri;",
 				"server_name @DOMAIN_NAME@;",
 				"ssl_protocols TLSv1.2 TLSv1.3;",
@@ -170,7 +170,7 @@ func TestNginxFiles(t *testing.T) {
 				"error_log /dev/stderr;",
 				"absolute_redirect off;",
 				"client_max_body_size 32m;",
-				"include /etc/nginx/inception/server.d/*.conf;",
+				"include /run/nginx/inception/server.d/*.conf;",
 				`location ~ /\.(?!well-known/)`,
 				`location ~* ^/wp-content/uploads/.*\.php$`,
 			},
@@ -208,7 +208,12 @@ func TestNginxFiles(t *testing.T) {
 		{
 			name: "include",
 			file: "inception.conf",
-			want: []string{"include /etc/nginx/inception/server.conf;"},
+			want: []string{
+				"include /run/nginx/inception/server.conf;",
+				// Nothing under /var/lib/nginx: the root may be read-only.
+				"client_body_temp_path /tmp/", "proxy_temp_path /tmp/", "fastcgi_temp_path /tmp/",
+				"uwsgi_temp_path /tmp/", "scgi_temp_path /tmp/",
+			},
 		},
 		{
 			name: "entrypoint",
@@ -222,6 +227,9 @@ func TestNginxFiles(t *testing.T) {
 				"DNS:$DOMAIN_NAME,DNS:localhost,IP:127.0.0.1",
 				"/etc/nginx/inception/server.conf.template",
 				"/etc/nginx/inception/adminer.conf.template",
+				// Everything it writes goes to /run.
+				"run_dir=/run/nginx/inception",
+				"tls_dir=/run/nginx/tls",
 				"ADMINER_UPSTREAM=${ADMINER_UPSTREAM-adminer:9000}",
 				`check_upstream ADMINER_UPSTREAM "$ADMINER_UPSTREAM"`,
 				`rm -f "$server_d/adminer.conf"`,

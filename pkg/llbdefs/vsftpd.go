@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/moby/buildkit/client/llb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -24,6 +25,11 @@ const (
 	vsftpdConfDir    = "/etc/vsftpd/inception"
 	// vsftpdRunConf is the config the entrypoint renders at every start.
 	vsftpdRunConf = "/run/vsftpd/vsftpd.conf"
+	// vsftpdAccountsDir keeps the image's own /etc/passwd and /etc/shadow;
+	// vsftpdRunAccounts is where the entrypoint copies them, with the FTP
+	// user added, and where the image's /etc/passwd and /etc/shadow point.
+	vsftpdAccountsDir = "/etc/vsftpd/accounts"
+	vsftpdRunAccounts = "/run/vsftpd/etc"
 )
 
 // Defaults of the vsftpd image's environment: the passive range the stack
@@ -45,19 +51,17 @@ type vsftpdDistro struct {
 func vsftpdOn(d Distro) (vsftpdDistro, error) {
 	switch d.Family() {
 	case FamilyDebian:
-		// passwd: useradd and chpasswd (vsftpd pulls it in through
-		// adduser; named because the entrypoint calls it). openssl: the
-		// self-signed certificate for FTPS. netcat-openbsd: the health
-		// check's TCP client.
+		// openssl: the FTP user's password hash and the self-signed
+		// certificate for FTPS. netcat-openbsd: the health check's TCP
+		// client.
 		return vsftpdDistro{
-			packages: []string{"vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"},
+			packages: []string{"vsftpd", "tini", "openssl", "netcat-openbsd"},
 			wwwData:  33,
 		}, nil
 	case FamilyAlpine:
-		// shadow: useradd -o (busybox adduser cannot share a uid). The
-		// health check uses busybox's nc.
+		// The health check uses busybox's nc.
 		return vsftpdDistro{
-			packages: []string{"vsftpd", "tini", "openssl", "shadow"},
+			packages: []string{"vsftpd", "tini", "openssl"},
 			wwwData:  82,
 		}, nil
 	default:
@@ -105,6 +109,7 @@ func vsftpd(fsys fs.FS, opts ...Option) (Image, error) {
 
 	st := base(name, c).With(
 		c.distro.Install(name, vd.packages...),
+		vsftpdAccounts(name),
 		withLayer("vsftpd: add config layer", config),
 	)
 
@@ -141,4 +146,34 @@ func vsftpd(fsys fs.FS, opts ...Option) (Image, error) {
 		Retries:       3,
 	}
 	return Image{Name: name, State: st, Config: img}, nil
+}
+
+// vsftpdAccounts readies the image for a read-only root filesystem. The FTP
+// user is named at run time, and vsftpd (through PAM, or getspnam without
+// it) looks it up in /etc/passwd and /etc/shadow: those become links to
+// copies on /run that the entrypoint makes at every start, from the
+// originals kept in vsftpdAccountsDir, with the FTP user added. The
+// distro's nologin, the FTP user's shell, joins /etc/shells here, once:
+// PAM's pam_shells (and vsftpd without PAM) refuse a user whose shell is not
+// listed. It changes files the packages own, so it stays in the package
+// chain rather than in the merged config layer.
+func vsftpdAccounts(image string) llb.StateOption {
+	script := `set -eu
+mkdir -p ` + vsftpdAccountsDir + `
+for f in passwd shadow; do
+    cp -p /etc/$f ` + vsftpdAccountsDir + `/$f
+    ln -sf ` + vsftpdRunAccounts + `/$f /etc/$f
+done
+for s in /usr/sbin/nologin /sbin/nologin; do
+    if [ -x "$s" ]; then
+        grep -qxF "$s" /etc/shells || echo "$s" >>/etc/shells
+        exit 0
+    fi
+done
+echo "no nologin program in /usr/sbin or /sbin" >&2
+exit 1`
+	return func(s llb.State) llb.State {
+		return s.Run(llb.Args([]string{"/bin/sh", "-c", script}),
+			llb.WithCustomNamef("%s: accounts on /run, nologin in /etc/shells", image)).Root()
+	}
 }

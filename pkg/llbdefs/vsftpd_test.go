@@ -14,9 +14,11 @@ import (
 
 // Vertex names the vsftpd tests look for.
 const (
-	vsftpdInstallName = "vsftpd: install packages"
-	vsftpdConfigName  = "vsftpd: config and scripts"
-	vsftpdMergeName   = "vsftpd: add config layer"
+	// vsftpdAccountsName is the end of the package chain: /etc/passwd and
+	// /etc/shadow made links to /run.
+	vsftpdAccountsName = "vsftpd: accounts on /run, nologin in /etc/shells"
+	vsftpdConfigName   = "vsftpd: config and scripts"
+	vsftpdMergeName    = "vsftpd: add config layer"
 )
 
 type vsftpdCase struct {
@@ -36,7 +38,7 @@ func vsftpdCases() []vsftpdCase {
 			wantRef:  DebianRef,
 			wantTini: "/usr/bin/tini",
 			wantInstall: installWant{command: aptInstall, caches: aptCaches("vsftpd"),
-				pkgs: []string{"vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"}},
+				pkgs: []string{"vsftpd", "tini", "openssl", "netcat-openbsd"}},
 			wantOwner: "33",
 		},
 		{
@@ -44,7 +46,7 @@ func vsftpdCases() []vsftpdCase {
 			distro:      Alpine(),
 			wantRef:     AlpineRef,
 			wantTini:    "/sbin/tini",
-			wantInstall: installWant{command: apkInstall, pkgs: []string{"vsftpd", "tini", "openssl", "shadow"}},
+			wantInstall: installWant{command: apkInstall, pkgs: []string{"vsftpd", "tini", "openssl"}},
 			wantOwner:   "82",
 		},
 	}
@@ -58,9 +60,16 @@ func TestVsftpdGraph(t *testing.T) {
 			assert.Equal(t, "vsftpd", img.Name)
 			// Packages below, the image's own files in a merged layer that
 			// does not depend on them: the install is the package chain.
-			checkLayeredGraph(t, marshalGraph(t, img), tc.distro.Family(), layeredWant{
+			g := marshalGraph(t, img)
+			_, accounts := g.named(t, vsftpdAccountsName)
+			script := strings.Join(accounts.GetExec().Meta.Args, " ")
+			for _, want := range []string{"cp -p /etc/$f /etc/vsftpd/accounts/$f", "ln -sf /run/vsftpd/etc/$f /etc/$f", `>>/etc/shells`} {
+				assert.Contains(t, script, want)
+			}
+			checkLayeredGraph(t, g, tc.distro.Family(), layeredWant{
 				image: "vsftpd", ref: tc.wantRef, install: tc.wantInstall,
-				lowerName: vsftpdInstallName, configName: vsftpdConfigName, mergeName: vsftpdMergeName,
+				lowerName: vsftpdAccountsName, configName: vsftpdConfigName, mergeName: vsftpdMergeName,
+				execs: []string{vsftpdAccountsName},
 				files: map[string]int32{
 					"/usr/local/bin/vsftpd-entrypoint":  0o755,
 					"/usr/local/bin/vsftpd-health":      0o755,
@@ -212,10 +221,13 @@ func TestVsftpdScripts(t *testing.T) {
 				`password=$(cat "$password_file")`,
 				"password_file=/run/secrets/ftp_password",
 				`die "missing secret $password_file`,
-				// The password reaches chpasswd on stdin, from a builtin.
-				`printf '%s:%s\n' "$FTP_USER" "$password" | chpasswd`,
-				`useradd -o -u "$FTP_OWNER_UID" -g "$FTP_OWNER_GID"`,
-				`-d "$home"`,
+				// The password reaches openssl on stdin, from a builtin.
+				`printf '%s\n' "$password" | openssl passwd -6 -stdin`,
+				// The accounts are written to /run, never to /etc.
+				"accounts=$run_dir/etc",
+				`>>"$accounts/passwd.tmp"`,
+				`>>"$accounts/shadow.tmp"`,
+				"tls_dir=$run_dir/tls",
 				"/etc/shells",
 				"/run/secrets/tls_cert",
 				"/run/secrets/tls_key",
@@ -228,7 +240,8 @@ func TestVsftpdScripts(t *testing.T) {
 				regexp.MustCompile(`set -x`),
 				regexp.MustCompile(`echo[^\n]*\$password`),
 				regexp.MustCompile(`--password|-p "\$password"`),
-				regexp.MustCompile(`chpasswd[^\n]*\$password`),
+				regexp.MustCompile(`openssl[^\n]*\$password`),
+				regexp.MustCompile(`useradd|chpasswd|>>\s*/etc/`),
 				regexp.MustCompile(`tail -f|sleep infinity|while true`),
 			},
 		},

@@ -190,7 +190,7 @@ func (r *Runtime) specOpts(p *servicePlan, pth paths) []oci.SpecOpts {
 		withHostname(p.hostname),
 		withNetNS(pth.netnsPath(p.svc.Name)),
 		withEtcFiles(pth.serviceDir(p.svc.Name)),
-		withTmpfs(),
+		withTmpfs(p.svc.Tmpfs),
 		withVolumes(p.mounts),
 		withExtraTmpfs(p.svc.Tmpfs),
 		withSecrets(p.secrets),

@@ -116,21 +116,28 @@ func withEtcFiles(dir string) oci.SpecOpts {
 	}
 }
 
-// withTmpfs puts tmpfs on /run and /tmp. containerd's default spec already
-// has a /run tmpfs, which hides whatever the image put under /run (php-fpm's
-// and mysqld's socket directories, with their owners): runc's tmpcopyup
-// copies the image's content into the new tmpfs, so images keep working.
-func withTmpfs() oci.SpecOpts {
+// withTmpfs puts tmpfs on /run and /tmp, unless the service mounts a tmpfs
+// of its own there (own, mounted by withExtraTmpfs). containerd's default
+// spec already has a /run tmpfs, which hides whatever the image put under
+// /run (php-fpm's and mysqld's socket directories, with their owners):
+// runc's tmpcopyup copies the image's content into the new tmpfs, so
+// images keep working.
+func withTmpfs(own []stack.Tmpfs) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
 		s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool {
 			return m.Destination == "/run" || m.Destination == "/tmp"
 		})
-		s.Mounts = append(s.Mounts,
-			specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs",
+		defaults := []specs.Mount{
+			{Destination: "/run", Type: "tmpfs", Source: "tmpfs",
 				Options: []string{"nosuid", "nodev", "mode=755", "size=65536k", "tmpcopyup"}},
-			specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
+			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
 				Options: []string{"nosuid", "nodev", "mode=1777", "size=262144k", "tmpcopyup"}},
-		)
+		}
+		for _, m := range defaults {
+			if !slices.ContainsFunc(own, func(t stack.Tmpfs) bool { return path.Clean(t.Target) == m.Destination }) {
+				s.Mounts = append(s.Mounts, m)
+			}
+		}
 		return nil
 	}
 }
@@ -308,11 +315,15 @@ func withWorkingDir(dir string) oci.SpecOpts {
 	}
 }
 
-// withExtraTmpfs mounts the service's tmpfs, nosuid and nodev like docker's.
+// withExtraTmpfs mounts the service's tmpfs, nosuid and nodev like docker's,
+// and noexec when the service asks.
 func withExtraTmpfs(mounts []stack.Tmpfs) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
 		for _, m := range mounts {
 			opts := []string{"nosuid", "nodev"}
+			if m.NoExec {
+				opts = append(opts, "noexec")
+			}
 			if m.Size > 0 {
 				opts = append(opts, "size="+strconv.FormatInt(m.Size, 10))
 			}

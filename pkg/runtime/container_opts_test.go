@@ -69,7 +69,7 @@ func TestWithEtcFiles(t *testing.T) {
 }
 
 func TestWithTmpfs(t *testing.T) {
-	s := apply(t, oci.WithMounts([]specs.Mount{{Destination: "/run", Type: "tmpfs", Source: "tmpfs"}}), withTmpfs())
+	s := apply(t, oci.WithMounts([]specs.Mount{{Destination: "/run", Type: "tmpfs", Source: "tmpfs"}}), withTmpfs(nil))
 	var runs int
 	for _, m := range s.Mounts {
 		if m.Destination == "/run" {
@@ -82,6 +82,24 @@ func TestWithTmpfs(t *testing.T) {
 	require.NotNil(t, tmp)
 	assert.Equal(t, "tmpfs", tmp.Type)
 	assert.Contains(t, tmp.Options, "mode=1777")
+	assert.Contains(t, tmp.Options, "nosuid")
+	assert.Contains(t, tmp.Options, "nodev")
+}
+
+// TestWithTmpfsOwnTmp: a service's own /tmp (noexec, say) replaces the
+// default one, not stacked on it; /run stays.
+func TestWithTmpfsOwnTmp(t *testing.T) {
+	own := []stack.Tmpfs{{Target: "/tmp/", Size: 1 << 20, NoExec: true}}
+	s := apply(t, withTmpfs(own), withExtraTmpfs(own))
+	var tmps []specs.Mount
+	for _, m := range s.Mounts {
+		if m.Destination == "/tmp" {
+			tmps = append(tmps, m)
+		}
+	}
+	require.Len(t, tmps, 1, "one /tmp: the service's")
+	assert.Equal(t, []string{"nosuid", "nodev", "noexec", "size=1048576", "mode=1777"}, tmps[0].Options)
+	require.NotNil(t, mountAt(s, "/run"), "the default /run stays")
 }
 
 func TestWithVolumes(t *testing.T) {
@@ -97,7 +115,7 @@ func TestWithVolumes(t *testing.T) {
 func TestWithSecretsAfterRun(t *testing.T) {
 	// Secrets first, /run tmpfs later: the sort must put /run first or the
 	// tmpfs hides the secret.
-	s := apply(t, withSecrets([]secretMount{{Name: "db_password", Source: "/run/inc/secrets/st/db/db_password"}}), withTmpfs(), withSortedMounts())
+	s := apply(t, withSecrets([]secretMount{{Name: "db_password", Source: "/run/inc/secrets/st/db/db_password"}}), withTmpfs(nil), withSortedMounts())
 	var order []string
 	for _, m := range s.Mounts {
 		order = append(order, m.Destination)
@@ -198,6 +216,8 @@ func TestWithExtraTmpfs(t *testing.T) {
 	m = mountAt(s, "/cache")
 	require.NotNil(t, m)
 	assert.Equal(t, []string{"nosuid", "nodev", "mode=1777"}, m.Options, "no size: the kernel's default")
+	s = apply(t, withExtraTmpfs([]stack.Tmpfs{{Target: "/sessions", NoExec: true}}))
+	assert.Contains(t, mountAt(s, "/sessions").Options, "noexec")
 }
 
 func TestWithSecurityCapDrop(t *testing.T) {

@@ -16,8 +16,10 @@
 // image config, then one SpecOpts per concern (container_opts.go): own pid,
 // ipc, uts and mount namespaces, the service's persistent network namespace,
 // generated /etc/hosts, /etc/hostname and /etc/resolv.conf, tmpfs on /run and
-// /tmp, volumes and secrets, cgroup limits, a reduced capability set,
-// no-new-privileges and containerd's default seccomp profile.
+// /tmp (the service's own, noexec say, when it names one there), volumes and
+// secrets, cgroup limits, a reduced capability set (smaller still with
+// cap_drop), no-new-privileges, containerd's default seccomp profile, and a
+// read-only root filesystem when the service asks.
 //
 // # Network
 //

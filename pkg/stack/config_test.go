@@ -168,10 +168,50 @@ func TestInceptionWiring(t *testing.T) {
 			assert.Empty(t, s.Env["ADMINER_UPSTREAM"])
 		}
 		if s.Name == "wordpress" {
-			assert.Equal(t, []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}, s.Tmpfs,
+			assert.Contains(t, s.Tmpfs, Tmpfs{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750, NoExec: true},
 				"php-fpm's copies of the secrets in memory")
 		}
 	}
+}
+
+// TestInceptionLeastPrivilege: every service has a read-only root, /run
+// and /tmp of its own that run nothing, and keeps only the capabilities it
+// names, fewer than the runtime's default set; static keeps none.
+func TestInceptionLeastPrivilege(t *testing.T) {
+	c, err := NewConfig(map[string]string{"LOGIN": "jdoe", "SECRETS_DIR": t.TempDir()})
+	require.NoError(t, err)
+	st, err := Inception(c)
+	require.NoError(t, err)
+	require.Len(t, st.Services, len(Default().Services), "every service, bonus ones on by default")
+	// The runtime's default set (pkg/runtime's defaultCaps).
+	defaults := []string{"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL"}
+	for _, s := range st.Services {
+		assert.True(t, s.ReadOnlyRoot, "%s: read-only root", s.Name)
+		for _, dir := range []string{"/run", "/tmp"} {
+			i := slices.IndexFunc(s.Tmpfs, func(m Tmpfs) bool { return m.Target == dir })
+			if assert.GreaterOrEqual(t, i, 0, "%s: its own %s", s.Name, dir) {
+				assert.True(t, s.Tmpfs[i].NoExec, "%s: %s noexec", s.Name, dir)
+				assert.Positive(t, s.Tmpfs[i].Size, "%s: %s bounded", s.Name, dir)
+			}
+		}
+		assert.Equal(t, []string{"ALL"}, s.CapDrop, s.Name)
+		assert.Less(t, len(s.CapAdd), len(defaults), "%s: fewer capabilities than the default set", s.Name)
+		for _, c := range s.CapAdd {
+			assert.Contains(t, defaults, c, "%s: nothing beyond the default set", s.Name)
+		}
+		switch s.Name {
+		case "static", "adminer":
+			assert.NotContains(t, s.CapAdd, "CHOWN", s.Name)
+			assert.NotContains(t, s.CapAdd, "DAC_OVERRIDE", s.Name)
+		case "nginx", "vsftpd":
+			assert.Contains(t, s.CapAdd, "NET_BIND_SERVICE", "%s: listens below 1024", s.Name)
+		default:
+			assert.NotContains(t, s.CapAdd, "NET_BIND_SERVICE", s.Name)
+		}
+	}
+	i := slices.IndexFunc(st.Services, func(s Service) bool { return s.Name == "static" })
+	require.GreaterOrEqual(t, i, 0)
+	assert.Empty(t, st.Services[i].CapAdd, "static runs as nonroot and needs none")
 }
 
 func TestInceptionPageCacheSwitch(t *testing.T) {

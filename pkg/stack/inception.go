@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -10,10 +11,47 @@ import (
 // wwwData owns the WordPress files volume (Debian's fixed www-data ids).
 const wwwData = 33
 
+// scratch are every Inception service's /run and /tmp, the only writable
+// places of its root filesystem: nosuid, nodev and noexec (no service runs
+// a program from them; PHP's OPcache file cache, nginx's page cache and
+// MariaDB's first-start scratch directory are data), the runtime's default
+// sizes. Named here rather than left to the runtime's defaults, so that the
+// compose export carries them (docker mounts neither) and every entrypoint
+// makes its own directories under /run.
+var scratch = []Tmpfs{
+	{Target: "/run", Size: 64 << 20, Mode: 0o755, NoExec: true},
+	{Target: "/tmp", Size: 256 << 20, Mode: 0o1777, NoExec: true},
+}
+
+// capabilities are what each Inception service keeps of Linux's
+// capabilities (all others are dropped): the root filesystem is read-only
+// and every service but static starts as root only to set up, then runs its
+// workers as a user of its own.
+//
+//   - CHOWN: hand a directory or volume to the service's user;
+//   - DAC_OVERRIDE, FOWNER: root's set-up writes into directories and
+//     files of that user (the WordPress files, the datadir);
+//   - SETUID, SETGID: start the server or its workers as that user;
+//   - KILL: signal processes of that user (tini's forwarded stop signal,
+//     a master stopping its workers);
+//   - NET_BIND_SERVICE: listen on 443 (nginx) and 21 (vsftpd);
+//   - SYS_CHROOT: lock an FTP session into the WordPress files.
+var capabilities = map[string][]string{
+	"nginx":     {"CHOWN", "SETUID", "SETGID", "KILL", "NET_BIND_SERVICE"},
+	"wordpress": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL"},
+	"mariadb":   {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL"},
+	"redis":     {"CHOWN", "SETUID", "SETGID", "KILL"},
+	"vsftpd":    {"CHOWN", "SETUID", "SETGID", "KILL", "NET_BIND_SERVICE", "SYS_CHROOT"},
+	"adminer":   {"SETUID", "SETGID", "KILL"},
+	"static":    nil, // runs as nonroot from the start
+}
+
 // Inception returns the Inception stack configured by c: the services of
 // Default() with their environment, secrets, volumes, published ports,
-// dependencies and restart policies. Bonus services switched off in c are
-// left out, and nginx is told so (no /adminer/ or /site/ location).
+// dependencies and restart policies, each with a read-only root
+// filesystem, a noexec /tmp and the capabilities it needs only. Bonus
+// services switched off in c are left out, and nginx is told so (no
+// /adminer/ or /site/ location).
 //
 //	cfg, _ := stack.NewConfig(env)
 //	st, err := stack.Inception(cfg)
@@ -76,7 +114,7 @@ func Inception(c Config) (Stack, error) {
 			s.Mounts = []Mount{wordpressFiles}
 			// php-fpm's workers read their copies of the secrets here
 			// (the entrypoint makes them): memory only, in every runtime.
-			s.Tmpfs = []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750}}
+			s.Tmpfs = []Tmpfs{{Target: "/run/wordpress", Size: 1 << 20, Mode: 0o750, NoExec: true}}
 			// Started, not healthy: WordPress copies its files into the
 			// volume while MariaDB initialises, then waits for the
 			// database itself (wordpress-setup.php, every 100 ms).
@@ -106,6 +144,9 @@ func Inception(c Config) (Stack, error) {
 		},
 		"adminer": func(s *Service) {
 			s.DependsOn = map[string]Condition{"mariadb": ConditionStarted}
+			// PHP's sessions (Debian's session.save_path), the only
+			// state Adminer keeps: a login lasts as long as the container.
+			s.Tmpfs = []Tmpfs{{Target: "/var/lib/php/sessions", Size: 16 << 20, Mode: 0o1733, NoExec: true}}
 		},
 		"static": func(*Service) {},
 	}
@@ -122,6 +163,14 @@ func Inception(c Config) (Stack, error) {
 		svc.Restart = restart
 		svc.Limits = c.Limits[svc.Name]
 		w(&svc)
+		caps, ok := capabilities[svc.Name]
+		if !ok {
+			return Stack{}, fmt.Errorf("%w: service %q has no capability set in stack.Inception", ErrInvalid, svc.Name)
+		}
+		svc.ReadOnlyRoot = true
+		svc.Tmpfs = append(slices.Clone(scratch), svc.Tmpfs...)
+		svc.CapDrop = []string{"ALL"}
+		svc.CapAdd = slices.Clone(caps)
 		st.Services = append(st.Services, svc)
 	}
 	return st, nil

@@ -220,11 +220,14 @@ type Service struct {
 }
 
 // Tmpfs is a tmpfs mount: Size in bytes (0: the kernel's default, half of
-// the memory) and Mode of its root (0: 1777).
+// the memory) and Mode of its root (0: 1777). It is nosuid and nodev;
+// NoExec makes it noexec too (nothing on it can be run). A tmpfs on /run
+// or /tmp replaces the one the runtime mounts there by default.
 type Tmpfs struct {
 	Target string
 	Size   int64
 	Mode   uint32
+	NoExec bool `json:",omitempty"`
 }
 
 // Host is one extra /etc/hosts entry.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -320,6 +321,36 @@ func TestAcceptance(t *testing.T) {
 		}
 	})
 
+	t.Run("every service's root is read-only, /run and /tmp nosuid, nodev and noexec, its capabilities its own", func(t *testing.T) {
+		for _, svc := range a.st.Services {
+			pid := a.ps(ctx, t, svc.Name).PID
+			mounts := procMounts(t, pid)
+			require.Contains(t, mounts, "/", svc.Name)
+			assert.Contains(t, mounts["/"], "ro", "%s: read-only root filesystem", svc.Name)
+			for _, dir := range []string{"/run", "/tmp"} {
+				require.Contains(t, mounts, dir, "%s: a tmpfs on %s", svc.Name, dir)
+				for _, o := range []string{"rw", "nosuid", "nodev", "noexec"} {
+					assert.Contains(t, mounts[dir], o, "%s: %s", svc.Name, dir)
+				}
+			}
+			want := uint64(0)
+			for _, c := range svc.CapAdd {
+				bit, ok := capBits[c]
+				require.True(t, ok, "capability %s: add its number to capBits", c)
+				want |= 1 << bit
+			}
+			assert.Equal(t, want, capBound(t, pid), "%s: bounding set is %v", svc.Name, svc.CapAdd)
+			if svc.Name == "static" {
+				continue // no shell in the image; the mounts above say it
+			}
+			code, out := a.exec(ctx, t, svc.Name, "sh", "-c", "echo x >/inception-probe")
+			assert.NotZero(t, code, "%s: a write to / must fail", svc.Name)
+			assert.Contains(t, out, "Read-only file system", svc.Name)
+			code, out = a.exec(ctx, t, svc.Name, "sh", "-c", `cp /bin/sh /tmp/probe && /tmp/probe -c true; s=$?; rm -f /tmp/probe; exit $s`)
+			assert.NotZero(t, code, "%s: a program on /tmp must not run: %s", svc.Name, out)
+		}
+	})
+
 	t.Run("nothing on port 80; 3306, 6379 and 9000 not reachable from the host", func(t *testing.T) {
 		for _, p := range []int{80, 3306, 6379, 9000} {
 			if !before[p] {
@@ -534,12 +565,23 @@ func TestAcceptance(t *testing.T) {
 		assert.Contains(t, hdr.Get("Content-Type"), "text/plain")
 	})
 
-	t.Run("adminer's login page and the static site answer through nginx", func(t *testing.T) {
+	t.Run("adminer logs in to MariaDB (its session on a tmpfs) and the static site answers, through nginx", func(t *testing.T) {
 		c := a.client(t, false)
 		code, _, body := wpDo(t, c, http.MethodGet, a.site()+"/adminer/", nil)
 		require.Equal(t, http.StatusOK, code)
 		assert.Contains(t, body, "Adminer")
 		assert.Contains(t, body, `name="auth[username]"`, "the login form")
+		// A login lives in a PHP session: Adminer's root filesystem is
+		// read-only, its sessions on a tmpfs.
+		login := url.Values{
+			"auth[driver]": {"server"}, "auth[server]": {"mariadb"}, "auth[db]": {a.cfg.Env["MYSQL_DATABASE"]},
+			"auth[username]": {a.cfg.Env["MYSQL_USER"]}, "auth[password]": {a.secret(t, stack.SecretDB)},
+		}
+		code, _, body = wpDo(t, a.client(t, true), http.MethodPost, a.site()+"/adminer/", login)
+		require.Equal(t, http.StatusOK, code)
+		assert.Contains(t, body, "wp_posts", "logged in: the WordPress tables")
+		code, out := a.exec(ctx, t, "adminer", "sh", "-c", "ls /var/lib/php/sessions | grep -c ^sess_")
+		assert.Equal(t, 0, code, out)
 		code, _, body = wpDo(t, c, http.MethodGet, a.site()+"/site/", nil)
 		require.Equal(t, http.StatusOK, code)
 		assert.Contains(t, strings.ToLower(body), "<html")
@@ -741,4 +783,43 @@ func TestAcceptance(t *testing.T) {
 			assert.False(t, listening(fmt.Sprintf("127.0.0.1:%d", p)), "port %d", p)
 		}
 	})
+}
+
+// procMounts reads the mount table of process pid's mount namespace (a
+// container's, seen from the host): mount point -> options of the mount
+// on top.
+func procMounts(t *testing.T, pid uint32) map[string][]string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/mounts", pid))
+	require.NoError(t, err)
+	out := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(line)
+		require.GreaterOrEqual(t, len(f), 4, line)
+		out[f[1]] = strings.Split(f[3], ",")
+	}
+	return out
+}
+
+// capBits are the numbers of the capabilities the stack's services keep
+// (linux/capability.h).
+var capBits = map[string]uint{
+	"CHOWN": 0, "DAC_OVERRIDE": 1, "FOWNER": 3, "FSETID": 4, "KILL": 5, "SETGID": 6, "SETUID": 7,
+	"SETPCAP": 8, "NET_BIND_SERVICE": 10, "SYS_CHROOT": 18,
+}
+
+// capBound is process pid's capability bounding set (CapBnd in its status).
+func capBound(t *testing.T, pid uint32) uint64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			require.NoError(t, err, line)
+			return n
+		}
+	}
+	t.Fatalf("no CapBnd in /proc/%d/status", pid)
+	return 0
 }

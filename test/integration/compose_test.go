@@ -108,6 +108,18 @@ func TestComposeRun(t *testing.T) {
 		assert.Contains(t, spec.Mounts[i].Options, "size=1048576")
 		code, out := r.exec(ctx, t, "web", "sh", "-c", "touch /scratch/x && ! touch /x 2>/dev/null && echo ok")
 		require.Equal(t, 0, code, out)
+		// The service's own /tmp, noexec, in place of the runtime's.
+		var tmps []specs.Mount
+		for _, m := range spec.Mounts {
+			if m.Destination == "/tmp" {
+				tmps = append(tmps, m)
+			}
+		}
+		require.Len(t, tmps, 1, "one /tmp: the service's")
+		assert.Contains(t, tmps[0].Options, "size=2097152")
+		assert.Contains(t, tmps[0].Options, "noexec")
+		code, out = r.exec(ctx, t, "web", "sh", "-c", "cp /bin/sh /tmp/p && ! /tmp/p -c true 2>/dev/null && cp /bin/sh /scratch/p && /scratch/p -c 'echo ok'")
+		require.Equal(t, 0, code, "a program runs from /scratch, not from the noexec /tmp: %s", out)
 	})
 	t.Run("mem_limit, pids_limit, cpus", func(t *testing.T) {
 		res := spec.Linux.Resources

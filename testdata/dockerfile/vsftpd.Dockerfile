@@ -11,13 +11,18 @@ FROM base-docker-io-library-debian AS package-lists-fetched-once-for
 ARG SOURCE_DATE_EPOCH=1704067200
 RUN ["apt-get", "update"]
 
-FROM base-docker-io-library-debian AS vsftpd
+FROM base-docker-io-library-debian AS install-packages
 # vsftpd: install packages
 ARG DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH=1704067200
 RUN --mount=type=bind,source=policy-rc-d-no-services-start/policy-rc.d,target=/usr/sbin/policy-rc.d \
     --mount=type=cache,id=inception-apt-cache-vsftpd,target=/var/cache/apt,sharing=locked \
     --mount=type=bind,from=package-lists-fetched-once-for,source=/var/lib/apt/lists,target=/var/lib/apt/lists,rw \
-    ["/bin/sh", "-c", "{ getent group ftp >/dev/null || groupadd --system --gid 995 ftp; } && { getent passwd ftp >/dev/null || useradd --system --no-log-init --uid 995 --gid 995 --no-create-home --home-dir /srv/ftp --shell /usr/sbin/nologin --comment 'ftp daemon' ftp; } && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\" || { apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "vsftpd", "tini", "openssl", "passwd", "netcat-openbsd"]
+    ["/bin/sh", "-c", "{ getent group ftp >/dev/null || groupadd --system --gid 995 ftp; } && { getent passwd ftp >/dev/null || useradd --system --no-log-init --uid 995 --gid 995 --no-create-home --home-dir /srv/ftp --shell /usr/sbin/nologin --comment 'ftp daemon' ftp; } && { apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\" || { apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true -o Dpkg::Options::=--force-unsafe-io \"$@\"; }; } && rm -rf /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old /var/cache/debconf/*-old /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid- /etc/machine-id /var/lib/dbus/machine-id", "apt-install", "vsftpd", "tini", "openssl", "netcat-openbsd"]
+
+FROM install-packages AS vsftpd
+# vsftpd: accounts on /run, nologin in /etc/shells
+ARG SOURCE_DATE_EPOCH=1704067200
+RUN ["/bin/sh", "-c", "set -eu\nmkdir -p /etc/vsftpd/accounts\nfor f in passwd shadow; do\n    cp -p /etc/$f /etc/vsftpd/accounts/$f\n    ln -sf /run/vsftpd/etc/$f /etc/$f\ndone\nfor s in /usr/sbin/nologin /sbin/nologin; do\n    if [ -x \"$s\" ]; then\n        grep -qxF \"$s\" /etc/shells || echo \"$s\" >>/etc/shells\n        exit 0\n    fi\ndone\necho \"no nologin program in /usr/sbin or /sbin\" >&2\nexit 1"]
 # vsftpd: add config layer
 COPY config-and-scripts/ /
 ENV FTP_PASV_MIN=21100 \
