@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -52,6 +53,9 @@ type FaultResult struct {
 	Recovery time.Duration `json:"recovery_ns"`
 	// Longest is the longest request of the load, answered or not.
 	Longest time.Duration `json:"longest_ns"`
+	// Typical is the median time of the 200s answered before the fault:
+	// what a recovery of one request's time amounts to.
+	Typical time.Duration `json:"typical_ns"`
 	// FirstError is what the first error was.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -98,6 +102,7 @@ func MeasureFault(ctx context.Context, l FaultLoad, inject func(context.Context)
 		faultAt  time.Time
 		res      FaultResult
 		firstErr time.Time
+		before   []time.Duration // successes answered before the fault
 	)
 	spec := loadSpec{
 		URL: l.URL, Addr: l.Addr, Query: l.Query, Concurrency: l.Concurrency, Timeout: l.Timeout,
@@ -113,6 +118,9 @@ func MeasureFault(ctx context.Context, l FaultLoad, inject func(context.Context)
 			res.Longest = max(res.Longest, end.Sub(start))
 			if err == nil {
 				res.Requests++
+				if faultAt.IsZero() {
+					before = append(before, end.Sub(start))
+				}
 				return
 			}
 			res.Errors++
@@ -135,6 +143,8 @@ func MeasureFault(ctx context.Context, l FaultLoad, inject func(context.Context)
 		lerr := (<-done).err
 		mu.Lock()
 		defer mu.Unlock()
+		slices.Sort(before)
+		res.Typical = percentile(before, 50)
 		return res, errors.Join(err, lerr)
 	}
 

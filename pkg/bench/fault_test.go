@@ -42,6 +42,8 @@ func TestMeasureFaultCountsWhatTheFaultCost(t *testing.T) {
 	assert.Positive(t, res.InFlight, "four workers, each request 10 ms: some under way at the fault")
 	assert.LessOrEqual(t, res.InFlight, 4)
 	assert.GreaterOrEqual(t, res.Longest, 10*time.Millisecond)
+	assert.GreaterOrEqual(t, res.Typical, 10*time.Millisecond, "a request takes 10 ms")
+	assert.LessOrEqual(t, res.Typical, res.Longest)
 	assert.EqualValues(t, s.requests.Load(), queries.Load(), "every request a search of its own")
 }
 
