@@ -115,7 +115,7 @@ func TestFaults(t *testing.T) {
 				}
 			}
 			row := faultRow{
-				fault:    fmt.Sprintf("kill -9 %s (%d times)", mainProcess[svc], len(rs)),
+				fault:    fmt.Sprintf("kill -9 %s (%d times)", cmp.Or(killLabel[svc], mainProcess[svc]), len(rs)),
 				did:      faultDid[svc],
 				lost:     fmt.Sprintf("%d of %d (in flight at the kills: %d)", errs, errs+sumRequests(rs), inFlight),
 				data:     "none",
@@ -152,7 +152,7 @@ func TestFaults(t *testing.T) {
 				// Its pages are its own: the load asked for them.
 				lost += ", its own pages"
 			}
-			f.rows = append(f.rows, faultRow{fault: "kill -9 " + svc + "'s " + cmp.Or(mainProcess[svc], "server"), did: "restarted by the supervisor",
+			f.rows = append(f.rows, faultRow{fault: "kill -9 " + killLabel[svc], did: "restarted by the supervisor",
 				lost: lost, data: "none", recovery: fmt.Sprintf("%.2f s", res.Recovery.Seconds())})
 		}
 	})
@@ -325,6 +325,10 @@ func TestFaults(t *testing.T) {
 
 	f.printTable(t)
 }
+
+// killLabel names a service's main process in the table, where its
+// command name alone would not say which it is.
+var killLabel = map[string]string{"wordpress": "php-fpm master", "nginx": "nginx's master", "adminer": "adminer's php-fpm master", "static": "static's server"}
 
 // faultDid is what the stack does on a kill of a page's service.
 var faultDid = map[string]string{
