@@ -46,8 +46,21 @@ type loadSpec struct {
 	// path under URL that no request asked for before: URL + Unique + "-"
 	// + a counter + "/" (pages a cache cannot have).
 	Unique string
+	// Query, when set, makes every request ask for a page of its own by
+	// its query string: URL + "?" + Query + a counter, e.g. "s=fault-" for
+	// a search WordPress renders in full (nginx's page cache stores no
+	// page with a query).
+	Query string
 	// Status is the status a success answers with (default 200).
 	Status int
+
+	// stop, when closed, ends the run before Duration: no request starts
+	// after it, those under way finish.
+	stop <-chan struct{}
+	// answered, when set, is called after every request that was not cut
+	// by the caller's context, with when it began and ended and its error
+	// (nil for a success). The workers call it at the same time.
+	answered func(start, end time.Time, err error)
 }
 
 // check fills in the defaults and validates the run.
@@ -76,6 +89,9 @@ func (l *loadSpec) check() error {
 	}
 	if l.Unique != "" && (!strings.HasSuffix(l.URL, "/") || strings.ContainsAny(l.Unique, "/?#% ")) {
 		return fmt.Errorf("load URL %q with unique pages %q: give a URL ending in / and a name without / ? # %% or spaces", l.URL, l.Unique)
+	}
+	if l.Query != "" && (l.Unique != "" || strings.ContainsAny(l.URL, "?#") || strings.ContainsAny(l.Query, "/?#&% ")) {
+		return fmt.Errorf("load URL %q with unique queries %q: give a URL without a query, no unique pages, and a query such as s=fault- (no / ? # & %% or spaces)", l.URL, l.Query)
 	}
 	host, _, err := net.SplitHostPort(l.Addr)
 	if err != nil {
@@ -146,15 +162,21 @@ func runLoad(ctx context.Context, l loadSpec) (report.LoadResult, error) {
 	for i := range workers {
 		w := &workers[i]
 		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			for ctx.Err() == nil && time.Now().Before(deadline) && !stopped(l.stop) {
 				u := l.URL
-				if l.Unique != "" {
+				switch {
+				case l.Unique != "":
 					u += l.Unique + "-" + strconv.FormatInt(next.Add(1), 10) + "/"
+				case l.Query != "":
+					u += "?" + l.Query + strconv.FormatInt(next.Add(1), 10)
 				}
 				t0 := time.Now()
 				n, err := get(ctx, c, u, l.Header, l.Status)
 				if ctx.Err() != nil {
 					return // cut short by the caller: neither success nor error
+				}
+				if l.answered != nil {
+					l.answered(t0, time.Now(), err)
 				}
 				if err != nil {
 					w.errs++
@@ -194,6 +216,16 @@ func runLoad(ctx context.Context, l loadSpec) (report.LoadResult, error) {
 	res.P50ms = ms(percentile(lat, 50))
 	res.P99ms = ms(percentile(lat, 99))
 	return res, nil
+}
+
+// stopped reports whether stop is closed; never for a nil stop.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // get requests u once with header h and reads the whole body. A status

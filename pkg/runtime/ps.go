@@ -63,7 +63,9 @@ func (s ServiceReport) PortsString() string {
 
 // PS reports every service of the stack that has a container, in stack
 // order: the task's state from containerd, health, restarts and exits
-// from the state file.
+// from the state file. When services that should run have no supervisor
+// (it was killed, or died), PS starts it again, so that looking at a
+// stack is enough to have its restarts and health checks back.
 func (r *Runtime) PS(ctx context.Context, stackName string) ([]ServiceReport, error) {
 	cs, err := r.listContainers(ctx, stackName)
 	if err != nil {
@@ -117,5 +119,6 @@ func (r *Runtime) PS(ctx context.Context, stackName string) ([]ServiceReport, er
 		out = append(out, rep)
 	}
 	sort.Slice(out, func(i, j int) bool { return cs[out[i].Service].info.index < cs[out[j].Service].info.index })
+	r.reviveSupervisor(ctx, stackName, out)
 	return out, nil
 }

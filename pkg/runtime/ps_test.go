@@ -42,3 +42,24 @@ func TestPortsString(t *testing.T) {
 		})
 	}
 }
+
+func TestNeedsSupervisor(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		states []ServiceStatus
+		want   bool
+	}{
+		{"no service", nil, false},
+		{"one running", []ServiceStatus{StatusStopped, StatusRunning}, true},
+		{"one waiting out its back-off", []ServiceStatus{StatusExited, StatusRestarting}, true},
+		{"all stopped by the user or exited for good", []ServiceStatus{StatusStopped, StatusExited, StatusCreated}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reps []ServiceReport
+			for _, s := range tc.states {
+				reps = append(reps, ServiceReport{State: s})
+			}
+			assert.Equal(t, tc.want, needsSupervisor(reps))
+		})
+	}
+}

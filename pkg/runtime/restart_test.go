@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -57,6 +58,24 @@ func TestShouldRestart(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, shouldRestart(tc.policy, tc.exit))
+		})
+	}
+}
+
+func TestCreateInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error", nil, false},
+		{"the bundle of a create under way", errors.New("failed to start shim: mkdir /run/inception/containerd/io.containerd.runtime.v2.task/inception/inception-adminer: file exists"), true},
+		{"the bundle removed under the shim", errors.New("failed to start shim: start failed: io.containerd.runc.v2: getwd: no such file or directory: exit status 1"), true},
+		{"another file exists", errors.New("mkdir /var/lib/x: file exists"), false},
+		{"another shim error", errors.New("failed to start shim: exec: runc: not found"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, createInterrupted(tc.err))
 		})
 	}
 }

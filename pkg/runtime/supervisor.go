@@ -353,6 +353,14 @@ func (w *worker) handleExit(ctx context.Context, c containerd.Container, info se
 	if err != nil {
 		return // ctx ended
 	}
+	// A command may have replaced the exited task meanwhile (the up after
+	// a killed up deletes the task that one left, and starts its own): the
+	// new task's start is on record, and this exit is no longer the
+	// service's to record or act on.
+	if _, cur, err := taskState(ctx, c); err == nil && cur != nil && cur.Pid() != task.Pid() {
+		unlock()
+		return
+	}
 	err = store.update(ctx, func(s *State) error {
 		ss := s.service(w.name)
 		if ss.FinishedAt.Equal(st.ExitTime) && ss.Status != StatusRestarting {

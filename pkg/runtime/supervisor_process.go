@@ -94,6 +94,31 @@ func (r *Runtime) ensureSupervisor(ctx context.Context, stackName string) error 
 	return fmt.Errorf("supervisor of %s did not start within %v; see %s", stackName, supervisorStartTimeout, pth.supervisorLog())
 }
 
+// reviveSupervisor starts the stack's supervisor again when it does not
+// run while a service of reps should be looked after. What goes wrong is
+// said on the progress log, not returned: the report stands either way.
+func (r *Runtime) reviveSupervisor(ctx context.Context, stackName string, reps []ServiceReport) {
+	if r.cfg.helper == "" || !needsSupervisor(reps) || supervisorPID(r.paths(stackName)) != 0 {
+		return
+	}
+	r.logf("supervisor of %s was not running: starting it again", stackName)
+	if err := r.ensureSupervisor(ctx, stackName); err != nil {
+		r.logf("supervisor of %s: %v; run up to start it", stackName, err)
+	}
+}
+
+// needsSupervisor reports whether a service of reps is one a supervisor
+// looks after: running (its restarts, its health checks) or waiting out
+// its back-off. Services stopped by the user or exited for good are not.
+func needsSupervisor(reps []ServiceReport) bool {
+	for _, rep := range reps {
+		if rep.State == StatusRunning || rep.State == StatusRestarting {
+			return true
+		}
+	}
+	return false
+}
+
 // stopSupervisor stops the stack's supervisor (SIGTERM; it leaves the
 // containers as they are). Safe to repeat.
 func (r *Runtime) stopSupervisor(ctx context.Context, stackName string) error {

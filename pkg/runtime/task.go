@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,23 +30,39 @@ func (r *Runtime) startTask(ctx context.Context, c containerd.Container, logPath
 	if r.cfg.helper == "" {
 		return 0, ErrNoHelper
 	}
-	if t, err := c.Task(ctx, nil); err == nil {
-		st, err := t.Status(ctx)
-		if err != nil && !errdefs.IsNotFound(err) {
+	deadline := time.Now().Add(interruptedCreateWait)
+	var task containerd.Task
+	for {
+		if t, err := c.Task(ctx, nil); err == nil {
+			st, err := t.Status(ctx)
+			if err != nil && !errdefs.IsNotFound(err) {
+				return 0, fmt.Errorf("task of %s: %w", c.ID(), err)
+			}
+			if st.Status == containerd.Running || st.Status == containerd.Paused || st.Status == containerd.Pausing {
+				return t.Pid(), nil
+			}
+			if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+				return 0, fmt.Errorf("delete old task of %s: %w", c.ID(), err)
+			}
+		} else if !errdefs.IsNotFound(err) {
 			return 0, fmt.Errorf("task of %s: %w", c.ID(), err)
 		}
-		if st.Status == containerd.Running || st.Status == containerd.Paused || st.Status == containerd.Pausing {
-			return t.Pid(), nil
+		var err error
+		task, err = c.NewTask(ctx, r.taskIO(logPath))
+		if err == nil {
+			break
 		}
-		if _, err := t.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
-			return 0, fmt.Errorf("delete old task of %s: %w", c.ID(), err)
+		if !createInterrupted(err) || time.Now().After(deadline) {
+			return 0, fmt.Errorf("create task of %s: %w", c.ID(), err)
 		}
-	} else if !errdefs.IsNotFound(err) {
-		return 0, fmt.Errorf("task of %s: %w", c.ID(), err)
-	}
-	task, err := c.NewTask(ctx, r.taskIO(logPath))
-	if err != nil {
-		return 0, fmt.Errorf("create task of %s: %w", c.ID(), err)
+		// A command killed while it created this task (kill -9 of up):
+		// containerd goes on with that create, then keeps or undoes it.
+		// Wait for it, then take what it left.
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("create task of %s: %w", c.ID(), ctx.Err())
+		case <-time.After(interruptedCreatePoll):
+		}
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -56,6 +73,27 @@ func (r *Runtime) startTask(ctx context.Context, c containerd.Container, logPath
 		return 0, errors.Join(fmt.Errorf("start task of %s: %w", c.ID(), err), deleteFailedTask(ctx, task))
 	}
 	return task.Pid(), nil
+}
+
+// How long startTask waits for a task create that an interrupted command
+// left running in containerd, and how often it looks.
+const (
+	interruptedCreateWait = 15 * time.Second
+	interruptedCreatePoll = 100 * time.Millisecond
+)
+
+// createInterrupted reports whether a task create failed because another
+// create of the same task was still under way in containerd, which does
+// not keep two apart: the shim's bundle directory existed already, or the
+// other create's clean-up removed it under the new shim. containerd says
+// so only in words (no errdefs class).
+func createInterrupted(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return (strings.Contains(msg, "io.containerd.runtime.v2.task") && strings.Contains(msg, "file exists")) ||
+		(strings.Contains(msg, "failed to start shim") && strings.Contains(msg, "getwd: no such file or directory"))
 }
 
 // deleteFailedTask removes a task that could not be started; what it

@@ -306,8 +306,8 @@ func (r *Runtime) prepareService(ctx context.Context, sp *stackPlan, p *serviceP
 // ensureNetwork gives the service its network namespace, attached to the
 // stack network with its fixed address and ports. A namespace that exists
 // and is attached as wanted is kept; a new one (first up, or after a
-// reboot emptied the run dir) is attached after any stale attachment of
-// the same container is removed.
+// reboot emptied the run dir), or one whose attach was cut short, is
+// attached after any stale attachment of the same container is removed.
 func (r *Runtime) ensureNetwork(ctx context.Context, nw *Network, pth paths, name string, ip net.IP, ports []PortMapping) error {
 	id := containerID(pth.stack, name)
 	nsPath := pth.netnsPath(name)
@@ -322,8 +322,17 @@ func (r *Runtime) ensureNetwork(ctx context.Context, nw *Network, pth paths, nam
 	if !created && att != nil && att.netns == nsPath && strings.Split(att.ip, "/")[0] == ip.String() && samePorts(att.ports, ports) {
 		return nil
 	}
-	if att != nil {
+	switch {
+	case att != nil:
 		if err := nw.Detach(ctx, id, nsPath, att.ports); err != nil {
+			return err
+		}
+	case !created:
+		// A namespace with no attachment on record: an attach was cut
+		// short (up killed half-way) and may have left an interface, an
+		// address lease or port rules behind, which the attach would
+		// trip on. Detaching what is not there is a no-op.
+		if err := nw.Detach(ctx, id, nsPath, ports); err != nil {
 			return err
 		}
 	}

@@ -10,7 +10,7 @@
  * (5 unless wp-config.php says otherwise) before WordPress gives up as it
  * would have: a visitor waits a moment instead of seeing the error. A lost
  * connection is re-made through the same method (wpdb::check_connection),
- * so it waits the same way.
+ * so it waits the same way, and a read cut by the crash is asked again.
  */
 
 defined('ABSPATH') || exit;
@@ -31,6 +31,23 @@ class Inception_Wpdb extends wpdb
         }
         $this->suppress_errors($suppress);
         return parent::db_connect($allow_bail);
+    }
+
+    /*
+     * A read that lost its connection in the middle (mariadbd killed under
+     * it: error 2013) is asked again once the database is back, as wpdb
+     * itself does only for a connection lost before the query (2006).
+     * Writes are never asked twice: the first may have been committed.
+     */
+    public function query($query)
+    {
+        $result = parent::query($query);
+        if ($result === false && $this->dbh instanceof mysqli && mysqli_errno($this->dbh) === 2013
+            && preg_match('/^\s*(SELECT|SHOW|DESCRIBE|EXPLAIN)\b/i', (string) $query)
+            && $this->check_connection(false)) {
+            $result = parent::query($query);
+        }
+        return $result;
     }
 }
 

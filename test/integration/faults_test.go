@@ -1,0 +1,680 @@
+package integration
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inceptionctl/inception/internal/benchstat"
+	"github.com/inceptionctl/inception/pkg/bench"
+	"github.com/inceptionctl/inception/pkg/engine/proc"
+	"github.com/inceptionctl/inception/pkg/runtime"
+	"github.com/inceptionctl/inception/pkg/stack"
+)
+
+// The fault-injection stack: the Inception stack under a name and subnet
+// of its own.
+const (
+	faultsStack  = "faults"
+	faultsSubnet = "10.89.160.0/24"
+	// faultsKills is how many times each service of the page's path is
+	// killed: the figures are medians of that many.
+	faultsKills = 5
+)
+
+// mainProcess is the command name (its prefix: Debian's php-fpm8.2) of
+// each service's main process, tini's child.
+var mainProcess = map[string]string{
+	"mariadb": "mariadbd", "redis": "redis-server", "wordpress": "php-fpm", "nginx": "nginx",
+	"vsftpd": "vsftpd", "adminer": "php-fpm", "static": "",
+}
+
+// faultSuite is the state TestFaults's subtests share, in order.
+type faultSuite struct {
+	*rtEnv
+	cfg      stack.Config
+	envFile  string
+	ftpPort  int
+	dbMount  string // the mariadb volume: a small ext4 on a loop device
+	logMount string // nginx's log directory: a tmpfs
+	rows     []faultRow
+	dbRows   int // rows committed to faultcheck.kills
+}
+
+// faultRow is one line of the fault table.
+type faultRow struct {
+	fault, did, lost, data, recovery string
+}
+
+// TestFaults injects faults into a running Inception stack and checks what
+// the stack does: kill -9 of every service's main process (five times,
+// under load, for those a page needs), of the supervisor, of containerd and
+// of `inceptionctl up` half-way; the database's filesystem (ext4 on a loop
+// device) and the logs' (a tmpfs) full. Each fault's requests lost, data lost and time to recover are
+// asserted, and printed as a table (t.Log, Markdown):
+//
+//	INCEPTION_INTEGRATION=1 INCEPTION_BUILDKITD=$PWD/bin/buildkitd \
+//	  go test -count=1 -v -run TestFaults ./test/integration/
+//
+// The load is the bench's (bench.MeasureFault): 8 connections asking for
+// pages WordPress renders in full (searches, /?s=fault-N: nginx's page
+// cache stores no page with a query), a prober every 20 ms for the first
+// 200 after the fault. The subtests build on each other: run the test as a
+// whole.
+func TestFaults(t *testing.T) {
+	ctx0, e := setup(t)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx0), 12*time.Minute)
+	t.Cleanup(cancel)
+	buildServices(ctx, t, e, stack.Default().Names()...)
+	f := newFaultSuite(ctx, t, e)
+
+	t.Run("kill -9 of the main process of mariadb, redis and wordpress, under load", func(t *testing.T) {
+		f.sql(ctx, t, "CREATE DATABASE IF NOT EXISTS faultcheck; CREATE TABLE IF NOT EXISTS faultcheck.kills (n INT PRIMARY KEY, at VARCHAR(40)) ENGINE=InnoDB")
+		results := map[string][]bench.FaultResult{}
+		// Round by round, so that a service runs its 10 s between two of
+		// its kills and each restart is an immediate one (restart.go).
+		for round := 1; round <= faultsKills; round++ {
+			for _, svc := range []string{"mariadb", "redis", "wordpress"} {
+				if svc == "mariadb" {
+					f.dbRows++
+					f.sql(ctx, t, fmt.Sprintf("INSERT INTO faultcheck.kills VALUES (%d, '%s')", f.dbRows, time.Now().UTC().Format(time.RFC3339Nano)))
+				}
+				res := f.killUnderLoad(ctx, t, svc)
+				results[svc] = append(results[svc], res)
+			}
+		}
+		assert.Equal(t, strconv.Itoa(f.dbRows), f.sql(ctx, t, "SELECT COUNT(*) FROM faultcheck.kills"), "every row committed before a kill is there")
+		for _, svc := range []string{"mariadb", "redis", "wordpress"} {
+			rs := results[svc]
+			errs, inFlight := 0, 0
+			for i, r := range rs {
+				errs += r.Errors
+				inFlight += r.InFlight
+				switch svc {
+				case "mariadb", "redis":
+					if !assert.Zero(t, r.Errors, "%s kill %d: no request lost (first: %s)", svc, i+1, r.FirstError) {
+						f.logLines(ctx, t, "wordpress", "PHP", "error", "WordPress")
+					}
+				}
+			}
+			row := faultRow{
+				fault:    fmt.Sprintf("kill -9 %s (%d times)", cmp.Or(killLabel[svc], mainProcess[svc]), len(rs)),
+				did:      faultDid[svc],
+				lost:     fmt.Sprintf("%d of %d (in flight at the kills: %d)", errs, errs+sumRequests(rs), inFlight),
+				data:     "none",
+				recovery: medianRecovery(rs),
+			}
+			if svc == "mariadb" {
+				row.data = fmt.Sprintf("none (%d of %d committed rows)", f.dbRows, f.dbRows)
+			}
+			f.rows = append(f.rows, row)
+		}
+	})
+
+	t.Run("kill -9 of the main process of nginx, vsftpd, adminer and static", func(t *testing.T) {
+		for _, svc := range []string{"nginx", "vsftpd", "adminer", "static"} {
+			page := f.cfg.SiteURL() + "/"
+			switch svc {
+			case "adminer":
+				page += "adminer/"
+			case "static":
+				page += "site/"
+			}
+			if svc == "vsftpd" {
+				killed := time.Now()
+				pid := f.kill(ctx, t, svc)
+				d := f.pollFTP(ctx, t, killed)
+				f.waitRestarted(ctx, t, svc, pid)
+				f.rows = append(f.rows, faultRow{fault: "kill -9 vsftpd", did: "restarted by the supervisor",
+					lost: "the FTP sessions open at the kill", data: "none", recovery: fmt.Sprintf("%.2f s (FTP banner)", d.Seconds())})
+				continue
+			}
+			res := f.killUnderLoadAt(ctx, t, svc, page)
+			lost := fmt.Sprintf("%d of %d (in flight at the kill: %d)", res.Errors, res.Errors+res.Requests, res.InFlight)
+			if svc != "nginx" {
+				// Its pages are its own: the load asked for them.
+				lost += ", its own pages"
+			}
+			f.rows = append(f.rows, faultRow{fault: "kill -9 " + killLabel[svc], did: "restarted by the supervisor",
+				lost: lost, data: "none", recovery: fmt.Sprintf("%.2f s", res.Recovery.Seconds())})
+		}
+	})
+
+	t.Run("kill -9 of the supervisor: ps starts it again, restarts keep working", func(t *testing.T) {
+		pidFile := filepath.Join(e.engine.RunDir(), "supervisor-"+faultsStack+".pid")
+		old := readPID(t, pidFile)
+		require.NoError(t, syscall.Kill(old, syscall.SIGKILL))
+		waitFor(t, "the supervisor to die", 10*time.Second, func() bool { return gone(old) })
+		started := time.Now()
+		_, err := f.rt.PS(ctx, faultsStack)
+		require.NoError(t, err)
+		var revived int
+		waitFor(t, "a new supervisor", 15*time.Second, func() bool {
+			data, err := os.ReadFile(pidFile)
+			if err != nil {
+				return false
+			}
+			p, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			revived = p
+			return err == nil && p != old && !gone(p)
+		})
+		back := time.Since(started)
+		res := f.killUnderLoad(ctx, t, "redis")
+		assert.Zero(t, res.Errors, "redis killed after the supervisor came back: no request lost")
+		f.rows = append(f.rows, faultRow{fault: "kill -9 the supervisor", did: fmt.Sprintf("the next ps started a new one (pid %d); redis-server killed after it was restarted", revived),
+			lost: fmt.Sprintf("%d", res.Errors), data: "none", recovery: fmt.Sprintf("%.2f s (ps to a new supervisor)", back.Seconds())})
+	})
+
+	t.Run("kill -9 of containerd: the containers serve on, engine start and up adopt them", func(t *testing.T) {
+		before := f.taskPIDs(ctx, t)
+		restarts := f.restarts(t)
+		cpid := readPID(t, filepath.Join(e.engine.RunDir(), "containerd.pid"))
+		res, err := bench.MeasureFault(ctx, f.load(f.cfg.SiteURL()+"/", 2*time.Second), func(context.Context) error {
+			if err := syscall.Kill(cpid, syscall.SIGKILL); err != nil {
+				return err
+			}
+			for !gone(cpid) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Zero(t, res.Errors, "the site answers with containerd dead (first error: %s)", res.FirstError)
+		started := time.Now()
+		require.NoError(t, e.engine.Ensure(ctx), "engine start")
+		engineBack := time.Since(started)
+		require.NoError(t, f.rt.Up(ctx, f.st, runtime.UpOptions{Wait: true, Timeout: 2 * time.Minute}))
+		assert.Equal(t, len(f.st.Services), f.containerCount(ctx, t), "containers adopted, not duplicated")
+		assert.Equal(t, before, f.taskPIDs(ctx, t), "every task is the one that ran before: adopted, not restarted")
+		assert.Equal(t, restarts, f.restarts(t), "no restart")
+		f.rows = append(f.rows, faultRow{fault: "kill -9 containerd", did: "containers served on; engine start and up adopted every one (same tasks)",
+			lost: fmt.Sprintf("%d of %d", res.Errors, res.Errors+res.Requests), data: "none",
+			recovery: fmt.Sprintf("0 (site); engine start %.2f s", engineBack.Seconds())})
+	})
+
+	t.Run("the database's filesystem full: writes refused, nothing corrupt, back when there is room", func(t *testing.T) {
+		pid := f.ps(ctx, t, "mariadb").PID
+		restarts := f.service(t, "mariadb").Restarts
+		db := f.cfg.Env["MYSQL_DATABASE"]
+		// 8 MB of ordinary rows (a table that grows, as WordPress's do).
+		// Not one big BLOB: MariaDB 10.11 aborts when a BLOB's pages
+		// cannot be allocated (see the README's Faults section).
+		const growRows = "INSERT INTO faultcheck.grow (v) SELECT REPEAT('x', 2000) FROM faultcheck.seq_1_to_4000"
+		f.sql(ctx, t, "CREATE TABLE IF NOT EXISTS faultcheck.grow (n INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(2000)) ENGINE=InnoDB")
+		var filler string
+		res, err := bench.MeasureFault(ctx, f.load(f.cfg.SiteURL()+"/", time.Second), func(context.Context) error {
+			filler = fillUp(f.dbMount)
+			return nil
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = os.Remove(filler) })
+		assert.Zero(t, res.Errors, "the site reads with a full database disk (first error: %s)", res.FirstError)
+		// A refusal, not a wait: MariaDB may wait for room on some writes.
+		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+		code, out := f.exec(wctx, t, "mariadb", "mariadb", "-u", "root", "-N", "-B", "-e", growRows)
+		wcancel()
+		assert.NotEqual(t, 0, code, "a write that needs room is refused: %s", out)
+		refused := errorLine(out)
+		assert.Contains(t, refused, "is full", "MariaDB's own refusal: %s", out)
+		t.Logf("MariaDB with a full disk: %s", refused)
+		if !assert.Equal(t, pid, f.ps(ctx, t, "mariadb").PID, "mariadbd did not crash") {
+			f.logLines(ctx, t, "mariadb", "[ERROR]", "Assertion", "signal")
+		}
+		require.NoError(t, os.Remove(filler))
+		f.waitRestarted(ctx, t, "mariadb", 0)
+		code, out = f.exec(ctx, t, "mariadb", "mariadb", "-u", "root", "-N", "-B", "-e", growRows)
+		assert.Equal(t, 0, code, "the write goes through once there is room: %s", out)
+		assert.Equal(t, "4000", f.sql(ctx, t, "SELECT COUNT(*) FROM faultcheck.grow"), "the refused insert left no row, the second one all")
+		check := f.sql(ctx, t, "CHECK TABLE faultcheck.kills, faultcheck.grow, "+db+".wp_posts, "+db+".wp_options")
+		for _, line := range strings.Split(check, "\n") {
+			if strings.Contains(line, "\tstatus\t") {
+				assert.True(t, strings.HasSuffix(line, "\tOK"), "CHECK TABLE: %s", line)
+			}
+		}
+		assert.Equal(t, strconv.Itoa(f.dbRows), f.sql(ctx, t, "SELECT COUNT(*) FROM faultcheck.kills"))
+		assert.Equal(t, restarts, f.service(t, "mariadb").Restarts, "no restart")
+		f.rows = append(f.rows, faultRow{fault: "database filesystem full", did: "reads served; a write that needed room refused (" + refused + "); it went through once there was room",
+			lost: fmt.Sprintf("%d of %d reads", res.Errors, res.Errors+res.Requests), data: "none (CHECK TABLE OK)", recovery: "at once"})
+	})
+
+	t.Run("the logs' filesystem full: services serve on, lines dropped and counted, logging resumes", func(t *testing.T) {
+		logPath := filepath.Join(f.logMount, "container.log")
+		var filler string
+		res, err := bench.MeasureFault(ctx, f.load(f.cfg.SiteURL()+"/", 2*time.Second), func(context.Context) error {
+			filler = fillUp(f.logMount)
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Zero(t, res.Errors, "nginx answers with its log's disk full (first error: %s)", res.FirstError)
+		var drops runtime.LogDrops
+		waitFor(t, "the dropped lines counted", 5*time.Second, func() bool {
+			data, err := os.ReadFile(logPath + ".dropped")
+			return err == nil && json.Unmarshal(data, &drops) == nil && drops.Lines > 0
+		})
+		require.NoError(t, os.Remove(filler))
+		c := siteClient(t, f.cfg.Domain, false)
+		waitFor(t, "nginx's log to take lines again", 10*time.Second, func() bool {
+			_, _, _ = getStatus(ctx, c, f.cfg.SiteURL()+"/?s=log-resumes")
+			data, err := os.ReadFile(logPath)
+			return err == nil && strings.Contains(string(data), "s=log-resumes")
+		})
+		f.rows = append(f.rows, faultRow{fault: "logs filesystem full (nginx's)", did: fmt.Sprintf("served on; %d log lines dropped and counted; logging resumed with room", drops.Lines),
+			lost: fmt.Sprintf("%d of %d", res.Errors, res.Errors+res.Requests), data: "log lines only", recovery: "at once"})
+	})
+
+	t.Run("kill -9 of inceptionctl up half-way: the next up finishes the job", func(t *testing.T) {
+		ctl := filepath.Join(repoRoot(t), "bin", "inceptionctl")
+		_, err := os.Stat(ctl)
+		require.NoError(t, err, "make inceptionctl first")
+		// The logs' tmpfs goes first: down removes the stack's state.
+		require.NoError(t, syscall.Unmount(f.logMount, syscall.MNT_DETACH))
+		require.NoError(t, f.rt.Down(ctx, f.st, runtime.DownOptions{}))
+		log := filepath.Join(t.TempDir(), "up.log")
+		pid, err := proc.SpawnDetached([]string{ctl, "--root", e.engine.Root(), "--run-dir", e.engine.RunDir(), "-p", faultsStack,
+			"up", "-d", "--env-file", f.envFile, "--subnet", faultsSubnet}, log)
+		require.NoError(t, err)
+		var running int
+		waitFor(t, "up half-way (some services running, not all)", 2*time.Minute, func() bool {
+			require.False(t, gone(pid), "up ended before it was half-way:\n%s", tailFile(log))
+			reps, err := f.rt.PS(ctx, faultsStack)
+			if err != nil {
+				return false
+			}
+			running = 0
+			for _, r := range reps {
+				if r.State == runtime.StatusRunning {
+					running++
+				}
+			}
+			return running >= 1 && running < len(f.st.Services)
+		})
+		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		waitFor(t, "up to die", 10*time.Second, func() bool { return gone(pid) })
+		t.Logf("inceptionctl up killed with %d of %d services running", running, len(f.st.Services))
+		started := time.Now()
+		require.NoError(t, f.rt.Up(ctx, f.st, runtime.UpOptions{Wait: true, Timeout: 90 * time.Second}), "the next up")
+		took := time.Since(started)
+		assert.Equal(t, len(f.st.Services), f.containerCount(ctx, t), "one container per service")
+		for _, r := range f.psAll(ctx, t) {
+			assert.Equal(t, runtime.StatusRunning, r.State, r.Service)
+		}
+		code, _, err := getStatus(ctx, siteClient(t, f.cfg.Domain, false), f.cfg.SiteURL()+"/?s=after-up")
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		assert.Equal(t, strconv.Itoa(f.dbRows), f.sql(ctx, t, "SELECT COUNT(*) FROM faultcheck.kills"), "the data volume kept")
+		f.rows = append(f.rows, faultRow{fault: "kill -9 inceptionctl up half-way", did: fmt.Sprintf("%d of %d services were running; the next up started the rest", running, len(f.st.Services)),
+			lost: "-", data: "none", recovery: fmt.Sprintf("%.2f s (the next up --wait)", took.Seconds())})
+	})
+
+	f.printTable(t)
+}
+
+// killLabel names a service's main process in the table, where its
+// command name alone would not say which it is.
+var killLabel = map[string]string{"wordpress": "php-fpm master", "nginx": "nginx's master", "adminer": "adminer's php-fpm master", "static": "static's server"}
+
+// faultDid is what the stack does on a kill of a page's service.
+var faultDid = map[string]string{
+	"mariadb":   "restarted by the supervisor; WordPress waited for it (db.php)",
+	"redis":     "restarted by the supervisor; WordPress went on without its object cache meanwhile",
+	"wordpress": "restarted by the supervisor; nginx answered 502 until php-fpm listened again",
+}
+
+func newFaultSuite(ctx context.Context, t *testing.T, e *env) *faultSuite {
+	t.Helper()
+	dir := t.TempDir()
+	pasv := freePortRange(t, 3)
+	dotenv := map[string]string{
+		"LOGIN":            faultsStack,
+		"DATA_DIR":         filepath.Join(dir, "data"),
+		"SECRETS_DIR":      filepath.Join(dir, "secrets"),
+		"HOST_IP":          "127.0.0.1",
+		"HTTPS_PORT":       strconv.Itoa(freePort(t)),
+		"FTP_PORT":         strconv.Itoa(freePort(t)),
+		"FTP_PASV_MIN":     strconv.Itoa(pasv[0]),
+		"FTP_PASV_MAX":     strconv.Itoa(pasv[len(pasv)-1]),
+		"FTP_PASV_ADDRESS": "127.0.0.1",
+		"WP_TITLE":         "Inception faults",
+	}
+	f := &faultSuite{envFile: filepath.Join(dir, ".env")}
+	var err error
+	f.ftpPort, err = strconv.Atoi(dotenv["FTP_PORT"])
+	require.NoError(t, err)
+	var b strings.Builder
+	b.WriteString("# written by TestFaults\n")
+	for _, k := range slices.Sorted(maps.Keys(dotenv)) {
+		fmt.Fprintf(&b, "%s=%s\n", k, dotenv[k])
+	}
+	require.NoError(t, os.WriteFile(f.envFile, []byte(b.String()), 0o600))
+	env, err := stack.ParseEnvFile(f.envFile)
+	require.NoError(t, err)
+	f.cfg, err = stack.NewConfig(env)
+	require.NoError(t, err)
+	_, err = f.cfg.EnsureSecrets()
+	require.NoError(t, err)
+	st, err := stack.Inception(f.cfg)
+	require.NoError(t, err)
+	st.Name = faultsStack
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	f.rtEnv = &rtEnv{env: e, st: st, dataDir: f.cfg.DataDir, secretsDir: f.cfg.SecretsDir}
+	f.rt, err = runtime.New(e.cd,
+		runtime.WithRoot(e.engine.Root()),
+		runtime.WithRunDir(e.engine.RunDir()),
+		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
+		runtime.WithHelper(exe),
+		runtime.WithDataDir(f.cfg.DataDir),
+		runtime.WithSecretsDir(f.cfg.SecretsDir),
+		runtime.WithHostIP(f.cfg.HostIP),
+		runtime.WithNetworkSubnet(faultsSubnet),
+		runtime.WithProgress(testWriter{t}),
+	)
+	require.NoError(t, err)
+	// A run that crashed may have left the stack, and its mounts, behind.
+	f.dbMount = f.cfg.VolumePath("mariadb")
+	f.logMount = filepath.Join(e.engine.Root(), "runtime", faultsStack, "nginx")
+	for _, m := range []string{f.dbMount, f.logMount} {
+		_ = syscall.Unmount(m, syscall.MNT_DETACH)
+	}
+	require.NoError(t, f.rt.Down(ctx, st, runtime.DownOptions{Volumes: true}))
+	t.Cleanup(func() {
+		cctx := context.WithoutCancel(ctx)
+		if t.Failed() {
+			f.dumpLogs(cctx, t)
+		}
+		for _, m := range []string{f.dbMount, f.logMount} {
+			_ = syscall.Unmount(m, syscall.MNT_DETACH)
+		}
+		if err := f.rt.Down(cctx, f.st, runtime.DownOptions{Volumes: true}); err != nil {
+			t.Errorf("down --volumes: %v", err)
+		}
+	})
+	// The database's volume and nginx's log directory on filesystems of
+	// their own, small, that a test can fill: ext4 on a loop device as a
+	// disk would be, a tmpfs for the log.
+	mountExt4(t, f.dbMount, filepath.Join(dir, "mariadb.ext4"), 320<<20)
+	mountTmpfs(t, f.logMount, "64m")
+	started := time.Now()
+	require.NoError(t, f.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: 5 * time.Minute}))
+	t.Logf("fault stack up in %v", time.Since(started).Round(time.Millisecond))
+	return f
+}
+
+// mountTmpfs mounts a tmpfs of size at dir.
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size="+size+",mode=0755"), "mount a tmpfs at %s", dir)
+}
+
+// mountExt4 makes an ext4 filesystem of size bytes in the file img (no
+// blocks kept for root: mariadbd runs as mysql) and mounts it at dir.
+func mountExt4(t *testing.T, dir, img string, size int64) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	fh, err := os.Create(img)
+	require.NoError(t, err)
+	require.NoError(t, fh.Truncate(size))
+	require.NoError(t, fh.Close())
+	for _, args := range [][]string{{"mkfs.ext4", "-q", "-F", "-m", "0", img}, {"mount", "-o", "loop", img, dir}} {
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
+	}
+}
+
+// fillUp writes a file into dir until its filesystem is full and returns
+// its path.
+func fillUp(dir string) string {
+	p := filepath.Join(dir, "fault-filler")
+	fh, err := os.Create(p)
+	if err != nil {
+		return p // full already
+	}
+	defer fh.Close()
+	for _, n := range []int{1 << 20, 4096, 1} {
+		buf := make([]byte, n)
+		for {
+			if _, err := fh.Write(buf); err != nil {
+				break
+			}
+		}
+	}
+	return p
+}
+
+// load is the fault load on page, going on for after once the site
+// answers again.
+func (f *faultSuite) load(page string, after time.Duration) bench.FaultLoad {
+	return bench.FaultLoad{URL: page, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(f.cfg.HTTPSPort)),
+		Concurrency: 8, Before: 500 * time.Millisecond, After: after, Timeout: 30 * time.Second}
+}
+
+// kill sends SIGKILL to svc's main process and returns the pid of the
+// task it killed.
+func (f *faultSuite) kill(ctx context.Context, t *testing.T, svc string) uint32 {
+	t.Helper()
+	task := f.ps(ctx, t, svc).PID
+	pid, comm := childOf(t, task, mainProcess[svc])
+	t.Logf("kill -9 %s's %s (host pid %d)", svc, comm, pid)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	return task
+}
+
+// killUnderLoad kills svc's main process under the fault load on uncached
+// pages and waits until the supervisor has it running and healthy again.
+func (f *faultSuite) killUnderLoad(ctx context.Context, t *testing.T, svc string) bench.FaultResult {
+	t.Helper()
+	return f.killUnderLoadAt(ctx, t, svc, f.cfg.SiteURL()+"/")
+}
+
+func (f *faultSuite) killUnderLoadAt(ctx context.Context, t *testing.T, svc, page string) bench.FaultResult {
+	t.Helper()
+	task := f.ps(ctx, t, svc).PID
+	pid, comm := childOf(t, task, mainProcess[svc])
+	res, err := bench.MeasureFault(ctx, f.load(page, 500*time.Millisecond), func(context.Context) error {
+		return syscall.Kill(pid, syscall.SIGKILL)
+	})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, res.Recovery, time.Duration(0), "%s: %s answered 200 again within 30 s (first error: %s)", svc, page, res.FirstError)
+	t.Logf("FAULT kill -9 %s (%s, host pid %d): %d requests, %d errors, %d in flight at the kill, first 200 after %v (a request took %v before), longest request %v; first error: %s",
+		svc, comm, pid, res.Requests+res.Errors, res.Errors, res.InFlight, res.Recovery.Round(time.Millisecond), res.Typical.Round(time.Millisecond),
+		res.Longest.Round(time.Millisecond), res.FirstError)
+	f.waitRestarted(ctx, t, svc, task)
+	return res
+}
+
+// waitRestarted waits until svc runs a task other than old, healthy.
+func (f *faultSuite) waitRestarted(ctx context.Context, t *testing.T, svc string, old uint32) {
+	t.Helper()
+	waitFor(t, svc+" restarted and healthy", time.Minute, func() bool {
+		r := f.ps(ctx, t, svc)
+		return r.State == runtime.StatusRunning && r.PID != old && (r.Health == runtime.HealthHealthy || r.Health == runtime.HealthNone)
+	})
+}
+
+// pollFTP waits for vsftpd's banner and returns the time since since.
+func (f *faultSuite) pollFTP(ctx context.Context, t *testing.T, since time.Time) time.Duration {
+	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.ftpPort))
+	for time.Since(since) < time.Minute {
+		d := net.Dialer{Timeout: time.Second}
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+			line, err := textproto.NewReader(bufio.NewReader(c)).ReadLine()
+			_ = c.Close()
+			if err == nil && strings.HasPrefix(line, "220") {
+				return time.Since(since)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("vsftpd did not greet on %s within a minute of the kill", addr)
+	return 0
+}
+
+// logLines logs the lines of svc's log that hold one of words.
+func (f *faultSuite) logLines(ctx context.Context, t *testing.T, svc string, words ...string) {
+	t.Helper()
+	var b strings.Builder
+	_ = f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{svc}, Tail: 400}, &b)
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				lines = append(lines, l)
+				break
+			}
+		}
+	}
+	t.Logf("%s's log, lines with %s:\n%s", svc, strings.Join(words, ", "), strings.Join(lines, "\n"))
+}
+
+// sql runs SQL as MariaDB's root and returns its output, trimmed.
+func (f *faultSuite) sql(ctx context.Context, t *testing.T, q string) string {
+	t.Helper()
+	code, out := f.exec(ctx, t, "mariadb", "mariadb", "-u", "root", "-N", "-B", "-e", q)
+	require.Equal(t, 0, code, "%s: %s", q, out)
+	return strings.TrimSpace(out)
+}
+
+func (f *faultSuite) psAll(ctx context.Context, t *testing.T) []runtime.ServiceReport {
+	t.Helper()
+	reps, err := f.rt.PS(ctx, faultsStack)
+	require.NoError(t, err)
+	return reps
+}
+
+// taskPIDs maps each service to its task's pid.
+func (f *faultSuite) taskPIDs(ctx context.Context, t *testing.T) map[string]uint32 {
+	t.Helper()
+	m := map[string]uint32{}
+	for _, r := range f.psAll(ctx, t) {
+		m[r.Service] = r.PID
+	}
+	return m
+}
+
+// restarts maps each service to its restart count.
+func (f *faultSuite) restarts(t *testing.T) map[string]int {
+	t.Helper()
+	s, err := f.state()
+	require.NoError(t, err)
+	m := map[string]int{}
+	for n, ss := range s.Services {
+		m[n] = ss.Restarts
+	}
+	return m
+}
+
+// printTable logs the fault table, as text and as Markdown.
+func (f *faultSuite) printTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| fault | what the stack did | requests lost | data lost | recovery |\n|---|---|---|---|---|\n")
+	for _, r := range f.rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.fault, r.did, r.lost, r.data, r.recovery)
+	}
+	t.Logf("fault table (load: 8 connections on pages WordPress renders, /?s=fault-N; first 200 polled every 20 ms):\n%s", b.String())
+}
+
+// childOf returns the host pid and command of task's child (tini's)
+// whose command starts with prefix.
+func childOf(t *testing.T, task uint32, prefix string) (int, string) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(data)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		if len(fields) < 2 || fields[1] != strconv.FormatUint(uint64(task), 10) {
+			continue
+		}
+		if comm := s[open+1 : end]; strings.HasPrefix(comm, prefix) {
+			return p, comm
+		}
+	}
+	t.Fatalf("no child of task %d named %s*", task, prefix)
+	return 0, ""
+}
+
+// readPID reads a pid file.
+func readPID(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	require.NoError(t, err, path)
+	return pid
+}
+
+func sumRequests(rs []bench.FaultResult) int {
+	n := 0
+	for _, r := range rs {
+		n += r.Requests
+	}
+	return n
+}
+
+// medianRecovery is "median s [min-max]" of the results' recoveries.
+func medianRecovery(rs []bench.FaultResult) string {
+	var s []float64
+	for _, r := range rs {
+		s = append(s, r.Recovery.Seconds())
+	}
+	if len(s) == 0 {
+		return "-"
+	}
+	var typical []float64
+	for _, r := range rs {
+		typical = append(typical, r.Typical.Seconds())
+	}
+	return fmt.Sprintf("%.2f s [%.2f-%.2f] (a page took %.2f s before)", benchstat.Median(s), slices.Min(s), slices.Max(s), benchstat.Median(typical))
+}
+
+// errorLine is the ERROR line of the mariadb client's output.
+func errorLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ERROR") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(out)
+}
+
+// tailFile is the end of a file, for failure messages.
+func tailFile(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	return lastLines(string(data), 30)
+}
