@@ -230,22 +230,7 @@ func TestAcceptance(t *testing.T) {
 	srep, err := a.cfg.EnsureSecrets()
 	require.NoError(t, err)
 
-	// The runtime as the CLI opens it (cmd/inceptionctl/runtime.go), with
-	// the test binary as the supervisor and logger helper.
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	a.rt, err = runtime.New(e.cd,
-		runtime.WithRoot(e.engine.Root()),
-		runtime.WithRunDir(e.engine.RunDir()),
-		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
-		runtime.WithHelper(exe),
-		runtime.WithDataDir(a.cfg.DataDir),
-		runtime.WithSecretsDir(a.cfg.SecretsDir),
-		runtime.WithHostIP(a.cfg.HostIP),
-		runtime.WithNetworkSubnet(accSubnet),
-		runtime.WithProgress(testWriter{t}),
-	)
-	require.NoError(t, err)
+	a.rt = engineRuntime(t, e, stackOptions(a.cfg.DataDir, a.cfg.SecretsDir, a.cfg.HostIP, accSubnet)...)
 	// A run that crashed may have left the stack behind.
 	require.NoError(t, a.rt.Down(ctx, a.st, runtime.DownOptions{Volumes: true}))
 	t.Cleanup(func() {

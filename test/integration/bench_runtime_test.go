@@ -41,16 +41,7 @@ func TestBenchRuntime(t *testing.T) {
 	dir := t.TempDir()
 	rs, err := bench.NewRuntimeStack(benchRTStack, dir)
 	require.NoError(t, err)
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	rt, err := runtime.New(e.cd, append([]runtime.Option{
-		runtime.WithRoot(e.engine.Root()),
-		runtime.WithRunDir(e.engine.RunDir()),
-		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
-		runtime.WithHelper(exe),
-		runtime.WithProgress(testWriter{t}),
-	}, rs.RuntimeOptions(benchRTSubnet)...)...)
-	require.NoError(t, err)
+	rt := engineRuntime(t, e, rs.RuntimeOptions(benchRTSubnet)...)
 
 	start := time.Now()
 	rep, err := bench.RunRuntime(ctx, rt, rs, nil, bench.WithRepeats(1), bench.WithoutUpWarmup(),

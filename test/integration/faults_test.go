@@ -375,21 +375,8 @@ func newFaultSuite(ctx context.Context, t *testing.T, e *env) *faultSuite {
 	st, err := stack.Inception(f.cfg)
 	require.NoError(t, err)
 	st.Name = faultsStack
-	exe, err := os.Executable()
-	require.NoError(t, err)
 	f.rtEnv = &rtEnv{env: e, st: st, dataDir: f.cfg.DataDir, secretsDir: f.cfg.SecretsDir}
-	f.rt, err = runtime.New(e.cd,
-		runtime.WithRoot(e.engine.Root()),
-		runtime.WithRunDir(e.engine.RunDir()),
-		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
-		runtime.WithHelper(exe),
-		runtime.WithDataDir(f.cfg.DataDir),
-		runtime.WithSecretsDir(f.cfg.SecretsDir),
-		runtime.WithHostIP(f.cfg.HostIP),
-		runtime.WithNetworkSubnet(faultsSubnet),
-		runtime.WithProgress(testWriter{t}),
-	)
-	require.NoError(t, err)
+	f.rt = engineRuntime(t, e, stackOptions(f.cfg.DataDir, f.cfg.SecretsDir, f.cfg.HostIP, faultsSubnet)...)
 	// A run that crashed may have left the stack, and its mounts, behind.
 	f.dbMount = f.cfg.VolumePath("mariadb")
 	f.logMount = filepath.Join(e.engine.Root(), "runtime", faultsStack, "nginx")

@@ -74,21 +74,8 @@ func TestPageCache(t *testing.T) {
 	st, err := stack.Inception(cfg)
 	require.NoError(t, err)
 	st.Name = pcStack
-	exe, err := os.Executable()
-	require.NoError(t, err)
 	r := &rtEnv{env: e, st: st, dataDir: cfg.DataDir, secretsDir: cfg.SecretsDir}
-	r.rt, err = runtime.New(e.cd,
-		runtime.WithRoot(e.engine.Root()),
-		runtime.WithRunDir(e.engine.RunDir()),
-		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
-		runtime.WithHelper(exe),
-		runtime.WithDataDir(cfg.DataDir),
-		runtime.WithSecretsDir(cfg.SecretsDir),
-		runtime.WithHostIP(cfg.HostIP),
-		runtime.WithNetworkSubnet(pcSubnet),
-		runtime.WithProgress(testWriter{t}),
-	)
-	require.NoError(t, err)
+	r.rt = engineRuntime(t, e, stackOptions(cfg.DataDir, cfg.SecretsDir, cfg.HostIP, pcSubnet)...)
 	require.NoError(t, r.rt.Down(ctx, st, runtime.DownOptions{Volumes: true}))
 	t.Cleanup(func() {
 		cctx := context.WithoutCancel(ctx)

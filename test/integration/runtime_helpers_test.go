@@ -102,6 +102,35 @@ type rtEnv struct {
 	secretsDir string
 }
 
+// engineRuntime opens a runtime on the shared engine as the CLI does
+// (cmd/inceptionctl/runtime.go), with the test binary as the supervisor and
+// logger helper, and opts on top.
+func engineRuntime(t *testing.T, e *env, opts ...runtime.Option) *runtime.Runtime {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	rt, err := runtime.New(e.cd, append([]runtime.Option{
+		runtime.WithRoot(e.engine.Root()),
+		runtime.WithRunDir(e.engine.RunDir()),
+		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
+		runtime.WithHelper(exe),
+		runtime.WithProgress(testWriter{t}),
+	}, opts...)...)
+	require.NoError(t, err)
+	return rt
+}
+
+// stackOptions are the runtime options of a stack's data and secrets
+// directories, published address and network.
+func stackOptions(dataDir, secretsDir, hostIP, subnet string) []runtime.Option {
+	return []runtime.Option{
+		runtime.WithDataDir(dataDir),
+		runtime.WithSecretsDir(secretsDir),
+		runtime.WithHostIP(hostIP),
+		runtime.WithNetworkSubnet(subnet),
+	}
+}
+
 // newRuntime builds the stack's images and returns a runtime for it on the
 // shared engine, with the test binary as helper. The stack is taken down
 // (volumes too) when the test ends, and on failure the supervisor's log and
@@ -109,22 +138,8 @@ type rtEnv struct {
 func newRuntime(ctx context.Context, t *testing.T, e *env, st stack.Stack, subnet string, opts ...runtime.Option) *rtEnv {
 	t.Helper()
 	buildStack(ctx, t, e, st)
-	exe, err := os.Executable()
-	require.NoError(t, err)
 	r := &rtEnv{env: e, st: st, dataDir: t.TempDir(), secretsDir: t.TempDir()}
-	base := []runtime.Option{
-		runtime.WithRoot(e.engine.Root()),
-		runtime.WithRunDir(e.engine.RunDir()),
-		runtime.WithContainerd(e.engine.ContainerdAddress(), e.engine.Namespace()),
-		runtime.WithHelper(exe),
-		runtime.WithDataDir(r.dataDir),
-		runtime.WithSecretsDir(r.secretsDir),
-		runtime.WithHostIP("127.0.0.1"),
-		runtime.WithNetworkSubnet(subnet),
-		runtime.WithProgress(testWriter{t}),
-	}
-	r.rt, err = runtime.New(e.cd, append(base, opts...)...)
-	require.NoError(t, err)
+	r.rt = engineRuntime(t, e, append(stackOptions(r.dataDir, r.secretsDir, "127.0.0.1", subnet), opts...)...)
 	// A run that crashed may have left the stack behind.
 	require.NoError(t, r.rt.Down(ctx, st, runtime.DownOptions{}))
 	t.Cleanup(func() {
