@@ -243,14 +243,39 @@ func get(ctx context.Context, c *http.Client, u string, h http.Header, status in
 		return 0, err
 	}
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != status {
-		return 0, fmt.Errorf("status %s", resp.Status)
+		return 0, fmt.Errorf("status %s%s", resp.Status, pageTitle(resp.Body))
 	}
+	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil {
 		return 0, fmt.Errorf("read body: %w", err)
 	}
 	return n, nil
+}
+
+// pageTitle returns `, page "<title>"` for an HTML error page with a
+// title (WordPress's database error page says which error it is), else
+// nothing: what an error's status alone does not tell.
+func pageTitle(body io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+	s := string(b)
+	i := strings.Index(strings.ToLower(s), "<title>")
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len("<title>"):]
+	j := strings.Index(strings.ToLower(s), "</title>")
+	if j < 0 {
+		return ""
+	}
+	t := strings.Join(strings.Fields(s[:j]), " ")
+	if t == "" {
+		return ""
+	}
+	if len(t) > 80 {
+		t = t[:80]
+	}
+	return fmt.Sprintf(", page %q", t)
 }
 
 // getBody requests u once and returns the body of a 200.

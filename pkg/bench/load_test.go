@@ -105,6 +105,14 @@ func TestRunLoadErrors(t *testing.T) {
 			}
 			_, _ = w.Write([]byte(homePage))
 		}, "status 500 Internal Server Error", false},
+		{"an error page's title is part of the error", func(n int64, w http.ResponseWriter, _ *http.Request) {
+			if n == 2 {
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte("<html><head><TITLE>Database\n  Error</title></head><body>Error establishing a database connection</body></html>"))
+				return
+			}
+			_, _ = w.Write([]byte(homePage))
+		}, `status 500 Internal Server Error, page "Database Error"`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
