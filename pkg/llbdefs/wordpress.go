@@ -24,7 +24,7 @@ const (
 	// new master when one dies; the entrypoint runs php-fpm under it where
 	// the image has it (Debian's).
 	wordpressFPMHolder = "/usr/local/bin/fpm-holder"
-	wordpressSetup      = "/usr/local/lib/inception/wordpress-setup.php"
+	wordpressSetup     = "/usr/local/lib/inception/wordpress-setup.php"
 	// wordpressObjectCache is the Redis drop-in the entrypoint copies into
 	// wp-content when WP_REDIS_HOST is set.
 	wordpressObjectCache = "/usr/local/lib/inception/object-cache.php"
