@@ -20,7 +20,11 @@ var wordpressFiles embed.FS
 // Where the wordpress image's own files go.
 const (
 	wordpressEntrypoint = "/usr/local/bin/wordpress-entrypoint"
-	wordpressSetup      = "/usr/local/lib/inception/wordpress-setup.php"
+	// wordpressFPMHolder holds php-fpm's listening socket and starts a
+	// new master when one dies; the entrypoint runs php-fpm under it where
+	// the image has it (Debian's).
+	wordpressFPMHolder = "/usr/local/bin/fpm-holder"
+	wordpressSetup     = "/usr/local/lib/inception/wordpress-setup.php"
 	// wordpressObjectCache is the Redis drop-in the entrypoint copies into
 	// wp-content when WP_REDIS_HOST is set.
 	wordpressObjectCache = "/usr/local/lib/inception/object-cache.php"
@@ -88,7 +92,7 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 	}
 	l := c.distro.Layout()
 
-	config, err := fileLayer("wordpress: config, setup and entrypoint", fsys, append(phpFiles(),
+	files := append(phpFiles(),
 		file{src: "wordpress/wordpress-entrypoint", dst: wordpressEntrypoint, mode: 0o755},
 		file{src: "wordpress/wordpress-setup.php", dst: wordpressSetup, mode: 0o644},
 		file{src: "wordpress/wp-config.php", dst: wordpressConfig, mode: 0o644},
@@ -97,7 +101,14 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		file{src: "wordpress/inception-page-cache.php", dst: wordpressPageCache, mode: 0o644},
 		file{src: "wordpress/opcache-warm.php", dst: wordpressOPcacheWarm, mode: 0o644},
 		file{src: "wordpress/opcache.ini", dst: phpIniDir + "/opcache.ini", mode: 0o644},
-	))
+	)
+	// fpm-holder is Perl: Debian's images have it (perl-base is
+	// Essential), Alpine's do not, and there the entrypoint runs php-fpm
+	// as the main process, a crash of which restarts the container.
+	if c.distro.Family() == FamilyDebian {
+		files = append(files, file{src: "wordpress/fpm-holder", dst: wordpressFPMHolder, mode: 0o755})
+	}
+	config, err := fileLayer("wordpress: config, setup and entrypoint", fsys, files)
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}

@@ -1,6 +1,9 @@
 package llbdefs
 
 import (
+	"io/fs"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +87,7 @@ func TestWordPressGraph(t *testing.T) {
 			}
 
 			_, config := checkMergedConfigLayer(t, g, wordpressMergeName, wordpressConfigName, wordpressInstallName)
-			assert.Equal(t, map[string]int32{
+			files := map[string]int32{
 				"/usr/local/bin/wordpress-entrypoint":               0o755,
 				"/usr/local/lib/inception/wordpress-setup.php":      0o644,
 				"/usr/local/lib/inception/object-cache.php":         0o644,
@@ -95,7 +98,12 @@ func TestWordPressGraph(t *testing.T) {
 				"/var/www/wp-config.php":                            0o644,
 				"/etc/inception/php-fpm.conf":                       0o644,
 				"/usr/local/bin/php-fpm-ping":                       0o755,
-			}, layerFiles(t, g, config))
+			}
+			if tc.distro.Family() == FamilyDebian {
+				// Perl: in every Debian image, in no Alpine one.
+				files["/usr/local/bin/fpm-holder"] = 0o755
+			}
+			assert.Equal(t, files, layerFiles(t, g, config))
 
 			linksDgst, links := g.named(t, wordpressLinksName)
 			assert.True(t, g.ancestors(linksDgst)[installDgst], "links to what the install brought")
@@ -162,14 +170,27 @@ func TestWordPressImageConfig(t *testing.T) {
 // control file is part of the package chain and changes it.
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	files := []string{
-		"wordpress/wordpress-entrypoint", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
+		"wordpress/wordpress-entrypoint", "wordpress/fpm-holder", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
 		"wordpress/object-cache.php", "wordpress/db.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {
+			files := files
+			if tc.distro.Family() != FamilyDebian {
+				files = slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "wordpress/fpm-holder" })
+			}
 			checkFileChanges(t, "wordpress", tc.distro, files, wordpressConfigName, wordpressMergeName)
 		})
 	}
+	t.Run("alpine: no fpm-holder, none of its changes", func(t *testing.T) {
+		embedded, err := Files("wordpress")
+		require.NoError(t, err)
+		modified := copyFS(t, embedded)
+		modified["wordpress/fpm-holder"].Data = append(modified["wordpress/fpm-holder"].Data, "\n# changed\n"...)
+		b, _ := graphFromFiles(t, "wordpress", embedded, Alpine()).named(t, wordpressConfigName)
+		a, _ := graphFromFiles(t, "wordpress", modified, Alpine()).named(t, wordpressConfigName)
+		assert.Equal(t, b, a)
+	})
 
 	t.Run("stand-ins control file", func(t *testing.T) {
 		embedded, err := Files("wordpress")
@@ -247,6 +268,9 @@ func TestWordPressFiles(t *testing.T) {
 				"chown -R www-data:www-data",
 				"php /usr/local/lib/inception/wordpress-setup.php",
 				"WP_REDIS_HOST",
+				// php-fpm under fpm-holder where there is Perl (Debian).
+				"if [ -x /usr/local/bin/fpm-holder ]; then",
+				`set -- /usr/local/bin/fpm-holder 9000 "$@"`,
 				`exec "$@"`,
 			},
 			// No secret in an environment variable: php-fpm's would hand it
@@ -278,9 +302,42 @@ func TestWordPressFiles(t *testing.T) {
 			},
 		},
 		{
+			name: "fpm-holder",
+			file: "wordpress/fpm-holder",
+			want: []string{
+				"#!/usr/bin/perl\n",
+				"use strict;",
+				// php-fpm's own name for the socket, and its format.
+				`":::$port"`, `"0.0.0.0:$port"`, `$ENV{FPM_SOCKETS} = "$key=" . fileno($sock);`,
+				"F_SETFD, $fdflags & ~FD_CLOEXEC",
+				"setpgid(0, 0);",
+				"for my $sig (qw(TERM QUIT INT))",
+				"kill 'QUIT', -$group;",
+			},
+			// perl-base's modules only: no IO::Socket::IP, no Time::HiRes.
+			deny: []string{"use IO::Socket", "use Time::HiRes", "system(", "`"},
+		},
+		{
 			name: "stand-ins",
 			file: "wordpress/standins.control",
 			want: []string{"Package: inception-wordpress-standins\n", "Provides: httpd, virtual-mysql-client\n", "Architecture: all\n"},
 		},
 	})
+}
+
+// TestWordPressHolderPort: fpm-holder holds the port php-fpm.conf listens
+// on, or php-fpm would make a socket of its own, close the held one, and
+// a crash would cost every request again.
+func TestWordPressHolderPort(t *testing.T) {
+	fsys, err := Files("wordpress")
+	require.NoError(t, err)
+	conf, err := fs.ReadFile(fsys, "php/php-fpm.conf")
+	require.NoError(t, err)
+	entrypoint, err := fs.ReadFile(fsys, "wordpress/wordpress-entrypoint")
+	require.NoError(t, err)
+	listen := regexp.MustCompile(`(?m)^listen = ([0-9]+)$`).FindSubmatch(conf)
+	require.NotNil(t, listen, "php-fpm.conf listens on a port of every address (listen = PORT)")
+	held := regexp.MustCompile(`fpm-holder ([0-9]+) "\$@"`).FindSubmatch(entrypoint)
+	require.NotNil(t, held, "the entrypoint runs fpm-holder PORT")
+	assert.Equal(t, string(listen[1]), string(held[1]))
 }

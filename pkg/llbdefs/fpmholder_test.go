@@ -1,0 +1,230 @@
+package llbdefs
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// holderRun is fpm-holder running testdata/fake-php-fpm on a free port.
+type holderRun struct {
+	cmd    *exec.Cmd
+	port   int
+	dir    string // the fake's env.PID files
+	stderr *stderrFile
+	done   chan struct{}
+	err    error // Wait's, once done is closed
+}
+
+// stderrFile is the holder's stderr: a file, which the fake's orphaned
+// workers may keep open without holding up Wait, as a pipe would.
+type stderrFile string
+
+func (f *stderrFile) String() string {
+	data, err := os.ReadFile(string(*f))
+	if err != nil {
+		return err.Error()
+	}
+	return string(data)
+}
+
+// startHolder runs the image's fpm-holder with the host's perl (Debian's
+// perl-base, as in the image) in front of the fake php-fpm.
+func startHolder(t *testing.T, env ...string) *holderRun {
+	t.Helper()
+	perl, err := exec.LookPath("perl")
+	require.NoError(t, err, "perl runs fpm-holder: every Debian system has it (perl-base); install perl")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	fake, err := filepath.Abs("testdata/fake-php-fpm")
+	require.NoError(t, err)
+	h := &holderRun{port: port, dir: t.TempDir(), done: make(chan struct{})}
+	errPath := stderrFile(filepath.Join(h.dir, "stderr"))
+	h.stderr = &errPath
+	stderr, err := os.Create(string(errPath))
+	require.NoError(t, err)
+	defer stderr.Close()
+	h.cmd = exec.Command(perl, "files/wordpress/fpm-holder", strconv.Itoa(port), perl, fake)
+	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "FAKE_DIR=" + h.dir, "WORDPRESS_DB_HOST=mariadb:3306"}, env...)
+	h.cmd.Stderr = stderr
+	require.NoError(t, h.cmd.Start())
+	go func() {
+		h.err = h.cmd.Wait()
+		close(h.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-h.done:
+		default:
+			_ = syscall.Kill(h.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-h.done:
+			case <-time.After(5 * time.Second):
+				_ = h.cmd.Process.Kill()
+			}
+		}
+	})
+	// It says so once the socket listens.
+	require.Eventually(t, func() bool {
+		select {
+		case <-h.done:
+			return true
+		default:
+			return strings.Contains(h.stderr.String(), " held for ")
+		}
+	}, 5*time.Second, 5*time.Millisecond, "fpm-holder never listened; its stderr:\n%s", h.stderr)
+	return h
+}
+
+// ask connects to the held port, sends a line and returns the answer:
+// the worker's pid, its master's pid, the socket's key.
+func (h *holderRun) ask(t *testing.T) (worker, master int, key string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.port)), 5*time.Second)
+	require.NoError(t, err, "connect to the held port; holder's stderr:\n%s", h.stderr)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
+	_, err = c.Write([]byte("GET\n"))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	require.NoError(t, err, "an answer from a worker; holder's stderr:\n%s", h.stderr)
+	f := strings.Fields(line)
+	require.Len(t, f, 3, line)
+	worker, err = strconv.Atoi(f[0])
+	require.NoError(t, err)
+	master, err = strconv.Atoi(f[1])
+	require.NoError(t, err)
+	return worker, master, f[2]
+}
+
+// exited waits up to d for the holder to end and returns its exit code.
+func (h *holderRun) exited(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-h.done:
+	case <-time.After(d):
+		ps, _ := exec.Command("ps", "-eo", "pid,ppid,pgid,stat,wchan:20,args", "--forest").Output()
+		t.Fatalf("fpm-holder still runs %v later; its stderr:\n%s\n%s", d, h.stderr, ps)
+	}
+	var ee *exec.ExitError
+	if h.err == nil {
+		return 0
+	}
+	require.True(t, errors.As(h.err, &ee), "%v", h.err)
+	return ee.ExitCode()
+}
+
+// groupRunning lists the processes of process group pgid that are not
+// zombies (the test's orphans are reaped by the host's init, some time
+// later).
+func groupRunning(t *testing.T, pgid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...
+		s := string(data)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestFPMHolder runs the wordpress image's fpm-holder in front of a fake
+// php-fpm: the socket reaches php-fpm under php-fpm's own name, a killed
+// master is replaced on the same socket while connections wait, its
+// workers are stopped, a stop signal stops both, and a php-fpm that keeps
+// failing makes it give up.
+func TestFPMHolder(t *testing.T) {
+	t.Run("php-fpm gets the socket under its own name, and its environment plus FPM_SOCKETS only", func(t *testing.T) {
+		h := startHolder(t)
+		_, master, key := h.ask(t)
+		port := strconv.Itoa(h.port)
+		// php-fpm's name for "listen = PORT": [::]:PORT, or 0.0.0.0:PORT
+		// on a kernel without IPv6.
+		assert.Contains(t, []string{":::" + port, "0.0.0.0:" + port}, key)
+		names, err := os.ReadFile(filepath.Join(h.dir, "env."+strconv.Itoa(master)))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"FAKE_DIR", "FPM_SOCKETS", "PATH", "WORDPRESS_DB_HOST"}, strings.Fields(string(names)))
+		assert.Contains(t, h.stderr.String(), "fpm-holder: port "+port+" ("+key+") held for ")
+	})
+
+	t.Run("kill -9 of the master: a connection made meanwhile is answered, a new master takes over, the old workers stop", func(t *testing.T) {
+		h := startHolder(t)
+		_, old, _ := h.ask(t)
+		require.NoError(t, syscall.Kill(old, syscall.SIGKILL))
+		// At once: the old master may not even be reaped yet. The
+		// connection waits in the socket's queue (or an old worker, not
+		// yet told to stop, answers it).
+		_, _, _ = h.ask(t)
+		var master int
+		require.Eventually(t, func() bool {
+			_, master, _ = h.ask(t)
+			return master != old
+		}, 5*time.Second, 20*time.Millisecond, "a new master answers; stderr:\n%s", h.stderr)
+		assert.Eventually(t, func() bool { return len(groupRunning(t, old)) == 0 }, 5*time.Second, 50*time.Millisecond,
+			"the dead master's workers stopped (SIGQUIT)")
+		assert.Contains(t, h.stderr.String(), fmt.Sprintf("fpm-holder: php-fpm's master (pid %d) was killed by signal 9 after ", old))
+		assert.Equal(t, 1, strings.Count(h.stderr.String(), "was killed"), "one line per crash:\n%s", h.stderr)
+		select {
+		case <-h.done:
+			t.Fatalf("fpm-holder ended after one crash: %v\n%s", h.err, h.stderr)
+		default:
+		}
+	})
+
+	for _, sig := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT} {
+		t.Run("a stop signal ("+sig.String()+") goes to php-fpm, whose exit code is the holder's", func(t *testing.T) {
+			h := startHolder(t)
+			_, master, _ := h.ask(t)
+			require.NoError(t, h.cmd.Process.Signal(sig))
+			assert.Equal(t, 0, h.exited(t, 5*time.Second), "php-fpm's clean exit; stderr:\n%s", h.stderr)
+			assert.Empty(t, groupRunning(t, master), "php-fpm and its workers stopped")
+			assert.NotContains(t, h.stderr.String(), "was killed", "a stop is no crash")
+		})
+	}
+
+	t.Run("a php-fpm that cannot start: it gives up, exit 1", func(t *testing.T) {
+		h := startHolder(t, "FAKE_FAIL=78")
+		assert.Equal(t, 1, h.exited(t, 10*time.Second))
+		assert.Contains(t, h.stderr.String(), "exited with code 78, its 5th exit within 10 s: giving up")
+		assert.Equal(t, 4, strings.Count(h.stderr.String(), "a new master takes the socket over"), "four restarts:\n%s", h.stderr)
+	})
+
+	t.Run("bad arguments: usage, exit 2", func(t *testing.T) {
+		for _, args := range [][]string{{}, {"9000"}, {"x", "php-fpm"}, {"70000", "php-fpm"}} {
+			cmd := exec.Command("perl", append([]string{"files/wordpress/fpm-holder"}, args...)...)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee), "%v: %v", args, err)
+			assert.Equal(t, 2, ee.ExitCode(), "%v", args)
+			assert.True(t, slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasPrefix(l, "usage: fpm-holder PORT") }), "%v: %s", args, out)
+		}
+	})
+}
