@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,7 +106,7 @@ func (r *rtRunner) switchPageCache(ctx context.Context, on bool) error {
 		return err
 	}
 	if on {
-		if err := r.waitWarmUp(ctx, start); err != nil {
+		if err := r.waitWarmUp(ctx); err != nil {
 			return err
 		}
 	}
@@ -113,39 +114,48 @@ func (r *rtRunner) switchPageCache(ctx context.Context, on bool) error {
 	return nil
 }
 
-// warmUpEnd is what the wordpress entrypoint logs when the OPcache warm-up
-// it runs beside php-fpm is over, done or failed.
-var warmUpEnd = []string{"OPcache file cache warmed", "OPcache warm-up failed"}
+// The wordpress entrypoint's log lines: every start says how many php-fpm
+// workers it runs (warmUpStart), and the OPcache warm-up it then runs
+// beside php-fpm says when it is over, done or failed (warmUpEnd).
+var (
+	warmUpStart = "php-fpm: "
+	warmUpEnd   = []string{"OPcache file cache warmed", "OPcache warm-up failed"}
+)
 
-// waitWarmUp waits for WordPress's log to say that an OPcache warm-up that
-// started after since is over: until then it takes CPU from the requests.
-func (r *rtRunner) waitWarmUp(ctx context.Context, since time.Time) error {
+// waitWarmUp waits for WordPress's log to say that the OPcache warm-up of
+// its last start is over: until then it takes CPU from the requests.
+func (r *rtRunner) waitWarmUp(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.upTimeout)
 	defer cancel()
 	for {
 		var logs strings.Builder
-		if err := r.rt.Logs(ctx, r.s.Stack.Name, runtime.LogsOptions{Services: []string{"wordpress"}, Tail: 200, Timestamps: true}, &logs); err != nil {
+		if err := r.rt.Logs(ctx, r.s.Stack.Name, runtime.LogsOptions{Services: []string{"wordpress"}, Tail: 200}, &logs); err != nil {
 			return fmt.Errorf("wait for the OPcache warm-up: %w", err)
 		}
-		for line := range strings.Lines(logs.String()) {
-			_, rest, _ := strings.Cut(line, "| ")
-			stamp, msg, _ := strings.Cut(rest, " ")
-			t, err := time.Parse(time.RFC3339Nano, stamp)
-			if err != nil || t.Before(since) {
-				continue
-			}
-			for _, end := range warmUpEnd {
-				if strings.Contains(msg, end) {
-					return nil
-				}
-			}
+		if warmedUp(logs.String()) {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for the OPcache warm-up: no %q in WordPress's log since %s: %w (see inceptionctl logs wordpress)", warmUpEnd[0], since.Format(time.TimeOnly), ctx.Err())
+			return fmt.Errorf("wait for the OPcache warm-up: no %q in WordPress's log after its last start: %w (see inceptionctl logs wordpress)", warmUpEnd[0], ctx.Err())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// warmedUp says whether logs, WordPress's last lines, have the end of a
+// warm-up after the last start.
+func warmedUp(logs string) bool {
+	started, over := false, false
+	for line := range strings.Lines(logs) {
+		switch {
+		case strings.Contains(line, "wordpress-entrypoint: "+warmUpStart):
+			started, over = true, false
+		case started && slices.ContainsFunc(warmUpEnd, func(end string) bool { return strings.Contains(line, end) }):
+			over = true
+		}
+	}
+	return over
 }
 
 // logIn logs the stack's second user (WP_USER, the wp_user_password

@@ -88,12 +88,13 @@ func (f *fakeRuntime) Start(_ context.Context, name string, names []string) erro
 	return nil
 }
 
-// Logs has WordPress's OPcache warm-up end now.
+// Logs has WordPress started and its OPcache warm-up over.
 func (f *fakeRuntime) Logs(_ context.Context, _ string, o runtime.LogsOptions, w io.Writer) error {
-	if !o.Timestamps {
-		return errors.New("fake logs: ask with timestamps")
+	if !slices.Equal(o.Services, []string{"wordpress"}) {
+		return errors.New("fake logs: wordpress only")
 	}
-	_, err := fmt.Fprintf(w, "wordpress | %s wordpress-entrypoint: OPcache file cache warmed in 1.0 s (2 processes)\n", time.Now().Format(time.RFC3339Nano))
+	_, err := io.WriteString(w, "wordpress | wordpress-entrypoint: php-fpm: 8 workers at most (2 CPU, 1024 MiB), PHP_TUNING=auto\n"+
+		"wordpress | wordpress-entrypoint: OPcache file cache warmed in 1.0 s (2 processes)\n")
 	return err
 }
 
