@@ -129,8 +129,9 @@ HTTPS, first boot with empty volumes and second boot with the data kept), start
 (the stopped static service started: to its task running and to its health check
 passing), https (GET / through nginx: requests per second, p50 and p99 latency,
 --https-concurrency keep-alive connections for --https-duration, with the Redis
-object cache and with ENABLE_REDIS=0), page-cache (the same load with nginx's page
-cache on and off, NGINX_PAGE_CACHE: the anonymous home page, the home page of a
+object cache and with ENABLE_REDIS=0), page-cache (the same load on the stack as it is,
+nginx's page cache on and PHP tuned, and on the stack before both,
+NGINX_PAGE_CACHE=0 and PHP_TUNING=stock: the anonymous home page, the home page of a
 logged-in user, a new page per request; the table sets them against each other
 and checks them against the targets page-cache-hit, page-cache-logged-in and
 page-cache-hit-p99-ms). Each: a warm-up, then runs as the build

@@ -58,7 +58,7 @@ func writeRuntimeTable(w io.Writer, rr *report.RuntimeReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tFIGURE\tMEDIAN [MIN-MAX]\tDETAIL")
 	for _, r := range rr.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scenario, figureLabel(r, rr.StartService), cell(r), detail(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scenario, figureLabel(r, rr), cell(r), detail(r))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -70,7 +70,13 @@ func writeRuntimeTable(w io.Writer, rr *report.RuntimeReport) error {
 		"with and without the cache in turn (each switch recreates WordPress: an untimed %gs load follows);\n"+
 		"a run with more than %.0f%% errors (status other than 200 included) fails its figure.\n",
 		rr.StartService, rr.Concurrency, rr.LoadSeconds, min(rr.LoadSeconds, warmupLoadSeconds), 100*maxErrorRate)
-	if has(rr, report.RuntimePageCache) {
+	switch {
+	case has(rr, report.RuntimePageCache) && rr.PageCacheOff == report.PageCacheOffStock:
+		fmt.Fprintf(w, "page-cache: the same load on the stack as it is (page cache on, PHP tuned) and as it was before both\n"+
+			"(NGINX_PAGE_CACHE=0, PHP_TUNING=stock) in turn (each switch recreates nginx and WordPress, waits for the\n"+
+			"OPcache warm-up, then an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+
+			"user, and GET of a new page per request (404 from WordPress, counted as the answer expected).\n")
+	case has(rr, report.RuntimePageCache):
 		fmt.Fprintf(w, "page-cache: the same load with nginx's page cache on and off in turn (NGINX_PAGE_CACHE; each switch\n"+
 			"recreates nginx, an untimed run of each load follows): GET / with no cookie, GET / as a logged-in\n"+
 			"user, and GET of a new page per request (404 from WordPress, counted as the answer expected).\n")
@@ -78,7 +84,7 @@ func writeRuntimeTable(w io.Writer, rr *report.RuntimeReport) error {
 	if l := rr.Reference.Line(); l != "" {
 		fmt.Fprintln(w, l)
 	}
-	writePageCache(w, rr.PageCache)
+	writePageCache(w, rr.PageCache, rr.PageCacheOff)
 	if failed := rr.Failed(); len(failed) > 0 {
 		fmt.Fprintf(w, "\nFAILED figures:\n  %s\n", strings.Join(failed, "\n  "))
 	}
@@ -96,9 +102,13 @@ func has(rr *report.RuntimeReport, sc report.RuntimeScenario) bool {
 }
 
 // writePageCache prints the page cache's targets as PASS or MISS.
-func writePageCache(w io.Writer, t *benchstat.PageCacheTargets) {
+func writePageCache(w io.Writer, t *benchstat.PageCacheTargets, offSide string) {
 	if t == nil {
 		return
+	}
+	off := "with the cache off"
+	if offSide == report.PageCacheOffStock {
+		off = "on the stack before (cache off, PHP stock)"
 	}
 	mark := func(ok bool) string {
 		if ok {
@@ -106,16 +116,21 @@ func writePageCache(w io.Writer, t *benchstat.PageCacheTargets) {
 		}
 		return "MISS"
 	}
-	fmt.Fprintf(w, "\npage cache, one run: anonymous home page %.1f x its figure with the cache off (target >= %g x) %s;\n",
-		t.HitRatio, t.HitRatioTarget, mark(t.HitRatioOK))
-	fmt.Fprintf(w, "logged in %.2f x with the cache off (target >= %g x) %s, %.2f x the anonymous page rendered;\n",
-		t.LoggedInRatio, t.LoggedInRatioTarget, mark(t.LoggedInRatioOK), t.LoggedInVsRender)
-	fmt.Fprintf(w, "p99 of the hits %.1f ms (target < %g ms) %s; a miss %.2f x a render with the cache off.\n",
-		t.HitP99ms, t.HitP99msTarget, mark(t.HitP99OK), t.MissRatio)
+	fmt.Fprintf(w, "\npage cache, one run: anonymous home page %.1f x its figure %s (target >= %g x) %s;\n",
+		t.HitRatio, off, t.HitRatioTarget, mark(t.HitRatioOK))
+	fmt.Fprintf(w, "logged in %.2f x %s (target >= %g x) %s, %.2f x the anonymous page rendered;\n",
+		t.LoggedInRatio, off, t.LoggedInRatioTarget, mark(t.LoggedInRatioOK), t.LoggedInVsRender)
+	fmt.Fprintf(w, "p99 of the hits %.1f ms (target < %g ms) %s; a miss %.2f x a render %s.\n",
+		t.HitP99ms, t.HitP99msTarget, mark(t.HitP99OK), t.MissRatio, off)
 }
 
-// figureLabel says what a figure measures, for tables and charts.
-func figureLabel(r report.RuntimeResult, startService string) string {
+// figureLabel says what a figure of rr measures, for tables and charts.
+func figureLabel(r report.RuntimeResult, rr *report.RuntimeReport) string {
+	startService := rr.StartService
+	off := "page cache off"
+	if rr.PageCacheOff == report.PageCacheOffStock {
+		off = "page cache off, PHP stock"
+	}
 	switch r.Figure {
 	case report.FigureFirstBoot:
 		return "up to home page 200, first boot (empty volumes)"
@@ -138,11 +153,11 @@ func figureLabel(r report.RuntimeResult, startService string) string {
 	case report.FigureMiss:
 		return "a new page per request, page cache on (miss, 404)"
 	case report.FigureAnonymousOff:
-		return "home page, anonymous, page cache off"
+		return "home page, anonymous, " + off
 	case report.FigureLoggedInOff:
-		return "home page, logged in, page cache off"
+		return "home page, logged in, " + off
 	case report.FigureMissOff:
-		return "a new page per request, page cache off (404)"
+		return "a new page per request, " + off + " (404)"
 	}
 	return strings.ReplaceAll(r.Figure, "-", " ")
 }

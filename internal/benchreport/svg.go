@@ -67,7 +67,7 @@ func writeRuntimeSVG(b *strings.Builder, rr *report.RuntimeReport, y int, m benc
 		}
 		for i, r := range g {
 			by := y + i*(barHeight+barGap)
-			label := html.EscapeString(figureLabel(r, rr.StartService))
+			label := html.EscapeString(figureLabel(r, rr))
 			fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="end"><tspan font-weight="bold">%s</tspan> %s</text>`+"\n",
 				labelWidth-12, by+barHeight-4, html.EscapeString(string(r.Scenario)), html.EscapeString(r.Figure))
 			if len(r.Runs) == 0 || scale == 0 {

@@ -423,11 +423,15 @@ func TestPageCacheTargetsTable(t *testing.T) {
 	pc := &benchstat.PageCacheTargets{HitRatio: 10, LoggedInRatio: 1.3, LoggedInRatioOK: true, HitP99ms: 12, HitP99OK: true, MissRatio: 1, LoggedInVsRender: 0.75,
 		HitRatioTarget: 12.5, LoggedInRatioTarget: 1.2, HitP99msTarget: 20}
 	var b bytes.Buffer
-	writePageCache(&b, pc)
+	writePageCache(&b, pc, "")
 	assert.Contains(t, b.String(), "page cache, one run: anonymous home page 10.0 x its figure with the cache off (target >= 12.5 x) MISS;")
 	assert.Contains(t, b.String(), "logged in 1.30 x with the cache off (target >= 1.2 x) PASS")
 	assert.Contains(t, b.String(), "p99 of the hits 12.0 ms (target < 20 ms) PASS")
 	b.Reset()
-	writePageCache(&b, nil)
+	writePageCache(&b, pc, report.PageCacheOffStock)
+	assert.Contains(t, b.String(), "anonymous home page 10.0 x its figure on the stack before (cache off, PHP stock) (target >= 12.5 x) MISS;")
+	assert.Contains(t, b.String(), "logged in 1.30 x on the stack before (cache off, PHP stock) (target >= 1.2 x) PASS")
+	b.Reset()
+	writePageCache(&b, nil, report.PageCacheOffStock)
 	assert.Empty(t, b.String(), "no page-cache figures, no lines")
 }

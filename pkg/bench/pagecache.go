@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,13 +19,14 @@ import (
 
 // measurePageCache loads the home page anonymously, the home page as the
 // stack's second WordPress user (logged in once, before the first run),
-// and a new page per request, with nginx's page cache on and off
-// (NGINX_PAGE_CACHE, switched as a user would: edit .env, up, which
-// recreates nginx and its empty cache). Cache on and off take turns round
-// by round, as the https figures do; each switch is followed by an untimed
-// short run of each load, which fills the cache. The runs are added to
-// results in newRuntimeResults' order: on (anonymous, logged in, miss),
-// then off.
+// and a new page per request, on the stack as it is (nginx's page cache on,
+// PHP tuned) and on the stack as it was before both (NGINX_PAGE_CACHE=0,
+// PHP_TUNING=stock), switched as a user would: edit .env, up, which
+// recreates nginx with its empty cache and WordPress. The two take turns
+// round by round, as the https figures do; each switch waits for the
+// OPcache warm-up of the tuned side to end, then runs each load untimed
+// for a moment, which fills the caches. The runs are added to results in
+// newRuntimeResults' order: on (anonymous, logged in, miss), then off.
 func (r *rtRunner) measurePageCache(ctx context.Context, results []report.RuntimeResult) error {
 	if err := r.switchPageCache(ctx, true); err != nil {
 		return err
@@ -88,13 +90,14 @@ func (r *rtRunner) measurePageCache(ctx context.Context, results []report.Runtim
 	return nil
 }
 
-// switchPageCache brings the stack to nginx's page cache on or off (Redis
-// on either way), and waits for the home page.
+// switchPageCache brings the stack to nginx's page cache on with PHP
+// tuned, or to the stack before both (Redis on either way), and waits for
+// the home page and, on the tuned side, for the end of the OPcache warm-up.
 func (r *rtRunner) switchPageCache(ctx context.Context, on bool) error {
 	start := time.Now()
-	st, what := r.s.Stack, "NGINX_PAGE_CACHE=1"
+	st, what := r.s.Stack, "NGINX_PAGE_CACHE=1 PHP_TUNING=auto"
 	if !on {
-		st, what = r.s.NoPageCache, "NGINX_PAGE_CACHE=0"
+		st, what = r.s.Before, "NGINX_PAGE_CACHE=0 PHP_TUNING=stock"
 	}
 	if err := r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: r.upTimeout}); err != nil {
 		return fmt.Errorf("up with %s: %w", what, err)
@@ -102,8 +105,57 @@ func (r *rtRunner) switchPageCache(ctx context.Context, on bool) error {
 	if err := r.waitHome(ctx); err != nil {
 		return err
 	}
-	r.logf("%-26s %7.2fs (untimed: nginx recreated)", what, time.Since(start).Seconds())
+	if on {
+		if err := r.waitWarmUp(ctx); err != nil {
+			return err
+		}
+	}
+	r.logf("%-26s %7.2fs (untimed: nginx and WordPress recreated)", what, time.Since(start).Seconds())
 	return nil
+}
+
+// The wordpress entrypoint's log lines: every start says how many php-fpm
+// workers it runs (warmUpStart), and the OPcache warm-up it then runs
+// beside php-fpm says when it is over, done or failed (warmUpEnd).
+var (
+	warmUpStart = "php-fpm: "
+	warmUpEnd   = []string{"OPcache file cache warmed", "OPcache warm-up failed"}
+)
+
+// waitWarmUp waits for WordPress's log to say that the OPcache warm-up of
+// its last start is over: until then it takes CPU from the requests.
+func (r *rtRunner) waitWarmUp(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.upTimeout)
+	defer cancel()
+	for {
+		var logs strings.Builder
+		if err := r.rt.Logs(ctx, r.s.Stack.Name, runtime.LogsOptions{Services: []string{"wordpress"}, Tail: 200}, &logs); err != nil {
+			return fmt.Errorf("wait for the OPcache warm-up: %w", err)
+		}
+		if warmedUp(logs.String()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the OPcache warm-up: no %q in WordPress's log after its last start: %w (see inceptionctl logs wordpress)", warmUpEnd[0], ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// warmedUp says whether logs, WordPress's last lines, have the end of a
+// warm-up after the last start.
+func warmedUp(logs string) bool {
+	started, over := false, false
+	for line := range strings.Lines(logs) {
+		switch {
+		case strings.Contains(line, "wordpress-entrypoint: "+warmUpStart):
+			started, over = true, false
+		case started && slices.ContainsFunc(warmUpEnd, func(end string) bool { return strings.Contains(line, end) }):
+			over = true
+		}
+	}
+	return over
 }
 
 // logIn logs the stack's second user (WP_USER, the wp_user_password

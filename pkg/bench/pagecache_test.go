@@ -52,3 +52,31 @@ func TestRunLoadUniqueHeaderStatus(t *testing.T) {
 	_, err = runLoad(t.Context(), bad)
 	require.Error(t, err)
 }
+
+// TestWarmedUp: the wait for the OPcache warm-up ends with the end of the
+// warm-up of WordPress's last start, never of an earlier one.
+func TestWarmedUp(t *testing.T) {
+	const (
+		start  = "wordpress | wordpress-entrypoint: php-fpm: 8 workers at most (2 CPU, 1024 MiB), PHP_TUNING=auto\n"
+		warmed = "wordpress | wordpress-entrypoint: OPcache file cache warmed in 2.1 s (2 processes)\n"
+		failed = "wordpress | wordpress-entrypoint: OPcache warm-up failed: php-fpm compiles on first use\n"
+		other  = "wordpress | [07-Dec-2026 04:33:51] NOTICE: ready to handle connections\n"
+	)
+	for _, tc := range []struct {
+		name string
+		logs string
+		want bool
+	}{
+		{"nothing yet", "", false},
+		{"started, warming", start + other, false},
+		{"warmed", start + other + warmed, true},
+		{"warm-up failed", start + failed, true},
+		{"warmed, then started again", start + warmed + start + other, false},
+		{"started again and warmed", start + warmed + start + warmed, true},
+		{"an end without its start", warmed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, warmedUp(tc.logs))
+		})
+	}
+}

@@ -35,6 +35,7 @@ type StackRuntime interface {
 	Stop(ctx context.Context, stackName string, names []string) error
 	Start(ctx context.Context, stackName string, names []string) error
 	PS(ctx context.Context, stackName string) ([]runtime.ServiceReport, error)
+	Logs(ctx context.Context, stackName string, o runtime.LogsOptions, w io.Writer) error
 }
 
 var _ StackRuntime = (*runtime.Runtime)(nil)
@@ -53,6 +54,10 @@ type RuntimeStack struct {
 	// NoPageCache is Stack with NGINX_PAGE_CACHE=0: nginx renders every
 	// page through PHP.
 	NoPageCache stack.Stack
+	// Before is NoPageCache with PHP_TUNING=stock: the stack as it was
+	// before the page cache and the PHP tuning, which the page cache's
+	// figures are set against.
+	Before stack.Stack
 	// Config is Stack's configuration: data and secrets dirs, ports.
 	Config stack.Config
 }
@@ -99,6 +104,12 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if err != nil {
 		return nil, err
 	}
+	env["PHP_TUNING"] = "stock"
+	beforeCfg, err := stack.NewConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	delete(env, "PHP_TUNING")
 	// The object cache's figures are PHP's: nginx's page cache stays off
 	// for them, else both would be cache hits.
 	env["ENABLE_REDIS"] = "0"
@@ -121,8 +132,12 @@ func NewRuntimeStack(name, dir string) (*RuntimeStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.Name, noCache.Name, noPageCache.Name = name, name, name
-	return &RuntimeStack{Stack: st, NoCache: noCache, NoPageCache: noPageCache, Config: cfg}, nil
+	before, err := stack.Inception(beforeCfg)
+	if err != nil {
+		return nil, err
+	}
+	st.Name, noCache.Name, noPageCache.Name, before.Name = name, name, name, name
+	return &RuntimeStack{Stack: st, NoCache: noCache, NoPageCache: noPageCache, Before: before, Config: cfg}, nil
 }
 
 // URL is the home page: https://<name>.42.fr:<port>/.
@@ -297,6 +312,9 @@ func NewRuntimeBench(ctx context.Context, rt StackRuntime, s *RuntimeStack, scen
 		Started: time.Now().UTC(), Results: []report.RuntimeResult{}}
 	if c.minTime > 0 && c.maxRepeats > c.repeats {
 		b.rep.MinSeconds, b.rep.MaxRepeats = c.minTime.Seconds(), c.maxRepeats
+	}
+	if slices.Contains(b.scenarios, report.RuntimePageCache) {
+		b.rep.PageCacheOff = report.PageCacheOffStock
 	}
 	if err := rt.Down(ctx, s.Stack, runtime.DownOptions{Volumes: true}); err != nil {
 		b.r.home.CloseIdleConnections()

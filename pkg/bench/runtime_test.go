@@ -3,7 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,6 +86,16 @@ func (f *fakeRuntime) Start(_ context.Context, name string, names []string) erro
 	defer f.mu.Unlock()
 	f.static, f.ps = runtime.HealthStarting, 0
 	return nil
+}
+
+// Logs has WordPress started and its OPcache warm-up over.
+func (f *fakeRuntime) Logs(_ context.Context, _ string, o runtime.LogsOptions, w io.Writer) error {
+	if !slices.Equal(o.Services, []string{"wordpress"}) {
+		return errors.New("fake logs: wordpress only")
+	}
+	_, err := io.WriteString(w, "wordpress | wordpress-entrypoint: php-fpm: 8 workers at most (2 CPU, 1024 MiB), PHP_TUNING=auto\n"+
+		"wordpress | wordpress-entrypoint: OPcache file cache warmed in 1.0 s (2 processes)\n")
+	return err
 }
 
 // PS says static is healthy on the third look after a start.
@@ -344,6 +356,19 @@ func TestNewRuntimeStack(t *testing.T) {
 	assert.Equal(t, "1", pageCache(rs.Stack))
 	assert.Equal(t, "0", pageCache(rs.NoPageCache))
 	assert.Equal(t, "0", pageCache(rs.NoCache))
+	assert.Equal(t, "0", pageCache(rs.Before))
+	// The page cache's figures are set against the stack before both the
+	// page cache and the PHP tuning; the object cache's against PHP tuned.
+	tuning := func(st stack.Stack) string {
+		i := slices.IndexFunc(st.Services, func(s stack.Service) bool { return s.Name == "wordpress" })
+		require.GreaterOrEqual(t, i, 0)
+		return st.Services[i].Env["PHP_TUNING"]
+	}
+	assert.Equal(t, "auto", tuning(rs.Stack))
+	assert.Equal(t, "auto", tuning(rs.NoPageCache))
+	assert.Equal(t, "auto", tuning(rs.NoCache))
+	assert.Equal(t, "stock", tuning(rs.Before))
+	assert.Equal(t, "benchrt", rs.Before.Name)
 	assert.Equal(t, filepath.Join(dir, "data"), rs.Config.DataDir)
 	assert.Equal(t, filepath.Join(dir, "secrets"), rs.Config.SecretsDir)
 	assert.Equal(t, "benchrt.42.fr", rs.Config.Domain)

@@ -55,6 +55,7 @@ func TestReportSchemaGolden(t *testing.T) {
 	rep.Runtime.Results[4].Failed = "more than 1% errors"
 	rep.Runtime.Results[4].Runs[0].Load.FirstError = "EOF"
 	rep.Runtime.Results[0].UpSeconds = 1
+	rep.Runtime.PageCacheOff = report.PageCacheOffStock
 	var out bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&out))
 	got := strings.Join(jsonPaths(t, out.Bytes()), "\n") + "\n"

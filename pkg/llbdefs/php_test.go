@@ -87,6 +87,8 @@ func TestWordPressSpeedFiles(t *testing.T) {
 				"opcache.memory_consumption = 128",
 				"opcache.max_accelerated_files = 20000",
 				"opcache.file_cache = /tmp/opcache",
+				"opcache.jit = tracing",
+				"opcache.jit_buffer_size = 64M",
 			},
 		},
 		{
@@ -106,6 +108,11 @@ func TestWordPressSpeedFiles(t *testing.T) {
 				"-d opcache.enable_cli=1 -d opcache.file_cache_only=1",
 				`opcache-warm.php "$docroot" "$part" "$cpus" &`,
 				`chown -R www-data:www-data "$opcache_dir"`,
+				// stock: the distro's php.ini directory alone, the pool
+				// of before the tuning, no warm-up.
+				"unset PHP_INI_SCAN_DIR",
+				"PHP_FPM_MAX_CHILDREN=10",
+				`if [ "$tuning" = auto ]; then`,
 			},
 		},
 	})

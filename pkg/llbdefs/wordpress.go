@@ -65,8 +65,11 @@ const (
 //
 // Environment: DOMAIN_NAME and HTTPS_PORT (the site's address),
 // WORDPRESS_DB_HOST, MYSQL_DATABASE, MYSQL_USER, WP_TITLE, WP_REDIS_HOST
-// (Redis object cache; none when empty), PHP_FPM_MAX_CHILDREN (auto: from
-// the container's limits), INCEPTION_PURGE_ADDR (nginx's page cache purge
+// (Redis object cache; none when empty), PHP_TUNING (auto: OPcache sized
+// with its file cache warmed at start, php-fpm's workers from the
+// container's limits; stock: PHP as the image ran it before that tuning),
+// PHP_FPM_MAX_CHILDREN (auto: from the container's limits),
+// INCEPTION_PURGE_ADDR (nginx's page cache purge
 // server, nginx:8081), and for the first start
 // WP_ADMIN_USER (must not contain "admin"), WP_ADMIN_EMAIL, WP_USER,
 // WP_USER_EMAIL. Secrets under /run/secrets: db_password,
@@ -144,8 +147,10 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		"MYSQL_DATABASE=wordpress",
 		"MYSQL_USER=wpuser",
 		"WP_TITLE=Inception",
-		// The distro's directory (the empty entry), then the image's.
+		// The distro's directory (the empty entry), then the image's,
+		// which PHP_TUNING=stock leaves out.
 		"PHP_INI_SCAN_DIR=:"+phpIniDir,
+		"PHP_TUNING=auto",
 	)
 	img.Config.Volumes = map[string]struct{}{wwwRoot: {}}
 	img.Config.WorkingDir = wwwRoot

@@ -156,6 +156,7 @@ func TestWordPressImageConfig(t *testing.T) {
 				"MYSQL_USER=wpuser",
 				"WP_TITLE=Inception",
 				"PHP_INI_SCAN_DIR=:/etc/inception/php.d",
+				"PHP_TUNING=auto",
 			)
 			want.volumes = []string{"/var/www/html"}
 			want.workDir = "/var/www/html"

@@ -95,6 +95,7 @@ var defaultEnv = map[string]string{
 	"ENABLE_ADMINER":   "1",
 	"ENABLE_STATIC":    "1",
 	"NGINX_PAGE_CACHE": "1",
+	"PHP_TUNING":       "auto",
 }
 
 // defaultLimits are each service's memory and pids limits when .env sets
@@ -270,6 +271,11 @@ func NewConfig(env map[string]string) (Config, error) {
 		c.Env["NGINX_PAGE_CACHE"] = "0"
 	default:
 		errs = append(errs, fmt.Errorf("NGINX_PAGE_CACHE %q: use 1 (anonymous visitors' pages cached) or 0", c.Env["NGINX_PAGE_CACHE"]))
+	}
+	switch c.Env["PHP_TUNING"] {
+	case "auto", "stock":
+	default:
+		errs = append(errs, fmt.Errorf("PHP_TUNING %q: use auto (PHP tuned for WordPress and the container) or stock (PHP as before that tuning)", c.Env["PHP_TUNING"]))
 	}
 	for _, svc := range slices.Sorted(maps.Keys(defaultLimits)) {
 		var l Limits

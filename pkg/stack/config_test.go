@@ -80,6 +80,7 @@ func TestNewConfigRejects(t *testing.T) {
 		{"relative data dir", map[string]string{"DATA_DIR": "data"}, "absolute path"},
 		{"bad bonus switch", map[string]string{"ENABLE_REDIS": "maybe"}, "ENABLE_REDIS"},
 		{"bad page cache switch", map[string]string{"NGINX_PAGE_CACHE": "off"}, "NGINX_PAGE_CACHE"},
+		{"bad PHP tuning", map[string]string{"PHP_TUNING": "fast"}, "PHP_TUNING"},
 		{"bad login", map[string]string{"LOGIN": "J Doe"}, "LOGIN"},
 		{"bad memory limit", map[string]string{"WORDPRESS_MEM_LIMIT": "lots"}, "WORDPRESS_MEM_LIMIT"},
 		{"memory limit in unknown units", map[string]string{"NGINX_MEM_LIMIT": "1t"}, "NGINX_MEM_LIMIT"},
@@ -228,6 +229,24 @@ func TestInceptionPageCacheSwitch(t *testing.T) {
 			i := slices.IndexFunc(st.Services, func(s Service) bool { return s.Name == "nginx" })
 			require.GreaterOrEqual(t, i, 0)
 			assert.Equal(t, tc.want, st.Services[i].Env["NGINX_PAGE_CACHE"], "nginx's entrypoint takes 1 or 0")
+		})
+	}
+}
+
+func TestInceptionPHPTuning(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{{"", "auto"}, {"auto", "auto"}, {"stock", "stock"}} {
+		t.Run("PHP_TUNING="+tc.in, func(t *testing.T) {
+			env := map[string]string{"LOGIN": "jdoe", "SECRETS_DIR": t.TempDir()}
+			if tc.in != "" {
+				env["PHP_TUNING"] = tc.in
+			}
+			c, err := NewConfig(env)
+			require.NoError(t, err)
+			st, err := Inception(c)
+			require.NoError(t, err)
+			i := slices.IndexFunc(st.Services, func(s Service) bool { return s.Name == "wordpress" })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, tc.want, st.Services[i].Env["PHP_TUNING"], "the wordpress entrypoint takes auto or stock")
 		})
 	}
 }

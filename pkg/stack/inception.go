@@ -107,7 +107,7 @@ func Inception(c Config) (Stack, error) {
 		},
 		"wordpress": func(s *Service) {
 			s.Env = env("DOMAIN_NAME", "HTTPS_PORT", "MYSQL_DATABASE", "MYSQL_USER", "WP_TITLE",
-				"WP_ADMIN_USER", "WP_ADMIN_EMAIL", "WP_USER", "WP_USER_EMAIL")
+				"WP_ADMIN_USER", "WP_ADMIN_EMAIL", "WP_USER", "WP_USER_EMAIL", "PHP_TUNING")
 			s.Env["WORDPRESS_DB_HOST"] = "mariadb:3306"
 			s.Env["WP_REDIS_HOST"] = upstream("redis", "redis:6379")
 			s.Secrets = append([]string{SecretDB, SecretWPAdmin, SecretWPUser}, redisSecrets...)

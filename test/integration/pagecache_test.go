@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -56,7 +57,7 @@ func TestPageCache(t *testing.T) {
 	buildServices(ctx, t, e, "nginx", "wordpress", "mariadb", "redis")
 
 	dir := t.TempDir()
-	cfg, err := stack.NewConfig(map[string]string{
+	env := map[string]string{
 		"LOGIN":          pcStack,
 		"DATA_DIR":       filepath.Join(dir, "data"),
 		"SECRETS_DIR":    filepath.Join(dir, "secrets"),
@@ -67,7 +68,8 @@ func TestPageCache(t *testing.T) {
 		"ENABLE_VSFTPD":  "0",
 		"ENABLE_ADMINER": "0",
 		"ENABLE_STATIC":  "0",
-	})
+	}
+	cfg, err := stack.NewConfig(maps.Clone(env))
 	require.NoError(t, err)
 	_, err = cfg.EnsureSecrets()
 	require.NoError(t, err)
@@ -319,7 +321,28 @@ func TestPageCache(t *testing.T) {
 		assert.Contains(t, string(page), "</html>")
 	})
 
+	// fpmIni asks php-fpm itself (not the CLI, whose settings the
+	// entrypoint does not change) for ini settings, through nginx: a
+	// script in the site for a moment, asked with a query string, which
+	// the page cache never stores.
+	fpmIni := func(t *testing.T, names ...string) string {
+		t.Helper()
+		const script = "/var/www/html/inception-ini-test.php"
+		code, out := r.exec(ctx, t, "wordpress", "sh", "-c",
+			`printf '<?php foreach (explode(",", $_GET["n"]) as $n) { echo $n, "=", var_export(ini_get($n), true), "\n"; }' >`+script)
+		require.Equal(t, 0, code, out)
+		t.Cleanup(func() { _, _ = r.exec(context.WithoutCancel(ctx), t, "wordpress", "rm", "-f", script) })
+		code, _, body := xCache(t, anon, http.MethodGet, site+"/inception-ini-test.php?n="+strings.Join(names, ","))
+		require.Equal(t, http.StatusOK, code, body)
+		return body
+	}
+
 	t.Run("OPcache warmed at start, php-fpm sized from the limits", func(t *testing.T) {
+		ini := fpmIni(t, "opcache.memory_consumption", "opcache.file_cache", "opcache.jit", "opcache.jit_buffer_size")
+		assert.Contains(t, ini, "opcache.memory_consumption='128'")
+		assert.Contains(t, ini, "opcache.file_cache='/tmp/opcache'")
+		assert.Contains(t, ini, "opcache.jit='tracing'")
+		assert.Contains(t, ini, "opcache.jit_buffer_size='64M'")
 		code, out := r.exec(ctx, t, "wordpress", "php", "-r",
 			`echo ini_get("opcache.memory_consumption"), " ", ini_get("opcache.file_cache"), "\n";`)
 		require.Equal(t, 0, code, out)
@@ -349,5 +372,37 @@ func TestPageCache(t *testing.T) {
 		// And PHP is really gone: a page nginx cannot have fails.
 		code, _, _ = xCache(t, anon, http.MethodGet, site+"/?s=gone")
 		assert.Equal(t, http.StatusBadGateway, code)
+	})
+
+	t.Run("PHP_TUNING=stock: PHP as before the tuning", func(t *testing.T) {
+		stockEnv := maps.Clone(env)
+		stockEnv["PHP_TUNING"] = "stock"
+		scfg, err := stack.NewConfig(stockEnv)
+		require.NoError(t, err)
+		sst, err := stack.Inception(scfg)
+		require.NoError(t, err)
+		sst.Name = pcStack
+		require.NoError(t, r.rt.Up(ctx, sst, runtime.UpOptions{Wait: true, Timeout: 5 * time.Minute}))
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
+		d, trace := pollHome(pctx, anon, site+"/", time.Now())
+		pcancel()
+		require.GreaterOrEqual(t, d, time.Duration(0), "the home page never answered 200:\n%s", strings.Join(trace, "\n"))
+		// The distro's OPcache settings: no file cache, no JIT, 128 MB
+		// (Debian's default too).
+		ini := fpmIni(t, "opcache.file_cache", "opcache.jit_buffer_size", "opcache.interned_strings_buffer")
+		assert.Contains(t, ini, "opcache.file_cache=''")
+		assert.Contains(t, ini, "opcache.jit_buffer_size='0'")
+		assert.Contains(t, ini, "opcache.interned_strings_buffer='8'")
+		var logs strings.Builder
+		require.NoError(t, r.rt.Logs(ctx, st.Name, runtime.LogsOptions{Services: []string{"wordpress"}, Tail: 40}, &logs))
+		i := strings.LastIndex(logs.String(), "wordpress-entrypoint: php-fpm: ")
+		require.GreaterOrEqual(t, i, 0, "no start in WordPress's log:\n%s", logs.String())
+		last := logs.String()[i:]
+		assert.Contains(t, last, "php-fpm: 10 workers at most", "the pool of before the tuning")
+		assert.Contains(t, last, "PHP_TUNING=stock")
+		assert.NotContains(t, last, "OPcache file cache warmed", "no warm-up")
+		code, out := r.exec(ctx, t, "wordpress", "sh", "-c", "test -e /tmp/opcache && echo present || echo absent")
+		require.Equal(t, 0, code, out)
+		assert.Equal(t, "absent", strings.TrimSpace(out), "no file cache")
 	})
 }

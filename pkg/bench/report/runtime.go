@@ -25,6 +25,10 @@ type RuntimeReport struct {
 	// PageCache sets the page-cache figures against each other (nil
 	// without them).
 	PageCache *benchstat.PageCacheTargets `json:"page_cache,omitempty"`
+	// PageCacheOff is PHP_TUNING on the page-cache figures' off side:
+	// PageCacheOffStock, or empty in a report written before the off side
+	// was the stack before the PHP tuning (page cache off, PHP tuned).
+	PageCacheOff string `json:"page_cache_off,omitempty"`
 }
 
 // RuntimeResult is one run-time figure: every measured run and their
@@ -71,3 +75,8 @@ func (rr *RuntimeReport) Failed() []string {
 	}
 	return out
 }
+
+// PageCacheOffStock is RuntimeReport.PageCacheOff for figures whose off
+// side is the stack before the page cache and the PHP tuning:
+// NGINX_PAGE_CACHE=0 and PHP_TUNING=stock.
+const PageCacheOffStock = "stock"
