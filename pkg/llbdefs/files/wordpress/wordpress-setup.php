@@ -15,7 +15,6 @@
 
 const SECRETS_DIR = '/run/secrets';
 const DOCROOT = '/var/www/html/';
-const SRC = '/usr/src/wordpress/';
 
 function say(string $msg): void
 {
@@ -101,12 +100,6 @@ function wp_new_blog_notification($blog_title, $blog_url, $user_id, $password)
 }
 
 define('INCEPTION_SETTINGS_ONLY', true);
-// WordPress's code from the image, the same release the entrypoint copies
-// into the volume, which may still be under way on a first start; the
-// site's wp-content (themes, plugins, drop-ins) from the volume, where the
-// entrypoint put it first.
-define('ABSPATH', SRC);
-define('WP_CONTENT_DIR', DOCROOT . 'wp-content');
 require '/var/www/wp-config.php';
 
 // The request WordPress believes it is serving: the site's own address.
