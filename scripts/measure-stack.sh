@@ -5,7 +5,9 @@
 # embedded one), with a stack configured in a scratch directory: HTTPS on
 # 127.0.0.1:${HTTPS_PORT:-8443}, FTP on 127.0.0.1 high ports, data and secrets
 # in the scratch directory. The images must be built (`make build`). The
-# stack is taken down with its volumes at the end.
+# stack is taken down with its volumes at the end. Next to another stack on
+# the machine: COMPOSE_PROJECT_NAME, INCEPTION_SUBNET, HTTPS_PORT and
+# FTP_PORT (the passive ports follow it) keep them apart.
 #
 #   first boot   `up -d` with empty volumes to the home page answering 200
 #   second boot  `up -d` after a `down` that kept the volumes, same end
@@ -20,6 +22,8 @@ runs=${1:-3}
 kills=$((runs + 2))
 bin=$(cd "$(dirname "$0")/.." && pwd)/bin/inceptionctl
 port=${HTTPS_PORT:-8443}
+ftp=${FTP_PORT:-22121}
+project=${COMPOSE_PROJECT_NAME:-inception}
 work=$(mktemp -d /tmp/inception-measure.XXXXXX)
 domain=measure.42.fr
 
@@ -30,9 +34,9 @@ DATA_DIR=$work/data
 SECRETS_DIR=$work/secrets
 HOST_IP=127.0.0.1
 HTTPS_PORT=$port
-FTP_PORT=22121
-FTP_PASV_MIN=22200
-FTP_PASV_MAX=22202
+FTP_PORT=$ftp
+FTP_PASV_MIN=$((ftp + 1))
+FTP_PASV_MAX=$((ftp + 3))
 EOF
 
 ctl() { "$bin" "$@" --env-file "$work/.env"; }
@@ -68,7 +72,7 @@ boot() {
 mariadbd_pid() {
     local p
     for p in $(pgrep -x mariadbd); do
-        if grep -q '/inception-mariadb$' "/proc/$p/cgroup" 2>/dev/null; then
+        if grep -q "/$project-mariadb\$" "/proc/$p/cgroup" 2>/dev/null; then
             echo "$p"
             return
         fi

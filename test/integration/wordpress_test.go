@@ -328,6 +328,24 @@ func TestWordPressStack(t *testing.T) {
 			return code == 0
 		}, 30*time.Second, 300*time.Millisecond, "php-fpm never answered; log:\n%s", again.logs(t))
 	})
+
+	t.Run("a copy a stop cut short is done again at the next start", func(t *testing.T) {
+		// What a stop during the copy leaves: version.php already in the
+		// volume (same release), a core file not yet there, the marker.
+		marker := filepath.Join(s.www, ".inception-copy-incomplete")
+		require.NoError(t, os.WriteFile(marker, nil, 0o644))
+		code, _, body := wpDo(t, client, http.MethodGet, s.url+"/.inception-copy-incomplete", nil)
+		assert.NotEqual(t, http.StatusOK, code, "nginx serves no dotfile: %.200s", body)
+		missing := filepath.Join(s.www, "wp-includes", "class-wp-query.php")
+		require.NoError(t, os.Remove(missing))
+		again := s.startWordPress(ctx, t, e)
+		require.Eventually(t, func() bool {
+			return strings.Contains(again.logs(t), "already installed")
+		}, time.Minute, 300*time.Millisecond, "log:\n%s", again.logs(t))
+		assert.Contains(t, again.logs(t), "a copy that did not finish")
+		assert.FileExists(t, missing, "the core copied again")
+		assert.NoFileExists(t, marker, "the marker goes once the copy is done")
+	})
 }
 
 // TestPHPImagesBuildTwiceAllCached: with nothing changed, a second build
