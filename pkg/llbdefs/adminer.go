@@ -12,8 +12,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// adminerFiles are the php-fpm files adminer shares with wordpress; Adminer
-// itself needs no file of its own.
+// adminerFiles are the php-fpm files adminer shares with wordpress (with
+// fpm-holder); Adminer itself needs no file of its own.
 //
 //go:embed files/php
 var adminerFiles embed.FS
@@ -53,7 +53,7 @@ func adminer(fsys fs.FS, opts ...Option) (Image, error) {
 	}
 	l := c.distro.Layout()
 
-	config, err := fileLayer("adminer: php-fpm config", fsys, phpFiles())
+	config, err := fileLayer("adminer: php-fpm config", fsys, append(phpFiles(), phpHolderFiles(c.distro)...))
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -81,6 +81,12 @@ func adminer(fsys fs.FS, opts ...Option) (Image, error) {
 	// Adminer serves one person at a time.
 	phpConfig(&img, "10")
 	img.Config.Entrypoint = []string{l.Tini, "--"}
+	// No entrypoint script: the Cmd runs php-fpm, under fpm-holder where
+	// the image has it, so that a crash of its master costs the requests
+	// it was serving, not the container.
+	if len(phpHolderFiles(c.distro)) > 0 {
+		img.Config.Cmd = append([]string{phpFPMHolder, phpListen}, img.Config.Cmd...)
+	}
 	img.Config.WorkingDir = path.Dir(adminerScript)
 	img.Config.Labels[ocispec.AnnotationDescription] = "Adminer database UI on php-fpm for the Inception stack, published by nginx at /adminer/"
 	return Image{Name: name, State: st, Config: img}, nil

@@ -1,6 +1,8 @@
 package llbdefs
 
 import (
+	"io/fs"
+	"regexp"
 	"testing"
 
 	"github.com/moby/buildkit/solver/pb"
@@ -46,10 +48,15 @@ func TestAdminerGraph(t *testing.T) {
 			assert.NotContains(t, install.Meta.Args, "apache2")
 
 			chainDgst, config := checkMergedConfigLayer(t, g, adminerMergeName, adminerConfigName, adminerInstallName)
-			assert.Equal(t, map[string]int32{
+			files := map[string]int32{
 				"/etc/inception/php-fpm.conf": 0o644,
 				"/usr/local/bin/php-fpm-ping": 0o755,
-			}, layerFiles(t, g, config))
+			}
+			if tc.distro.Family() == FamilyDebian {
+				// fpm-holder, as in wordpress: Perl, in every Debian image.
+				files["/usr/local/bin/fpm-holder"] = 0o755
+			}
+			assert.Equal(t, files, layerFiles(t, g, config))
 
 			// Adminer itself is a layer of its own, merged below the config
 			// and independent of the package install.
@@ -92,6 +99,11 @@ func TestAdminerImageConfig(t *testing.T) {
 			require.NoError(t, err)
 			want := phpConfigWant(tc, "10") // no volumes: adminer keeps no data
 			want.workDir = "/var/www/adminer"
+			if tc.distro.Family() == FamilyDebian {
+				// No entrypoint script: the Cmd runs php-fpm under
+				// fpm-holder, on php-fpm.conf's port.
+				want.cmd = append([]string{"/usr/local/bin/fpm-holder", "9000"}, want.cmd...)
+			}
 			checkImageConfig(t, img, want)
 		})
 	}
@@ -102,8 +114,36 @@ func TestAdminerImageConfig(t *testing.T) {
 func TestAdminerFileChangeRebuildsOnlyConfig(t *testing.T) {
 	for _, tc := range adminerCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			checkFileChanges(t, "adminer", tc.distro, []string{"php/php-fpm.conf", "php/php-fpm-ping"},
-				adminerConfigName, adminerMergeName)
+			files := []string{"php/php-fpm.conf", "php/php-fpm-ping"}
+			if tc.distro.Family() == FamilyDebian {
+				files = append(files, "php/fpm-holder")
+			}
+			checkFileChanges(t, "adminer", tc.distro, files, adminerConfigName, adminerMergeName)
 		})
 	}
+	t.Run("alpine: no fpm-holder, none of its changes", func(t *testing.T) {
+		embedded, err := Files("adminer")
+		require.NoError(t, err)
+		modified := copyFS(t, embedded)
+		modified["php/fpm-holder"].Data = append(modified["php/fpm-holder"].Data, "\n# changed\n"...)
+		b, _ := graphFromFiles(t, "adminer", embedded, Alpine()).named(t, adminerConfigName)
+		a, _ := graphFromFiles(t, "adminer", modified, Alpine()).named(t, adminerConfigName)
+		assert.Equal(t, b, a)
+	})
+}
+
+// TestAdminerHolderPort: the port adminer's Cmd has fpm-holder hold is the
+// one php-fpm.conf listens on (see TestWordPressHolderPort).
+func TestAdminerHolderPort(t *testing.T) {
+	fsys, err := Files("adminer")
+	require.NoError(t, err)
+	conf, err := fs.ReadFile(fsys, "php/php-fpm.conf")
+	require.NoError(t, err)
+	listen := regexp.MustCompile(`(?m)^listen = ([0-9]+)$`).FindSubmatch(conf)
+	require.NotNil(t, listen, "php-fpm.conf listens on a port of every address (listen = PORT)")
+	img, err := Adminer(WithDistro(Debian()))
+	require.NoError(t, err)
+	cmd := img.Config.Config.Cmd
+	require.GreaterOrEqual(t, len(cmd), 3, "adminer's Cmd runs fpm-holder PORT php-fpm ...: %v", cmd)
+	assert.Equal(t, []string{"/usr/local/bin/fpm-holder", string(listen[1])}, cmd[:2])
 }

@@ -59,7 +59,7 @@ func startHolder(t *testing.T, env ...string) *holderRun {
 	stderr, err := os.Create(string(errPath))
 	require.NoError(t, err)
 	defer stderr.Close()
-	h.cmd = exec.Command(perl, "files/wordpress/fpm-holder", strconv.Itoa(port), perl, fake)
+	h.cmd = exec.Command(perl, "files/php/fpm-holder", strconv.Itoa(port), perl, fake)
 	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "FAKE_DIR=" + h.dir, "WORDPRESS_DB_HOST=mariadb:3306"}, env...)
 	h.cmd.Stderr = stderr
 	require.NoError(t, h.cmd.Start())
@@ -156,7 +156,7 @@ func groupRunning(t *testing.T, pgid int) []int {
 	return pids
 }
 
-// TestFPMHolder runs the wordpress image's fpm-holder in front of a fake
+// TestFPMHolder runs the PHP images' fpm-holder in front of a fake
 // php-fpm: the socket reaches php-fpm under php-fpm's own name, a killed
 // master is replaced on the same socket while connections wait, its
 // workers are stopped, a stop signal stops both, and a php-fpm that keeps
@@ -219,7 +219,7 @@ func TestFPMHolder(t *testing.T) {
 
 	t.Run("bad arguments: usage, exit 2", func(t *testing.T) {
 		for _, args := range [][]string{{}, {"9000"}, {"x", "php-fpm"}, {"70000", "php-fpm"}} {
-			cmd := exec.Command("perl", append([]string{"files/wordpress/fpm-holder"}, args...)...)
+			cmd := exec.Command("perl", append([]string{"files/php/fpm-holder"}, args...)...)
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			require.True(t, errors.As(err, &ee), "%v: %v", args, err)

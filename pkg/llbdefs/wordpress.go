@@ -20,11 +20,7 @@ var wordpressFiles embed.FS
 // Where the wordpress image's own files go.
 const (
 	wordpressEntrypoint = "/usr/local/bin/wordpress-entrypoint"
-	// wordpressFPMHolder holds php-fpm's listening socket and starts a
-	// new master when one dies; the entrypoint runs php-fpm under it where
-	// the image has it (Debian's).
-	wordpressFPMHolder = "/usr/local/bin/fpm-holder"
-	wordpressSetup     = "/usr/local/lib/inception/wordpress-setup.php"
+	wordpressSetup      = "/usr/local/lib/inception/wordpress-setup.php"
 	// wordpressObjectCache is the Redis drop-in the entrypoint copies into
 	// wp-content when WP_REDIS_HOST is set.
 	wordpressObjectCache = "/usr/local/lib/inception/object-cache.php"
@@ -105,12 +101,8 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		file{src: "wordpress/opcache-warm.php", dst: wordpressOPcacheWarm, mode: 0o644},
 		file{src: "wordpress/opcache.ini", dst: phpIniDir + "/opcache.ini", mode: 0o644},
 	)
-	// fpm-holder is Perl: Debian's images have it (perl-base is
-	// Essential), Alpine's do not, and there the entrypoint runs php-fpm
-	// as the main process, a crash of which restarts the container.
-	if c.distro.Family() == FamilyDebian {
-		files = append(files, file{src: "wordpress/fpm-holder", dst: wordpressFPMHolder, mode: 0o755})
-	}
+	// The entrypoint runs php-fpm under fpm-holder where the image has it.
+	files = append(files, phpHolderFiles(c.distro)...)
 	config, err := fileLayer("wordpress: config, setup and entrypoint", fsys, files)
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)

@@ -171,14 +171,14 @@ func TestWordPressImageConfig(t *testing.T) {
 // control file is part of the package chain and changes it.
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	files := []string{
-		"wordpress/wordpress-entrypoint", "wordpress/fpm-holder", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
+		"wordpress/wordpress-entrypoint", "php/fpm-holder", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
 		"wordpress/object-cache.php", "wordpress/db.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			files := files
 			if tc.distro.Family() != FamilyDebian {
-				files = slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "wordpress/fpm-holder" })
+				files = slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "php/fpm-holder" })
 			}
 			checkFileChanges(t, "wordpress", tc.distro, files, wordpressConfigName, wordpressMergeName)
 		})
@@ -187,7 +187,7 @@ func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 		embedded, err := Files("wordpress")
 		require.NoError(t, err)
 		modified := copyFS(t, embedded)
-		modified["wordpress/fpm-holder"].Data = append(modified["wordpress/fpm-holder"].Data, "\n# changed\n"...)
+		modified["php/fpm-holder"].Data = append(modified["php/fpm-holder"].Data, "\n# changed\n"...)
 		b, _ := graphFromFiles(t, "wordpress", embedded, Alpine()).named(t, wordpressConfigName)
 		a, _ := graphFromFiles(t, "wordpress", modified, Alpine()).named(t, wordpressConfigName)
 		assert.Equal(t, b, a)
@@ -308,7 +308,7 @@ func TestWordPressFiles(t *testing.T) {
 		},
 		{
 			name: "fpm-holder",
-			file: "wordpress/fpm-holder",
+			file: "php/fpm-holder",
 			want: []string{
 				"#!/usr/bin/perl\n",
 				"use strict;",

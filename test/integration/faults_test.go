@@ -41,7 +41,8 @@ const (
 
 // mainProcess is the command name (its prefix: Debian's php-fpm8.2) of
 // each service's main process: the topmost process of that name in its
-// container, tini's child, or for wordpress fpm-holder's (php-fpm's master).
+// container, tini's child, or for wordpress and adminer fpm-holder's
+// (php-fpm's master).
 var mainProcess = map[string]string{
 	"mariadb": "mariadbd", "redis": "redis-server", "wordpress": "php-fpm", "nginx": "nginx",
 	"vsftpd": "vsftpd", "adminer": "php-fpm", "static": "",
@@ -162,12 +163,23 @@ func TestFaults(t *testing.T) {
 				continue
 			}
 			res := f.killUnderLoadAt(ctx, t, svc, page)
+			did := "restarted by the supervisor"
+			if svc == "adminer" {
+				// As for wordpress: fpm-holder keeps the socket.
+				did = faultDid["wordpress"]
+				if !assert.LessOrEqual(t, res.Errors, res.InFlight, "adminer: at most the requests in flight at the kill lost (first: %s)", res.FirstError) {
+					f.logLines(ctx, t, "adminer", "fpm-holder", "php-fpm", "WARNING", "ERROR")
+				}
+				var log strings.Builder
+				require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{"adminer"}, Tail: -1}, &log))
+				assert.Equal(t, 2, strings.Count(log.String(), `using inherited socket fd=3, ":::9000"`), "both of adminer's php-fpm masters took the held socket")
+			}
 			lost := fmt.Sprintf("%d of %d (in flight at the kill: %d)", res.Errors, res.Errors+res.Requests, res.InFlight)
 			if svc != "nginx" {
 				// Its pages are its own: the load asked for them.
 				lost += ", its own pages"
 			}
-			f.rows = append(f.rows, faultRow{fault: "kill -9 " + killLabel[svc], did: "restarted by the supervisor",
+			f.rows = append(f.rows, faultRow{fault: "kill -9 " + killLabel[svc], did: did,
 				lost: lost, data: "none", recovery: fmt.Sprintf("%.2f s", res.Recovery.Seconds())})
 		}
 	})
@@ -481,8 +493,8 @@ func (f *faultSuite) kill(ctx context.Context, t *testing.T, svc string) uint32 
 
 // killUnderLoad kills svc's main process under the fault load on uncached
 // pages and waits until it runs and is healthy again: restarted by the
-// supervisor, or for wordpress (php-fpm's master) by fpm-holder in the same
-// container.
+// supervisor, or for wordpress and adminer (php-fpm's master) by fpm-holder
+// in the same container.
 func (f *faultSuite) killUnderLoad(ctx context.Context, t *testing.T, svc string) bench.FaultResult {
 	t.Helper()
 	return f.killUnderLoadAt(ctx, t, svc, f.cfg.SiteURL()+"/")
@@ -501,7 +513,7 @@ func (f *faultSuite) killUnderLoadAt(ctx context.Context, t *testing.T, svc, pag
 	t.Logf("FAULT kill -9 %s (%s, host pid %d): %d requests, %d errors, %d in flight at the kill, first 200 after %v (a request took %v before), longest request %v; first error: %s",
 		svc, comm, pid, res.Requests+res.Errors, res.Errors, res.InFlight, res.Recovery.Round(time.Millisecond), res.Typical.Round(time.Millisecond),
 		res.Longest.Round(time.Millisecond), res.FirstError)
-	if svc == "wordpress" {
+	if svc == "wordpress" || svc == "adminer" {
 		f.waitNewMaster(ctx, t, svc, task, pid)
 		assert.Equal(t, restarts, f.restarts(t)[svc], "the container was not restarted: fpm-holder started php-fpm again")
 		return res
