@@ -348,22 +348,19 @@ func TestNewRuntimeStack(t *testing.T) {
 	}
 	// The object cache's figures are PHP's own: nginx's page cache is off in
 	// both of its stacks, on only in Stack.
-	pageCache := func(st stack.Stack) string {
-		i := slices.IndexFunc(st.Services, func(s stack.Service) bool { return s.Name == "nginx" })
+	env := func(st stack.Stack, svc, key string) string {
+		i := slices.IndexFunc(st.Services, func(s stack.Service) bool { return s.Name == svc })
 		require.GreaterOrEqual(t, i, 0)
-		return st.Services[i].Env["NGINX_PAGE_CACHE"]
+		return st.Services[i].Env[key]
 	}
+	pageCache := func(st stack.Stack) string { return env(st, "nginx", "NGINX_PAGE_CACHE") }
 	assert.Equal(t, "1", pageCache(rs.Stack))
 	assert.Equal(t, "0", pageCache(rs.NoPageCache))
 	assert.Equal(t, "0", pageCache(rs.NoCache))
 	assert.Equal(t, "0", pageCache(rs.Before))
 	// The page cache's figures are set against the stack before both the
 	// page cache and the PHP tuning; the object cache's against PHP tuned.
-	tuning := func(st stack.Stack) string {
-		i := slices.IndexFunc(st.Services, func(s stack.Service) bool { return s.Name == "wordpress" })
-		require.GreaterOrEqual(t, i, 0)
-		return st.Services[i].Env["PHP_TUNING"]
-	}
+	tuning := func(st stack.Stack) string { return env(st, "wordpress", "PHP_TUNING") }
 	assert.Equal(t, "auto", tuning(rs.Stack))
 	assert.Equal(t, "auto", tuning(rs.NoPageCache))
 	assert.Equal(t, "auto", tuning(rs.NoCache))

@@ -440,3 +440,17 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// checkAlpineIgnoresHolder checks that a change to fpm-holder changes
+// nothing in image's Alpine graph, which has no Perl and no holder: the
+// vertex named configName is the same before and after.
+func checkAlpineIgnoresHolder(t *testing.T, image, configName string) {
+	t.Helper()
+	embedded, err := Files(image)
+	require.NoError(t, err)
+	modified := copyFS(t, embedded)
+	modified["php/fpm-holder"].Data = append(modified["php/fpm-holder"].Data, "\n# changed\n"...)
+	b, _ := graphFromFiles(t, image, embedded, Alpine()).named(t, configName)
+	a, _ := graphFromFiles(t, image, modified, Alpine()).named(t, configName)
+	assert.Equal(t, b, a)
+}
