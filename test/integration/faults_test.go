@@ -368,18 +368,13 @@ func newFaultSuite(ctx context.Context, t *testing.T, e *env) *faultSuite {
 	t.Helper()
 	dir := t.TempDir()
 	pasv := freePortRange(t, 3)
-	dotenv := map[string]string{
-		"LOGIN":            faultsStack,
-		"DATA_DIR":         filepath.Join(dir, "data"),
-		"SECRETS_DIR":      filepath.Join(dir, "secrets"),
-		"HOST_IP":          "127.0.0.1",
-		"HTTPS_PORT":       strconv.Itoa(freePort(t)),
+	dotenv := localDotenv(t, faultsStack, dir, map[string]string{
 		"FTP_PORT":         strconv.Itoa(freePort(t)),
 		"FTP_PASV_MIN":     strconv.Itoa(pasv[0]),
 		"FTP_PASV_MAX":     strconv.Itoa(pasv[len(pasv)-1]),
 		"FTP_PASV_ADDRESS": "127.0.0.1",
 		"WP_TITLE":         "Inception faults",
-	}
+	})
 	f := &faultSuite{envFile: filepath.Join(dir, ".env")}
 	var err error
 	f.ftpPort, err = strconv.Atoi(dotenv["FTP_PORT"])

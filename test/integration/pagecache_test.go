@@ -57,18 +57,13 @@ func TestPageCache(t *testing.T) {
 	buildServices(ctx, t, e, "nginx", "wordpress", "mariadb", "redis")
 
 	dir := t.TempDir()
-	env := map[string]string{
-		"LOGIN":          pcStack,
-		"DATA_DIR":       filepath.Join(dir, "data"),
-		"SECRETS_DIR":    filepath.Join(dir, "secrets"),
-		"HOST_IP":        "127.0.0.1",
-		"HTTPS_PORT":     strconv.Itoa(freePort(t)),
+	env := localDotenv(t, pcStack, dir, map[string]string{
 		"WP_TITLE":       pcTitle,
 		"WP_ADMIN_USER":  pcAdmin,
 		"ENABLE_VSFTPD":  "0",
 		"ENABLE_ADMINER": "0",
 		"ENABLE_STATIC":  "0",
-	}
+	})
 	cfg, err := stack.NewConfig(maps.Clone(env))
 	require.NoError(t, err)
 	_, err = cfg.EnsureSecrets()

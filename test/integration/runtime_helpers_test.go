@@ -4,8 +4,10 @@ import (
 	"context"
 	_ "embed" // the test service script
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +131,21 @@ func stackOptions(dataDir, secretsDir, hostIP, subnet string) []runtime.Option {
 		runtime.WithHostIP(hostIP),
 		runtime.WithNetworkSubnet(subnet),
 	}
+}
+
+// localDotenv is the .env of a stack of a test's own: its login, its data
+// and secrets under dir, HTTPS on a free port of 127.0.0.1, and extra.
+func localDotenv(t *testing.T, login, dir string, extra map[string]string) map[string]string {
+	t.Helper()
+	env := map[string]string{
+		"LOGIN":       login,
+		"DATA_DIR":    filepath.Join(dir, "data"),
+		"SECRETS_DIR": filepath.Join(dir, "secrets"),
+		"HOST_IP":     "127.0.0.1",
+		"HTTPS_PORT":  strconv.Itoa(freePort(t)),
+	}
+	maps.Copy(env, extra)
+	return env
 }
 
 // newRuntime builds the stack's images and returns a runtime for it on the
