@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -116,7 +117,10 @@ func (l *loadSpec) check() error {
 // client is the HTTP client of a load run: keep-alive, at most one idle
 // connection per worker, every connection to l.Addr, no redirects
 // followed. HTTP/1.1, as wrk speaks it: a custom dialer and TLS config
-// leave HTTP/2 off.
+// leave HTTP/2 off. Compression is left to get, which asks for gzip and
+// reads the compressed bytes as they come, as a browser's network does
+// and as wrk does: decompressing every page here would take CPU from the
+// stack under test on the same machine.
 func (l *loadSpec) client() *http.Client {
 	d := &net.Dialer{Timeout: l.Timeout}
 	return &http.Client{
@@ -130,6 +134,7 @@ func (l *loadSpec) client() *http.Client {
 			MaxIdleConnsPerHost: l.Concurrency,
 			MaxConnsPerHost:     l.Concurrency,
 			IdleConnTimeout:     l.Timeout,
+			DisableCompression:  true,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -228,13 +233,15 @@ func stopped(stop <-chan struct{}) bool {
 	}
 }
 
-// get requests u once with header h and reads the whole body. A status
-// other than status is an error.
+// get requests u once with header h, asking for gzip as browsers do, and
+// reads the whole body without decompressing it: the count returned is
+// the bytes on the wire. A status other than status is an error.
 func get(ctx context.Context, c *http.Client, u string, h http.Header, status int) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Accept-Encoding", "gzip")
 	for k, v := range h {
 		req.Header[k] = v
 	}
@@ -244,13 +251,27 @@ func get(ctx context.Context, c *http.Client, u string, h http.Header, status in
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != status {
-		return 0, fmt.Errorf("status %s%s", resp.Status, pageTitle(resp.Body))
+		return 0, fmt.Errorf("status %s%s", resp.Status, pageTitle(decoded(resp)))
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil {
 		return 0, fmt.Errorf("read body: %w", err)
 	}
 	return n, nil
+}
+
+// decoded is resp's body as a reader of plain bytes: gunzipped when the
+// server compressed it (the transport leaves that to the caller), else as
+// it came. A body that is not the gzip it claims reads as empty.
+func decoded(resp *http.Response) io.Reader {
+	if !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return resp.Body
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return strings.NewReader("")
+	}
+	return zr
 }
 
 // pageTitle returns `, page "<title>"` for an HTML error page with a

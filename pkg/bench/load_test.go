@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"net"
 	"net/http"
@@ -113,6 +115,15 @@ func TestRunLoadErrors(t *testing.T) {
 			}
 			_, _ = w.Write([]byte(homePage))
 		}, `status 500 Internal Server Error, page "Database Error"`, false},
+		{"a gzipped error page's title is read through the gzip", func(n int64, w http.ResponseWriter, _ *http.Request) {
+			if n == 2 {
+				w.Header().Set("Content-Encoding", "gzip")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write(gzipped(t, "<html><title>Database Error</title></html>"))
+				return
+			}
+			_, _ = w.Write([]byte(homePage))
+		}, `status 500 Internal Server Error, page "Database Error"`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,6 +144,42 @@ func TestRunLoadErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunLoadGzip: every request asks for gzip, as a browser does, and
+// the bytes counted are the compressed ones the server sent: the body is
+// read, not decompressed.
+func TestRunLoadGzip(t *testing.T) {
+	page := strings.Repeat(homePage, 50)
+	zpage := gzipped(t, page)
+	var plain atomic.Int64
+	s := newSite(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			plain.Add(1)
+			_, _ = w.Write([]byte(page))
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(zpage)
+	})
+	res, err := runLoad(t.Context(), s.load(2, 200*time.Millisecond))
+	require.NoError(t, err)
+	require.Positive(t, res.Requests)
+	assert.Zero(t, plain.Load(), "every request asks for gzip")
+	assert.Zero(t, res.Errors)
+	assert.Less(t, len(zpage), len(page))
+	assert.EqualValues(t, int64(res.Requests)*int64(len(zpage)), res.Bytes, "the compressed bytes, read to the end")
+}
+
+// gzipped is s compressed with gzip.
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return b.Bytes()
 }
 
 // TestRunLoadBounded: a server that never answers cannot hold a run past

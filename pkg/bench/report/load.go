@@ -13,7 +13,7 @@ type LoadResult struct {
 	RPS         float64 `json:"rps"`     // successes per second
 	P50ms       float64 `json:"p50_ms"`  // latency of successes, nearest rank
 	P99ms       float64 `json:"p99_ms"`
-	Bytes       int64   `json:"bytes"`                 // response bodies of successes
+	Bytes       int64   `json:"bytes"`                 // response bodies of successes, as sent (gzip when the server compressed them)
 	FirstError  string  `json:"first_error,omitempty"` // what the first error was
 	Concurrency int     `json:"concurrency"`
 }
