@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/inceptionctl/inception/internal/freeport"
 )
 
 // RegistryBinary is where Debian's docker-registry package installs the
@@ -153,10 +155,9 @@ func (r *Registry) wait(ctx context.Context, roots *x509.CertPool, timeout time.
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freeport.Range(1)
 	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }

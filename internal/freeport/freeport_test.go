@@ -22,3 +22,25 @@ func TestRange(t *testing.T) {
 		l.Close()
 	}
 }
+
+// A port found free and closed again may come back from the kernel at once;
+// Range never returns one twice.
+func TestRangeNeverTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 200 {
+		ports, err := Range(1)
+		require.NoError(t, err)
+		require.False(t, seen[ports[0]], "port %d returned twice", ports[0])
+		seen[ports[0]] = true
+	}
+	ports, err := Range(3)
+	require.NoError(t, err)
+	for _, p := range ports {
+		assert.False(t, seen[p], "port %d returned twice", p)
+	}
+}
+
+func TestRangeBad(t *testing.T) {
+	_, err := Range(0)
+	assert.ErrorContains(t, err, "at least 1")
+}

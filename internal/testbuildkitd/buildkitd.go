@@ -20,6 +20,7 @@ import (
 	bkclient "github.com/moby/buildkit/client"
 
 	"github.com/inceptionctl/inception/internal/daemons"
+	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/internal/testregistry"
 	"github.com/inceptionctl/inception/internal/testutil"
 	"github.com/inceptionctl/inception/pkg/engine"
@@ -131,10 +132,9 @@ func (b *Buildkitd) Client(ctx context.Context) (*bkclient.Client, error) {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freeport.Range(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }

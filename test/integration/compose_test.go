@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/inceptionctl/inception/pkg/build"
 	"github.com/inceptionctl/inception/pkg/compose"
 	"github.com/inceptionctl/inception/pkg/runtime"
@@ -50,8 +49,7 @@ func loadCompose(t *testing.T, e *env, file string, env ...string) compose.App {
 // checks each key on the running containers' specs and behaviour.
 func TestComposeRun(t *testing.T) {
 	ctx, e := setup(t)
-	ports, err := freeport.Range(3)
-	require.NoError(t, err)
+	ports := freePortRange(t, 3)
 	homeData := t.TempDir()
 	app := loadCompose(t, e, "run/compose.yaml",
 		"FLAVOUR=from-the-test", "HOME_DATA="+homeData, "WEB_PORT="+strconv.Itoa(ports[0]),

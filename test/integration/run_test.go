@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -172,13 +171,9 @@ func withBind(src, dst string, readOnly bool) oci.SpecOpts {
 	return oci.WithMounts([]specs.Mount{{Destination: dst, Type: "bind", Source: src, Options: opts}})
 }
 
-// freePort returns a TCP port on 127.0.0.1 nobody listens on.
+// freePort returns a TCP port on 127.0.0.1 nobody listens on, never one
+// it or freePortRange returned before in this test binary.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	_, p, _ := net.SplitHostPort(l.Addr().String())
-	n, _ := strconv.Atoi(p)
-	return n
+	return freePortRange(t, 1)[0]
 }

@@ -91,7 +91,7 @@ func startVsftpd(ctx context.Context, t *testing.T, e *env, ref string, secrets 
 }
 
 // freePortRange returns n consecutive TCP ports on 127.0.0.1 nobody listens
-// on.
+// on, none of them returned before in this test binary.
 func freePortRange(t *testing.T, n int) []int {
 	t.Helper()
 	ports, err := freeport.Range(n)
