@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/containernetworking/cni/libcni"
 	current "github.com/containernetworking/cni/pkg/types/100"
@@ -53,6 +54,11 @@ type Network struct {
 	list   *libcni.NetworkConfigList
 	// ipamDir is host-local's data dir; leases are under <ipamDir>/<name>.
 	ipamDir string
+
+	// rulesMade: the network's own iptables rules (netrules.go) were made
+	// by this value, before its first attachment.
+	rulesMu   sync.Mutex
+	rulesMade bool
 }
 
 type networkConfig struct {
@@ -125,12 +131,14 @@ func confList(name, bridge string, subnet *net.IPNet, dataDir string) ([]byte, e
 	gw := make(net.IP, 4)
 	copy(gw, subnet.IP.To4())
 	gw[3]++
+	// No ipMasq and no firewall plugin: the masquerade and forward rules
+	// are the network's own, made once for all its containers (netrules.go).
 	plugins := []map[string]any{
 		{
 			"type":        "bridge",
 			"bridge":      bridge,
 			"isGateway":   true,
-			"ipMasq":      true,
+			"ipMasq":      false,
 			"hairpinMode": true,
 			"ipam": map[string]any{
 				"type":    "host-local",
@@ -141,7 +149,6 @@ func confList(name, bridge string, subnet *net.IPNet, dataDir string) ([]byte, e
 			"capabilities": map[string]bool{"ips": true},
 		},
 		{"type": "portmap", "snat": true, "capabilities": map[string]bool{"portMappings": true}},
-		{"type": "firewall"},
 	}
 	return json.Marshal(map[string]any{"cniVersion": cniVersion, "name": name, "plugins": plugins})
 }
@@ -157,6 +164,15 @@ func (n *Network) Bridge() string { return n.bridge }
 // service keeps nginx's upstream valid across restarts). It returns the
 // container's address.
 func (n *Network) Attach(ctx context.Context, containerID, netnsPath string, ip net.IP, ports []PortMapping) (net.IP, error) {
+	n.rulesMu.Lock()
+	if !n.rulesMade {
+		if err := n.ensureRules(); err != nil {
+			n.rulesMu.Unlock()
+			return nil, fmt.Errorf("attach %s to %s: %w", containerID, n.name, err)
+		}
+		n.rulesMade = true
+	}
+	n.rulesMu.Unlock()
 	rt := n.runtimeConf(containerID, netnsPath, ip, ports)
 	res, err := n.cni.AddNetworkList(ctx, n.list, rt)
 	if err != nil {
@@ -186,10 +202,28 @@ func (n *Network) Detach(ctx context.Context, containerID, netnsPath string, por
 			netnsPath = ""
 		}
 	}
-	if err := n.cni.DelNetworkList(ctx, n.list, n.runtimeConf(containerID, netnsPath, nil, ports)); err != nil {
+	rt := n.runtimeConf(containerID, netnsPath, nil, ports)
+	if err := n.cni.DelNetworkList(ctx, n.attachedWith(rt), rt); err != nil {
 		return fmt.Errorf("%w: detach %s from %s: %w", ErrNetwork, containerID, n.name, err)
 	}
 	return nil
+}
+
+// attachedWith is the configuration the container was attached with, from
+// CNI's cache, so that a detach undoes what the attach did even when the
+// configuration changed since (an attachment made when the bridge plugin
+// masqueraded and the firewall plugin ran for each container); the
+// network's own when the cache has none.
+func (n *Network) attachedWith(rt *libcni.RuntimeConf) *libcni.NetworkConfigList {
+	data, _, err := n.cni.GetNetworkListCachedConfig(n.list, rt)
+	if err != nil || len(data) == 0 {
+		return n.list
+	}
+	list, err := libcni.NetworkConfFromBytes(data)
+	if err != nil || list.Name != n.name {
+		return n.list
+	}
+	return list
 }
 
 func (n *Network) runtimeConf(containerID, netnsPath string, ip net.IP, ports []PortMapping) *libcni.RuntimeConf {
@@ -262,9 +296,10 @@ func cachedPorts(caps map[string]any) ([]PortMapping, error) {
 }
 
 // Teardown removes the whole network: every attachment CNI's cache knows
-// for it and those of containerIDs (their address leases, port mappings and
-// firewall rules: the per-container iptables chains go with them), the IPAM
-// leases directory, and the bridge, which the bridge plugin never removes.
+// for it and those of containerIDs (their address leases and port mappings:
+// the per-container iptables chains go with them), the IPAM leases
+// directory, the network's own iptables rules (netrules.go), and the
+// bridge, which the bridge plugin never removes.
 // Safe to repeat.
 func (n *Network) Teardown(ctx context.Context, containerIDs ...string) error {
 	ids := map[string]bool{}
@@ -295,7 +330,7 @@ func (n *Network) Teardown(ctx context.Context, containerIDs ...string) error {
 	if n.ipamDir != "" {
 		errs = append(errs, os.RemoveAll(filepath.Join(n.ipamDir, n.name)))
 	}
-	errs = append(errs, deleteBridge(n.bridge))
+	errs = append(errs, n.removeRules(), deleteBridge(n.bridge))
 	return errors.Join(errs...)
 }
 

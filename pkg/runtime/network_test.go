@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,13 +50,37 @@ func TestConfList(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(data, &conf))
 	assert.Equal(t, "1.0.0", conf.CNIVersion, "Debian bookworm's plugins speak at most 1.0.0")
-	require.Len(t, conf.Plugins, 3)
+	require.Len(t, conf.Plugins, 2, "no firewall plugin: its rules are the network's own")
 	assert.Equal(t, "bridge", conf.Plugins[0]["type"])
+	assert.Equal(t, false, conf.Plugins[0]["ipMasq"], "masquerade is the network's own rule")
 	ipam := conf.Plugins[0]["ipam"].(map[string]any)
 	assert.Equal(t, "/state/ipam", ipam["dataDir"], "leases live under the engine's state dir")
 	assert.Equal(t, "10.89.3.1", ipam["ranges"].([]any)[0].([]any)[0].(map[string]any)["gateway"])
 	assert.Equal(t, "portmap", conf.Plugins[1]["type"])
-	assert.Equal(t, "firewall", conf.Plugins[2]["type"])
+}
+
+// TestNetworkRules: the rules every container of a network shares, as
+// iptables arguments: masquerade of what leaves the subnet (not to the
+// subnet, not multicast) in a chain of the network's own, and FORWARD's
+// accepts of what the subnet sends and of the answers to it.
+func TestNetworkRules(t *testing.T) {
+	_, subnet, err := net.ParseCIDR("10.89.3.0/24")
+	require.NoError(t, err)
+	chain, inChain, hooks := networkRules("st", "inc-st", subnet)
+	assert.Equal(t, "INC-MASQ-inc-st", chain)
+	assert.LessOrEqual(t, len("INC-MASQ-"+strings.Repeat("x", bridgeNameMax)), 28, "iptables chain names hold 28 characters")
+	comment := []string{"-m", "comment", "--comment", "inception network st"}
+	with := func(spec ...string) []string { return append(spec, comment...) }
+	assert.Equal(t, []ipRule{
+		{"nat", chain, with("-d", "10.89.3.0/24", "-j", "RETURN")},
+		{"nat", chain, with("-d", "224.0.0.0/4", "-j", "RETURN")},
+		{"nat", chain, with("-j", "MASQUERADE")},
+	}, inChain, "in order: the subnet and multicast return before the masquerade")
+	assert.Equal(t, []ipRule{
+		{"nat", "POSTROUTING", with("-s", "10.89.3.0/24", "-j", chain)},
+		{"filter", "FORWARD", with("-s", "10.89.3.0/24", "-j", "ACCEPT")},
+		{"filter", "FORWARD", with("-d", "10.89.3.0/24", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")},
+	}, hooks)
 }
 
 func TestRuntimeConf(t *testing.T) {

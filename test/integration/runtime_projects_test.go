@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -61,6 +62,8 @@ func TestRuntimeTwoProjects(t *testing.T) {
 		_, subnet, err := net.ParseCIDR(runtime.ProjectSubnet(p.st.Name))
 		require.NoError(t, err)
 		assert.True(t, subnet.Contains(ip), "%s: %s is on %s", p.st.Name, ip, subnet)
+		assert.Contains(t, iptablesRules(t, "nat"), masqJump(p.st.Name), "%s: its masquerade", p.st.Name)
+		assert.Contains(t, iptablesRules(t, "filter"), forwardAccept(p.st.Name), "%s: its forward accept", p.st.Name)
 	}
 
 	// Down of the project whose name is the other's prefix.
@@ -71,6 +74,11 @@ func TestRuntimeTwoProjects(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "its namespace is gone")
 	_, err = net.InterfaceByName(runtime.BridgeName(a.st.Name))
 	assert.Error(t, err, "its bridge is gone")
+	nat, filter := iptablesRules(t, "nat"), iptablesRules(t, "filter")
+	assert.NotContains(t, nat, "INC-MASQ-"+runtime.BridgeName(a.st.Name), "its masquerade chain is gone")
+	assert.NotContains(t, filter, forwardAccept(a.st.Name), "its forward accept is gone")
+	assert.Contains(t, nat, masqJump(b.st.Name), "the other project's masquerade is left")
+	assert.Contains(t, filter, forwardAccept(b.st.Name), "the other project's forward accept is left")
 
 	assert.Equal(t, 1, b.r.containerCount(ctx, t))
 	rep := b.r.ps(ctx, t, "web")
@@ -88,4 +96,27 @@ func TestRuntimeTwoProjects(t *testing.T) {
 
 	require.NoError(t, b.r.rt.Down(ctx, b.st, runtime.DownOptions{}))
 	assert.Zero(t, b.r.containerCount(ctx, t))
+	assert.NotContains(t, iptablesRules(t, "nat"), "INC-MASQ-"+runtime.BridgeName(b.st.Name))
+	assert.NotContains(t, iptablesRules(t, "filter"), forwardAccept(b.st.Name))
+}
+
+// iptablesRules is `iptables -t table -S`: every rule of the table.
+func iptablesRules(t *testing.T, table string) string {
+	t.Helper()
+	out, err := exec.Command("iptables", "-t", table, "-S").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return string(out)
+}
+
+// masqJump is POSTROUTING's jump to a project's masquerade chain, as
+// iptables -S prints it.
+func masqJump(project string) string {
+	return fmt.Sprintf("-A POSTROUTING -s %s -m comment --comment \"inception network %s\" -j INC-MASQ-%s",
+		runtime.ProjectSubnet(project), project, runtime.BridgeName(project))
+}
+
+// forwardAccept is FORWARD's accept of what a project's subnet sends.
+func forwardAccept(project string) string {
+	return fmt.Sprintf("-A FORWARD -s %s -m comment --comment \"inception network %s\" -j ACCEPT",
+		runtime.ProjectSubnet(project), project)
 }
