@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/coreos/go-iptables/iptables"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,8 +63,8 @@ func TestRuntimeTwoProjects(t *testing.T) {
 		_, subnet, err := net.ParseCIDR(runtime.ProjectSubnet(p.st.Name))
 		require.NoError(t, err)
 		assert.True(t, subnet.Contains(ip), "%s: %s is on %s", p.st.Name, ip, subnet)
-		assert.Contains(t, iptablesRules(t, "nat"), masqJump(p.st.Name), "%s: its masquerade", p.st.Name)
-		assert.Contains(t, iptablesRules(t, "filter"), forwardAccept(p.st.Name), "%s: its forward accept", p.st.Name)
+		assert.Contains(t, iptablesRules(t, "nat", "POSTROUTING"), masqJump(p.st.Name), "%s: its masquerade", p.st.Name)
+		assert.Contains(t, iptablesRules(t, "filter", "FORWARD"), forwardAccept(p.st.Name), "%s: its forward accept", p.st.Name)
 	}
 
 	// Down of the project whose name is the other's prefix.
@@ -74,8 +75,9 @@ func TestRuntimeTwoProjects(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "its namespace is gone")
 	_, err = net.InterfaceByName(runtime.BridgeName(a.st.Name))
 	assert.Error(t, err, "its bridge is gone")
-	nat, filter := iptablesRules(t, "nat"), iptablesRules(t, "filter")
-	assert.NotContains(t, nat, "INC-MASQ-"+runtime.BridgeName(a.st.Name), "its masquerade chain is gone")
+	nat, filter := iptablesRules(t, "nat", "POSTROUTING"), iptablesRules(t, "filter", "FORWARD")
+	assert.NotContains(t, nat, "INC-MASQ-"+runtime.BridgeName(a.st.Name), "its masquerade jump is gone")
+	assert.False(t, iptablesChain(t, "INC-MASQ-"+runtime.BridgeName(a.st.Name)), "its masquerade chain is gone")
 	assert.NotContains(t, filter, forwardAccept(a.st.Name), "its forward accept is gone")
 	assert.Contains(t, nat, masqJump(b.st.Name), "the other project's masquerade is left")
 	assert.Contains(t, filter, forwardAccept(b.st.Name), "the other project's forward accept is left")
@@ -96,16 +98,29 @@ func TestRuntimeTwoProjects(t *testing.T) {
 
 	require.NoError(t, b.r.rt.Down(ctx, b.st, runtime.DownOptions{}))
 	assert.Zero(t, b.r.containerCount(ctx, t))
-	assert.NotContains(t, iptablesRules(t, "nat"), "INC-MASQ-"+runtime.BridgeName(b.st.Name))
-	assert.NotContains(t, iptablesRules(t, "filter"), forwardAccept(b.st.Name))
+	assert.False(t, iptablesChain(t, "INC-MASQ-"+runtime.BridgeName(b.st.Name)))
+	assert.NotContains(t, iptablesRules(t, "filter", "FORWARD"), forwardAccept(b.st.Name))
 }
 
-// iptablesRules is `iptables -t table -S`: every rule of the table.
-func iptablesRules(t *testing.T, table string) string {
+// iptablesRules is the chain's rules as `iptables -t table -S chain`
+// prints them, one per line.
+func iptablesRules(t *testing.T, table, chain string) string {
 	t.Helper()
-	out, err := exec.Command("iptables", "-t", table, "-S").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return string(out)
+	ipt, err := iptables.New()
+	require.NoError(t, err)
+	rules, err := ipt.List(table, chain)
+	require.NoError(t, err)
+	return strings.Join(rules, "\n")
+}
+
+// iptablesChain says whether the nat table has the chain.
+func iptablesChain(t *testing.T, chain string) bool {
+	t.Helper()
+	ipt, err := iptables.New()
+	require.NoError(t, err)
+	ok, err := ipt.ChainExists("nat", chain)
+	require.NoError(t, err)
+	return ok
 }
 
 // masqJump is POSTROUTING's jump to a project's masquerade chain, as
