@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,27 +61,55 @@ func TestConfList(t *testing.T) {
 }
 
 // TestNetworkRules: the rules every container of a network shares, as
-// iptables arguments: masquerade of what leaves the subnet (not to the
-// subnet, not multicast) in a chain of the network's own, and FORWARD's
-// accepts of what the subnet sends and of the answers to it.
+// iptables arguments in the order iptables -S prints them: masquerade of
+// what leaves the subnet (not to the subnet, not multicast) in a chain of
+// the network's own, and FORWARD's accepts of what the subnet sends and of
+// the answers to it.
 func TestNetworkRules(t *testing.T) {
 	_, subnet, err := net.ParseCIDR("10.89.3.0/24")
 	require.NoError(t, err)
 	chain, inChain, hooks := networkRules("st", "inc-st", subnet)
 	assert.Equal(t, "INC-MASQ-inc-st", chain)
 	assert.LessOrEqual(t, len("INC-MASQ-"+strings.Repeat("x", bridgeNameMax)), 28, "iptables chain names hold 28 characters")
-	comment := []string{"-m", "comment", "--comment", "inception network st"}
-	with := func(spec ...string) []string { return append(spec, comment...) }
+	c := []string{"-m", "comment", "--comment", "inception network st"}
+	rule := func(match []string, target string) []string { return slices.Concat(match, c, []string{"-j", target}) }
 	assert.Equal(t, []ipRule{
-		{"nat", chain, with("-d", "10.89.3.0/24", "-j", "RETURN")},
-		{"nat", chain, with("-d", "224.0.0.0/4", "-j", "RETURN")},
-		{"nat", chain, with("-j", "MASQUERADE")},
+		{"nat", chain, rule([]string{"-d", "10.89.3.0/24"}, "RETURN")},
+		{"nat", chain, rule([]string{"-d", "224.0.0.0/4"}, "RETURN")},
+		{"nat", chain, rule(nil, "MASQUERADE")},
 	}, inChain, "in order: the subnet and multicast return before the masquerade")
 	assert.Equal(t, []ipRule{
-		{"nat", "POSTROUTING", with("-s", "10.89.3.0/24", "-j", chain)},
-		{"filter", "FORWARD", with("-s", "10.89.3.0/24", "-j", "ACCEPT")},
-		{"filter", "FORWARD", with("-d", "10.89.3.0/24", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")},
+		{"nat", "POSTROUTING", rule([]string{"-s", "10.89.3.0/24"}, chain)},
+		{"filter", "FORWARD", rule([]string{"-s", "10.89.3.0/24"}, "ACCEPT")},
+		{"filter", "FORWARD", rule([]string{"-d", "10.89.3.0/24", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, "ACCEPT")},
 	}, hooks)
+}
+
+// TestOwnRules: a network's rules are found in a chain's listing by their
+// comment, whatever subnet they name, never another network's (a name the
+// other's prefix included); each comes back as the arguments that made it.
+func TestOwnRules(t *testing.T) {
+	listing := []string{
+		"-P FORWARD ACCEPT",
+		"-A FORWARD -j DOCKER-USER",
+		`-A FORWARD -d 10.89.140.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "inception network st" -j ACCEPT`,
+		`-A FORWARD -s 10.89.140.0/24 -m comment --comment "inception network st" -j ACCEPT`,
+		`-A FORWARD -s 10.89.141.0/24 -m comment --comment "inception network st-dev" -j ACCEPT`,
+		`-A FORWARD -s 10.89.3.0/24 -m comment --comment "inception network st" -j ACCEPT`,
+	}
+	got := ownRules(listing, "st")
+	c := []string{"-m", "comment", "--comment", "inception network st"}
+	assert.Equal(t, [][]string{
+		slices.Concat([]string{"-d", "10.89.140.0/24", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, c, []string{"-j", "ACCEPT"}),
+		slices.Concat([]string{"-s", "10.89.140.0/24"}, c, []string{"-j", "ACCEPT"}),
+		slices.Concat([]string{"-s", "10.89.3.0/24"}, c, []string{"-j", "ACCEPT"}),
+	}, got)
+	_, subnet, err := net.ParseCIDR("10.89.3.0/24")
+	require.NoError(t, err)
+	_, _, hooks := networkRules("st", "inc-st", subnet)
+	assert.Equal(t, hooks[1].spec, got[2], "a rule made by networkRules reads back equal: ensureRules keeps it")
+	assert.Len(t, ownRules(listing, "st-dev"), 1)
+	assert.Empty(t, ownRules(listing, "s"))
 }
 
 func TestRuntimeConf(t *testing.T) {

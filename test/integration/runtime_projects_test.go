@@ -135,3 +135,28 @@ func forwardAccept(project string) string {
 	return fmt.Sprintf("-A FORWARD -s %s -m comment --comment \"inception network %s\" -j ACCEPT",
 		runtime.ProjectSubnet(project), project)
 }
+
+// TestRuntimeNetworkRulesOtherSubnet: a stack brought up on one subnet and
+// taken down by a runtime configured with another (a compose file's subnet
+// that the down was not given) loses its network's iptables rules all the
+// same: they are found by their comment, not by the subnet.
+//
+//	INCEPTION_INTEGRATION=1 go test -count=1 -v -run TestRuntimeNetworkRulesOtherSubnet ./test/integration/
+func TestRuntimeNetworkRulesOtherSubnet(t *testing.T) {
+	ctx, e := setup(t)
+	st := stack.Stack{Name: "rt-rules", Services: []stack.Service{
+		{Name: "web", Image: rtRef, Build: rtBuild, Env: map[string]string{"PORTS": "8080"}},
+	}}
+	r := newRuntime(ctx, t, e, st, "10.89.136.0/24")
+	require.NoError(t, r.rt.Up(ctx, st, runtime.UpOptions{Wait: true, Timeout: time.Minute}))
+	comment := `--comment "inception network rt-rules"`
+	assert.Contains(t, iptablesRules(t, "nat", "POSTROUTING"), "-s 10.89.136.0/24 -m comment "+comment)
+	assert.Contains(t, iptablesRules(t, "filter", "FORWARD"), "-s 10.89.136.0/24 -m comment "+comment)
+
+	other := engineRuntime(t, e, stackOptions(t.TempDir(), t.TempDir(), "127.0.0.1", "10.89.137.0/24")...)
+	require.NoError(t, other.Down(ctx, st, runtime.DownOptions{}))
+	assert.Zero(t, r.containerCount(ctx, t))
+	assert.NotContains(t, iptablesRules(t, "nat", "POSTROUTING"), comment)
+	assert.NotContains(t, iptablesRules(t, "filter", "FORWARD"), comment)
+	assert.False(t, iptablesChain(t, "INC-MASQ-"+runtime.BridgeName(st.Name)))
+}
