@@ -115,7 +115,7 @@ func runContainer(ctx context.Context, t *testing.T, e *env, name, ref string, p
 		containerd.WithNewSpec(specOpts...),
 	)
 	require.NoError(t, err)
-	nw, err := runtime.NewNetwork("inctest", runtime.WithSubnet("10.89.250.0/24"), runtime.WithStateDir(filepath.Join(e.engine.Root(), "cni-test")))
+	nw, err := imageTestNetwork(e)
 	require.NoError(t, err)
 
 	task, err := c.NewTask(ctx, cio.LogFile(logPath))
@@ -176,4 +176,10 @@ func withBind(src, dst string, readOnly bool) oci.SpecOpts {
 func freePort(t *testing.T) int {
 	t.Helper()
 	return freePortRange(t, 1)[0]
+}
+
+// imageTestNetwork is the network runContainer attaches the image tests'
+// containers to; TestMain tears it down after the last test.
+func imageTestNetwork(e *env) (*runtime.Network, error) {
+	return runtime.NewNetwork("inctest", runtime.WithSubnet("10.89.250.0/24"), runtime.WithStateDir(filepath.Join(e.engine.Root(), "cni-test")))
 }
