@@ -70,7 +70,7 @@ func StartRegistry(ctx context.Context, c RegistryConfig) (*Registry, error) {
 	if !filepath.IsAbs(c.Dir) {
 		return nil, fmt.Errorf("registry directory %q: give an absolute path", c.Dir)
 	}
-	port, err := freePort()
+	port, err := freeport.Port()
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +152,4 @@ func (r *Registry) wait(ctx context.Context, roots *x509.CertPool, timeout time.
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-func freePort() (int, error) {
-	ports, err := freeport.Range(1)
-	if err != nil {
-		return 0, err
-	}
-	return ports[0], nil
 }

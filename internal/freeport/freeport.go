@@ -43,6 +43,15 @@ func Range(n int) ([]int, error) {
 	return nil, fmt.Errorf("no %d consecutive free ports on 127.0.0.1", n)
 }
 
+// Port returns one TCP port free on 127.0.0.1 now, as Range(1) does.
+func Port() (int, error) {
+	ports, err := Range(1)
+	if err != nil {
+		return 0, err
+	}
+	return ports[0], nil
+}
+
 // try binds n consecutive ports from one the kernel picks, and returns them
 // when all were free and none was given before; nil when not.
 func try(n int) ([]int, error) {

@@ -95,7 +95,7 @@ func Start(t testing.TB, opts ...Option) *Buildkitd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort()
+	port, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,12 +129,4 @@ func (b *Buildkitd) Client(ctx context.Context) (*bkclient.Client, error) {
 	return bkclient.New(ctx, b.Address,
 		bkclient.WithServerConfig("127.0.0.1", b.TLS.CACert),
 		bkclient.WithCredentials(b.TLS.Cert, b.TLS.Key))
-}
-
-func freePort() (int, error) {
-	ports, err := freeport.Range(1)
-	if err != nil {
-		return 0, err
-	}
-	return ports[0], nil
 }

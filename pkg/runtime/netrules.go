@@ -86,14 +86,52 @@ func ownRules(listing []string, name string) [][]string {
 	return out
 }
 
+// equal says whether two rules are the same rule.
+func (r ipRule) equal(o ipRule) bool {
+	return r.table == o.table && r.chain == o.chain && slices.Equal(r.spec, o.spec)
+}
+
+func ipv4Tables() (*iptables.IPTables, error) {
+	ipt, err := iptables.NewWithProtocol(iptables.ProtocolIPv4)
+	if err != nil {
+		return nil, fmt.Errorf("%w: iptables: %w", ErrNetwork, err)
+	}
+	return ipt, nil
+}
+
+// pruneHooks deletes the network's rules in the built-in chains that are
+// not in keep (all of them for none), and returns those of keep it found.
+func (n *Network) pruneHooks(ipt *iptables.IPTables, keep []ipRule) ([]ipRule, error) {
+	var found []ipRule
+	var errs []error
+	for _, hc := range hookChains {
+		listing, err := ipt.List(hc.table, hc.chain)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: list %s: %w", ErrNetwork, hc.chain, err))
+			continue
+		}
+		for _, spec := range ownRules(listing, n.name) {
+			r := ipRule{hc.table, hc.chain, spec}
+			if slices.ContainsFunc(keep, r.equal) {
+				found = append(found, r)
+				continue
+			}
+			if err := ipt.Delete(r.table, r.chain, r.spec...); err != nil {
+				errs = append(errs, fmt.Errorf("%w: rule in %s: %w", ErrNetwork, r.chain, err))
+			}
+		}
+	}
+	return found, errors.Join(errs...)
+}
+
 // ensureRules makes the network's rules, or makes them again as they
 // should be: rules of the network made for another subnet go, the
 // masquerade chain is flushed and filled, and the hooks missing are added
 // (the forward accepts first in FORWARD).
 func (n *Network) ensureRules() error {
-	ipt, err := iptables.NewWithProtocol(iptables.ProtocolIPv4)
+	ipt, err := ipv4Tables()
 	if err != nil {
-		return fmt.Errorf("%w: iptables: %w", ErrNetwork, err)
+		return err
 	}
 	chain, inChain, hooks := networkRules(n.name, n.bridge, n.subnet)
 	if err := ipt.ClearChain("nat", chain); err != nil {
@@ -104,32 +142,21 @@ func (n *Network) ensureRules() error {
 			return fmt.Errorf("%w: rule in %s: %w", ErrNetwork, r.chain, err)
 		}
 	}
-	for _, hc := range hookChains {
-		listing, err := ipt.List(hc.table, hc.chain)
+	found, err := n.pruneHooks(ipt, hooks)
+	if err != nil {
+		return err
+	}
+	for _, r := range hooks {
+		if slices.ContainsFunc(found, r.equal) {
+			continue
+		}
+		if r.chain == "FORWARD" {
+			err = ipt.Insert(r.table, r.chain, 1, r.spec...)
+		} else {
+			err = ipt.Append(r.table, r.chain, r.spec...)
+		}
 		if err != nil {
-			return fmt.Errorf("%w: list %s: %w", ErrNetwork, hc.chain, err)
-		}
-		have := ownRules(listing, n.name)
-		for _, spec := range have {
-			if slices.ContainsFunc(hooks, func(r ipRule) bool { return r.chain == hc.chain && slices.Equal(r.spec, spec) }) {
-				continue
-			}
-			if err := ipt.Delete(hc.table, hc.chain, spec...); err != nil {
-				return fmt.Errorf("%w: stale rule in %s: %w", ErrNetwork, hc.chain, err)
-			}
-		}
-		for _, r := range hooks {
-			if r.chain != hc.chain || slices.ContainsFunc(have, func(s []string) bool { return slices.Equal(s, r.spec) }) {
-				continue
-			}
-			if r.chain == "FORWARD" {
-				err = ipt.Insert(r.table, r.chain, 1, r.spec...)
-			} else {
-				err = ipt.Append(r.table, r.chain, r.spec...)
-			}
-			if err != nil {
-				return fmt.Errorf("%w: rule in %s: %w", ErrNetwork, r.chain, err)
-			}
+			return fmt.Errorf("%w: rule in %s: %w", ErrNetwork, r.chain, err)
 		}
 	}
 	return nil
@@ -138,26 +165,14 @@ func (n *Network) ensureRules() error {
 // removeRules removes the network's rules, whatever subnet they were made
 // for. Safe to repeat, and when they were never made.
 func (n *Network) removeRules() error {
-	ipt, err := iptables.NewWithProtocol(iptables.ProtocolIPv4)
+	ipt, err := ipv4Tables()
 	if err != nil {
-		return fmt.Errorf("%w: iptables: %w", ErrNetwork, err)
+		return err
 	}
 	chain, _, _ := networkRules(n.name, n.bridge, n.subnet)
-	var errs []error
-	for _, hc := range hookChains {
-		listing, err := ipt.List(hc.table, hc.chain)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: list %s: %w", ErrNetwork, hc.chain, err))
-			continue
-		}
-		for _, spec := range ownRules(listing, n.name) {
-			if err := ipt.Delete(hc.table, hc.chain, spec...); err != nil {
-				errs = append(errs, fmt.Errorf("%w: rule in %s: %w", ErrNetwork, hc.chain, err))
-			}
-		}
+	_, err = n.pruneHooks(ipt, nil)
+	if cerr := ipt.ClearAndDeleteChain("nat", chain); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("%w: chain %s: %w", ErrNetwork, chain, cerr))
 	}
-	if err := ipt.ClearAndDeleteChain("nat", chain); err != nil {
-		errs = append(errs, fmt.Errorf("%w: chain %s: %w", ErrNetwork, chain, err))
-	}
-	return errors.Join(errs...)
+	return err
 }
