@@ -144,9 +144,9 @@ func configChange(image string) (fileChange, bool) {
 	case "adminer":
 		return fileChange{"php/php-fpm.conf", "; inceptionctl bench: config change"}, true
 	case "mariadb":
-		return fileChange{"inception.cnf", "# inceptionctl bench: config change"}, true
+		return fileChange{"mariadb/inception.cnf", "# inceptionctl bench: config change"}, true
 	case "redis":
-		return fileChange{"redis.conf", "# inceptionctl bench: config change"}, true
+		return fileChange{"redis/redis.conf", "# inceptionctl bench: config change"}, true
 	case "vsftpd":
 		return fileChange{"vsftpd.conf", "# inceptionctl bench: config change"}, true
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 // adminerFiles are the php-fpm files adminer shares with wordpress (with
-// fpm-holder); Adminer itself needs no file of its own.
+// holder); Adminer itself needs no file of its own.
 //
-//go:embed files/php
+//go:embed files/php files/holder
 var adminerFiles embed.FS
 
 // adminerScript is the one script that serves every Adminer URL; nginx's
@@ -53,7 +53,7 @@ func adminer(fsys fs.FS, opts ...Option) (Image, error) {
 	}
 	l := c.distro.Layout()
 
-	config, err := fileLayer("adminer: php-fpm config", fsys, append(phpFiles(), phpHolderFiles(c.distro)...))
+	config, err := fileLayer("adminer: php-fpm config", fsys, append(phpFiles(), holderFiles(c.distro)...))
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -81,11 +81,11 @@ func adminer(fsys fs.FS, opts ...Option) (Image, error) {
 	// Adminer serves one person at a time.
 	phpConfig(&img, "10")
 	img.Config.Entrypoint = []string{l.Tini, "--"}
-	// No entrypoint script: the Cmd runs php-fpm, under fpm-holder where
+	// No entrypoint script: the Cmd runs php-fpm, under holder where
 	// the image has it, so that a crash of its master costs the requests
 	// it was serving, not the container.
-	if len(phpHolderFiles(c.distro)) > 0 {
-		img.Config.Cmd = append([]string{phpFPMHolder, phpListen}, img.Config.Cmd...)
+	if len(holderFiles(c.distro)) > 0 {
+		img.Config.Cmd = append([]string{holderPath, "--fpm-port", phpListen}, img.Config.Cmd...)
 	}
 	img.Config.WorkingDir = path.Dir(adminerScript)
 	img.Config.Labels[ocispec.AnnotationDescription] = "Adminer database UI on php-fpm for the Inception stack, published by nginx at /adminer/"

@@ -53,8 +53,8 @@ func TestAdminerGraph(t *testing.T) {
 				"/usr/local/bin/php-fpm-ping": 0o755,
 			}
 			if tc.distro.Family() == FamilyDebian {
-				// fpm-holder, as in wordpress: Perl, in every Debian image.
-				files["/usr/local/bin/fpm-holder"] = 0o755
+				// holder, as in wordpress: Perl, in every Debian image.
+				files["/usr/local/bin/holder"] = 0o755
 			}
 			assert.Equal(t, files, layerFiles(t, g, config))
 
@@ -101,8 +101,8 @@ func TestAdminerImageConfig(t *testing.T) {
 			want.workDir = "/var/www/adminer"
 			if tc.distro.Family() == FamilyDebian {
 				// No entrypoint script: the Cmd runs php-fpm under
-				// fpm-holder, on php-fpm.conf's port.
-				want.cmd = append([]string{"/usr/local/bin/fpm-holder", "9000"}, want.cmd...)
+				// holder, holding php-fpm.conf's port.
+				want.cmd = append([]string{"/usr/local/bin/holder", "--fpm-port", "9000"}, want.cmd...)
 			}
 			checkImageConfig(t, img, want)
 		})
@@ -116,17 +116,17 @@ func TestAdminerFileChangeRebuildsOnlyConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			files := []string{"php/php-fpm.conf", "php/php-fpm-ping"}
 			if tc.distro.Family() == FamilyDebian {
-				files = append(files, "php/fpm-holder")
+				files = append(files, "holder/holder")
 			}
 			checkFileChanges(t, "adminer", tc.distro, files, adminerConfigName, adminerMergeName)
 		})
 	}
-	t.Run("alpine: no fpm-holder, none of its changes", func(t *testing.T) {
+	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {
 		checkAlpineIgnoresHolder(t, "adminer", adminerConfigName)
 	})
 }
 
-// TestAdminerHolderPort: the port adminer's Cmd has fpm-holder hold is the
+// TestAdminerHolderPort: the port adminer's Cmd has holder hold is the
 // one php-fpm.conf listens on (see TestWordPressHolderPort).
 func TestAdminerHolderPort(t *testing.T) {
 	fsys, err := Files("adminer")
@@ -138,6 +138,6 @@ func TestAdminerHolderPort(t *testing.T) {
 	img, err := Adminer(WithDistro(Debian()))
 	require.NoError(t, err)
 	cmd := img.Config.Config.Cmd
-	require.GreaterOrEqual(t, len(cmd), 3, "adminer's Cmd runs fpm-holder PORT php-fpm ...: %v", cmd)
-	assert.Equal(t, []string{"/usr/local/bin/fpm-holder", string(listen[1])}, cmd[:2])
+	require.GreaterOrEqual(t, len(cmd), 4, "adminer's Cmd runs holder --fpm-port PORT php-fpm ...: %v", cmd)
+	assert.Equal(t, []string{"/usr/local/bin/holder", "--fpm-port", string(listen[1])}, cmd[:3])
 }

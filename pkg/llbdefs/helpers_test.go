@@ -396,8 +396,8 @@ func TestMissingFile(t *testing.T) {
 		{"nginx", []string{"server.conf.template"}},
 		{"wordpress", []string{"wordpress/wp-config.php", "php/php-fpm.conf", "wordpress/standins.control"}},
 		{"adminer", []string{"php/php-fpm-ping"}},
-		{"mariadb", []string{"mariadb-healthcheck"}},
-		{"redis", []string{"redis.conf"}},
+		{"mariadb", []string{"mariadb/mariadb-healthcheck", "holder/holder"}},
+		{"redis", []string{"redis/redis.conf", "holder/holder"}},
 		{"vsftpd", []string{"tls.conf"}},
 		{"static", []string{"main.go", "passwd", "site/style.css"}},
 	}
@@ -441,7 +441,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// checkAlpineIgnoresHolder checks that a change to fpm-holder changes
+// checkAlpineIgnoresHolder checks that a change to holder changes
 // nothing in image's Alpine graph, which has no Perl and no holder: the
 // vertex named configName is the same before and after.
 func checkAlpineIgnoresHolder(t *testing.T, image, configName string) {
@@ -449,7 +449,7 @@ func checkAlpineIgnoresHolder(t *testing.T, image, configName string) {
 	embedded, err := Files(image)
 	require.NoError(t, err)
 	modified := copyFS(t, embedded)
-	modified["php/fpm-holder"].Data = append(modified["php/fpm-holder"].Data, "\n# changed\n"...)
+	modified["holder/holder"].Data = append(modified["holder/holder"].Data, "\n# changed\n"...)
 	b, _ := graphFromFiles(t, image, embedded, Alpine()).named(t, configName)
 	a, _ := graphFromFiles(t, image, modified, Alpine()).named(t, configName)
 	assert.Equal(t, b, a)

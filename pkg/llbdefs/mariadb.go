@@ -14,7 +14,7 @@ import (
 // mariadbFiles are the mariadb image's config, entrypoint and health check,
 // as they land in the image.
 //
-//go:embed files/mariadb
+//go:embed files/mariadb files/holder
 var mariadbFiles embed.FS
 
 // Where the mariadb image's own files go; the config file's path is the
@@ -64,7 +64,7 @@ func mariadbDistro(d Distro) (mariadbLayout, error) {
 //
 //	img, err := llbdefs.MariaDB(llbdefs.WithDistro(llbdefs.Alpine()))
 func MariaDB(opts ...Option) (Image, error) {
-	fsys, err := fs.Sub(mariadbFiles, "files/mariadb")
+	fsys, err := fs.Sub(mariadbFiles, "files")
 	if err != nil {
 		return Image{}, fmt.Errorf("mariadb files: %w", err)
 	}
@@ -84,11 +84,11 @@ func mariadb(fsys fs.FS, opts ...Option) (Image, error) {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}
 
-	config, err := fileLayer("mariadb: config, entrypoint and health check", fsys, []file{
-		{src: "mariadb-entrypoint", dst: mariadbEntrypoint, mode: 0o755},
-		{src: "mariadb-healthcheck", dst: mariadbHealthcheck, mode: 0o755},
-		{src: "inception.cnf", dst: l.conf, mode: 0o644},
-	})
+	config, err := fileLayer("mariadb: config, entrypoint and health check", fsys, append([]file{
+		{src: "mariadb/mariadb-entrypoint", dst: mariadbEntrypoint, mode: 0o755},
+		{src: "mariadb/mariadb-healthcheck", dst: mariadbHealthcheck, mode: 0o755},
+		{src: "mariadb/inception.cnf", dst: l.conf, mode: 0o644},
+	}, holderFiles(c.distro)...))
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}

@@ -15,12 +15,8 @@ const (
 	// (Layout.PHP, Layout.PHPFPM): scripts and image configs name these.
 	phpCLI = "/usr/local/bin/php"
 	phpFPM = "/usr/local/sbin/php-fpm"
-	// phpFPMHolder holds php-fpm's listening socket and starts a new
-	// master when one dies (files/php/fpm-holder, Perl: Debian's images
-	// only).
-	phpFPMHolder = "/usr/local/bin/fpm-holder"
 	// phpListen is where php-fpm listens for nginx: php-fpm.conf's
-	// listen, the port fpm-holder holds.
+	// listen, the port holder holds (--fpm-port).
 	phpListen = "9000"
 	phpPort   = phpListen + "/tcp"
 )
@@ -34,17 +30,6 @@ func phpFiles() []file {
 		{src: "php/php-fpm.conf", dst: phpFPMConfig, mode: 0o644},
 		{src: "php/php-fpm-ping", dst: phpFPMPing, mode: 0o755},
 	}
-}
-
-// phpHolderFiles is fpm-holder for the images that run php-fpm under it:
-// Debian's, which have Perl (perl-base is Essential). Alpine's have none,
-// and there php-fpm stays the main process, a crash of which restarts the
-// container.
-func phpHolderFiles(d Distro) []file {
-	if d.Family() != FamilyDebian {
-		return nil
-	}
-	return []file{{src: "php/fpm-holder", dst: phpFPMHolder, mode: 0o755}}
 }
 
 // phpRuntime links the distro's versioned PHP binaries to fixed names and,

@@ -14,7 +14,7 @@ import (
 // redisFiles are the redis image's config, entrypoint and health check, as
 // they land in the image.
 //
-//go:embed files/redis
+//go:embed files/redis files/holder
 var redisFiles embed.FS
 
 // Where the redis image's own files go: the same paths on every distro.
@@ -50,7 +50,7 @@ func redisPackages(d Distro) ([]string, error) {
 //
 //	img, err := llbdefs.Redis(llbdefs.WithDistro(llbdefs.Alpine()))
 func Redis(opts ...Option) (Image, error) {
-	fsys, err := fs.Sub(redisFiles, "files/redis")
+	fsys, err := fs.Sub(redisFiles, "files")
 	if err != nil {
 		return Image{}, fmt.Errorf("redis files: %w", err)
 	}
@@ -70,11 +70,11 @@ func redis(fsys fs.FS, opts ...Option) (Image, error) {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}
 
-	config, err := fileLayer("redis: config, entrypoint and health check", fsys, []file{
-		{src: "redis-entrypoint", dst: redisEntrypoint, mode: 0o755},
-		{src: "redis-healthcheck", dst: redisHealthcheck, mode: 0o755},
-		{src: "redis.conf", dst: redisConf, mode: 0o644},
-	})
+	config, err := fileLayer("redis: config, entrypoint and health check", fsys, append([]file{
+		{src: "redis/redis-entrypoint", dst: redisEntrypoint, mode: 0o755},
+		{src: "redis/redis-healthcheck", dst: redisHealthcheck, mode: 0o755},
+		{src: "redis/redis.conf", dst: redisConf, mode: 0o644},
+	}, holderFiles(c.distro)...))
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)
 	}

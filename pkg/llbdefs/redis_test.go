@@ -25,7 +25,7 @@ const (
 
 func redisCases() []redisCase {
 	lw := func(ref string, install installWant) layeredWant {
-		return layeredWant{
+		w := layeredWant{
 			image: "redis", ref: ref, install: install,
 			lowerName: redisTidyName, configName: redisConfigName, mergeName: redisMergeName,
 			files: map[string]int32{
@@ -34,6 +34,11 @@ func redisCases() []redisCase {
 				"/etc/redis/inception.conf":        0o644,
 			},
 		}
+		// holder, as in wordpress: Perl, in every Debian image.
+		if ref == DebianRef {
+			w.files["/usr/local/bin/holder"] = 0o755
+		}
+		return w
 	}
 	return []redisCase{
 		{
@@ -96,10 +101,16 @@ func TestRedisImageConfig(t *testing.T) {
 func TestRedisFileChangeRebuildsOnlyConfig(t *testing.T) {
 	for _, tc := range redisCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			checkFileChanges(t, "redis", tc.distro,
-				[]string{"redis-entrypoint", "redis-healthcheck", "redis.conf"}, redisConfigName, redisMergeName)
+			files := []string{"redis/redis-entrypoint", "redis/redis-healthcheck", "redis/redis.conf"}
+			if tc.distro.Family() == FamilyDebian {
+				files = append(files, "holder/holder")
+			}
+			checkFileChanges(t, "redis", tc.distro, files, redisConfigName, redisMergeName)
 		})
 	}
+	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {
+		checkAlpineIgnoresHolder(t, "redis", redisConfigName)
+	})
 }
 
 // redisDirectives parses a redis config file into directive -> arguments
@@ -146,7 +157,7 @@ func TestRedisScripts(t *testing.T) {
 	checkFileTexts(t, "redis", []fileWant{
 		{
 			name: "entrypoint",
-			file: "redis-entrypoint",
+			file: "redis/redis-entrypoint",
 			want: []string{
 				"#!/bin/sh\n",
 				"set -eu",
@@ -156,13 +167,16 @@ func TestRedisScripts(t *testing.T) {
 				"maxmemory $REDIS_MAXMEMORY",
 				"chmod 0640",
 				"setpriv --reuid=redis --regid=redis --init-groups",
+				// redis-server under holder where there is Perl (Debian).
+				"if [ -x /usr/local/bin/holder ]; then",
+				`set -- /usr/local/bin/holder "$@"`,
 				`exec "$@"`,
 			},
 			deny: []string{"set -x", "--requirepass", "daemonize yes", "echo \"$pw"},
 		},
 		{
 			name: "health check",
-			file: "redis-healthcheck",
+			file: "redis/redis-healthcheck",
 			// The password on redis-cli's stdin: not in its environment nor
 			// on its command line.
 			want: []string{"#!/bin/sh\n", "set -eu", `redis-cli --askpass -h 127.0.0.1 -p 6379 ping <"$cli_auth"`, `"$reply" != PONG`},

@@ -53,9 +53,9 @@ func sourceOf(image string) (imageSource, error) {
 	case "adminer":
 		return imageSource{adminerFiles, "files", adminer}, nil
 	case "mariadb":
-		return imageSource{mariadbFiles, "files/mariadb", mariadb}, nil
+		return imageSource{mariadbFiles, "files", mariadb}, nil
 	case "redis":
-		return imageSource{redisFiles, "files/redis", redis}, nil
+		return imageSource{redisFiles, "files", redis}, nil
 	case "vsftpd":
 		return imageSource{vsftpdFiles, "files/vsftpd", vsftpd}, nil
 	case "static":

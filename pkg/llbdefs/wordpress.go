@@ -14,7 +14,7 @@ import (
 // wordpressFiles are the wordpress image's config, setup script and
 // entrypoint, next to the php-fpm files it shares with adminer.
 //
-//go:embed files/wordpress files/php
+//go:embed files/wordpress files/php files/holder
 var wordpressFiles embed.FS
 
 // Where the wordpress image's own files go.
@@ -101,8 +101,8 @@ func wordpress(fsys fs.FS, opts ...Option) (Image, error) {
 		file{src: "wordpress/opcache-warm.php", dst: wordpressOPcacheWarm, mode: 0o644},
 		file{src: "wordpress/opcache.ini", dst: phpIniDir + "/opcache.ini", mode: 0o644},
 	)
-	// The entrypoint runs php-fpm under fpm-holder where the image has it.
-	files = append(files, phpHolderFiles(c.distro)...)
+	// The entrypoint runs php-fpm under holder where the image has it.
+	files = append(files, holderFiles(c.distro)...)
 	config, err := fileLayer("wordpress: config, setup and entrypoint", fsys, files)
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", name, err)

@@ -101,7 +101,7 @@ func TestWordPressGraph(t *testing.T) {
 			}
 			if tc.distro.Family() == FamilyDebian {
 				// Perl: in every Debian image, in no Alpine one.
-				files["/usr/local/bin/fpm-holder"] = 0o755
+				files["/usr/local/bin/holder"] = 0o755
 			}
 			assert.Equal(t, files, layerFiles(t, g, config))
 
@@ -171,19 +171,19 @@ func TestWordPressImageConfig(t *testing.T) {
 // control file is part of the package chain and changes it.
 func TestWordPressFileChangeRebuildsOnlyConfig(t *testing.T) {
 	files := []string{
-		"wordpress/wordpress-entrypoint", "php/fpm-holder", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
+		"wordpress/wordpress-entrypoint", "holder/holder", "wordpress/wordpress-setup.php", "wordpress/wp-config.php",
 		"wordpress/object-cache.php", "wordpress/db.php", "wordpress/inception-page-cache.php", "wordpress/opcache-warm.php", "wordpress/opcache.ini", "php/php-fpm.conf", "php/php-fpm-ping",
 	}
 	for _, tc := range wordpressCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			files := files
 			if tc.distro.Family() != FamilyDebian {
-				files = slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "php/fpm-holder" })
+				files = slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == "holder/holder" })
 			}
 			checkFileChanges(t, "wordpress", tc.distro, files, wordpressConfigName, wordpressMergeName)
 		})
 	}
-	t.Run("alpine: no fpm-holder, none of its changes", func(t *testing.T) {
+	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {
 		checkAlpineIgnoresHolder(t, "wordpress", wordpressConfigName)
 	})
 
@@ -267,9 +267,9 @@ func TestWordPressFiles(t *testing.T) {
 				"chown -R www-data:www-data",
 				"php /usr/local/lib/inception/wordpress-setup.php",
 				"WP_REDIS_HOST",
-				// php-fpm under fpm-holder where there is Perl (Debian).
-				"if [ -x /usr/local/bin/fpm-holder ]; then",
-				`set -- /usr/local/bin/fpm-holder 9000 "$@"`,
+				// php-fpm under holder where there is Perl (Debian).
+				"if [ -x /usr/local/bin/holder ]; then",
+				`set -- /usr/local/bin/holder --fpm-port 9000 "$@"`,
 				`exec "$@"`,
 			},
 			// No secret in an environment variable: php-fpm's would hand it
@@ -301,8 +301,8 @@ func TestWordPressFiles(t *testing.T) {
 			},
 		},
 		{
-			name: "fpm-holder",
-			file: "php/fpm-holder",
+			name: "holder",
+			file: "holder/holder",
 			want: []string{
 				"#!/usr/bin/perl\n",
 				"use strict;",
@@ -324,7 +324,7 @@ func TestWordPressFiles(t *testing.T) {
 	})
 }
 
-// TestWordPressHolderPort: fpm-holder holds the port php-fpm.conf listens
+// TestWordPressHolderPort: holder holds the port php-fpm.conf listens
 // on, or php-fpm would make a socket of its own, close the held one, and
 // a crash would cost every request again.
 func TestWordPressHolderPort(t *testing.T) {
@@ -336,7 +336,7 @@ func TestWordPressHolderPort(t *testing.T) {
 	require.NoError(t, err)
 	listen := regexp.MustCompile(`(?m)^listen = ([0-9]+)$`).FindSubmatch(conf)
 	require.NotNil(t, listen, "php-fpm.conf listens on a port of every address (listen = PORT)")
-	held := regexp.MustCompile(`fpm-holder ([0-9]+) "\$@"`).FindSubmatch(entrypoint)
-	require.NotNil(t, held, "the entrypoint runs fpm-holder PORT")
+	held := regexp.MustCompile(`holder --fpm-port ([0-9]+) "\$@"`).FindSubmatch(entrypoint)
+	require.NotNil(t, held, "the entrypoint runs holder --fpm-port PORT")
 	assert.Equal(t, string(listen[1]), string(held[1]))
 }

@@ -25,8 +25,8 @@ func TestConfigChangeRebuildsOnlyConfigLayer(t *testing.T) {
 	ctx, e := setup(t)
 	changed := map[string]string{
 		"nginx":   "inception.conf",
-		"mariadb": "inception.cnf",
-		"redis":   "redis.conf",
+		"mariadb": "mariadb/inception.cnf",
+		"redis":   "redis/redis.conf",
 		"vsftpd":  "vsftpd.conf",
 	}
 	for svc, file := range changed {

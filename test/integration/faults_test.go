@@ -41,12 +41,17 @@ const (
 
 // mainProcess is the command name (its prefix: Debian's php-fpm8.2) of
 // each service's main process: the topmost process of that name in its
-// container, tini's child, or for wordpress and adminer fpm-holder's
-// (php-fpm's master).
+// container, tini's child, or for the services under holder (see
+// underHolder) holder's (for php-fpm, its master).
 var mainProcess = map[string]string{
 	"mariadb": "mariadbd", "redis": "redis-server", "wordpress": "php-fpm", "nginx": "nginx",
 	"vsftpd": "vsftpd", "adminer": "php-fpm", "static": "",
 }
+
+// underHolder are the services whose main process runs under holder in
+// Debian's images: a kill of it is answered by holder in the same
+// container, never by a restart of the container.
+var underHolder = map[string]bool{"mariadb": true, "redis": true, "wordpress": true, "adminer": true}
 
 // faultSuite is the state TestFaults's subtests share, in order.
 type faultSuite struct {
@@ -101,10 +106,10 @@ func TestFaults(t *testing.T) {
 				res := f.killUnderLoad(ctx, t, svc)
 				results[svc] = append(results[svc], res)
 				// php-fpm: the requests a dead master's workers were serving
-				// may be lost, no other (fpm-holder keeps the socket).
+				// may be lost, no other (holder keeps the socket).
 				if svc == "wordpress" && !assert.LessOrEqual(t, res.Errors, res.InFlight,
 					"wordpress kill %d: at most the requests in flight at the kill lost (first: %s)", round, res.FirstError) {
-					f.logLines(ctx, t, "wordpress", "fpm-holder", "php-fpm", "WARNING", "ERROR")
+					f.logLines(ctx, t, "wordpress", "holder", "php-fpm", "WARNING", "ERROR")
 				}
 			}
 		}
@@ -112,7 +117,12 @@ func TestFaults(t *testing.T) {
 		// The way it went: each new master took the held socket over.
 		var wpLog strings.Builder
 		require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{"wordpress"}, Tail: -1}, &wpLog))
-		assert.Equal(t, faultsKills, strings.Count(wpLog.String(), "fpm-holder: php-fpm's master (pid "), "one fpm-holder line per kill in wordpress's log")
+		assert.Equal(t, faultsKills, strings.Count(wpLog.String(), "holder: php-fpm (pid "), "one holder line per kill in wordpress's log")
+		for _, svc := range []string{"mariadb", "redis"} {
+			var log strings.Builder
+			require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{svc}, Tail: -1}, &log))
+			assert.Equal(t, faultsKills, strings.Count(log.String(), "holder: "+mainProcess[svc]+" (pid "), "one holder line per kill in %s's log", svc)
+		}
 		assert.Equal(t, faultsKills+1, strings.Count(wpLog.String(), `using inherited socket fd=3, ":::9000"`), "every php-fpm master took the held socket")
 		for _, svc := range []string{"mariadb", "redis", "wordpress"} {
 			rs := results[svc]
@@ -165,10 +175,10 @@ func TestFaults(t *testing.T) {
 			res := f.killUnderLoadAt(ctx, t, svc, page)
 			did := "restarted by the supervisor"
 			if svc == "adminer" {
-				// As for wordpress: fpm-holder keeps the socket.
+				// As for wordpress: holder keeps the socket.
 				did = faultDid["wordpress"]
 				if !assert.LessOrEqual(t, res.Errors, res.InFlight, "adminer: at most the requests in flight at the kill lost (first: %s)", res.FirstError) {
-					f.logLines(ctx, t, "adminer", "fpm-holder", "php-fpm", "WARNING", "ERROR")
+					f.logLines(ctx, t, "adminer", "holder", "php-fpm", "WARNING", "ERROR")
 				}
 				var log strings.Builder
 				require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{"adminer"}, Tail: -1}, &log))
@@ -203,10 +213,16 @@ func TestFaults(t *testing.T) {
 			return err == nil && p != old && !gone(p)
 		})
 		back := time.Since(started)
-		res := f.killUnderLoad(ctx, t, "redis")
-		assert.Zero(t, res.Errors, "redis killed after the supervisor came back: no request lost")
-		f.rows = append(f.rows, faultRow{fault: "kill -9 the supervisor", did: fmt.Sprintf("the next ps started a new one (pid %d); redis-server killed after it was restarted", revived),
-			lost: fmt.Sprintf("%d", res.Errors), data: "none", recovery: fmt.Sprintf("%.2f s (ps to a new supervisor)", back.Seconds())})
+		// Restarts keep working: vsftpd (no holder) killed, the new
+		// supervisor restarts its container.
+		restarts := f.restarts(t)["vsftpd"]
+		killed := time.Now()
+		task := f.kill(ctx, t, "vsftpd")
+		ftp := f.pollFTP(ctx, t, killed)
+		f.waitRestarted(ctx, t, "vsftpd", task)
+		assert.Equal(t, restarts+1, f.restarts(t)["vsftpd"], "the new supervisor restarted vsftpd")
+		f.rows = append(f.rows, faultRow{fault: "kill -9 the supervisor", did: fmt.Sprintf("the next ps started a new one (pid %d); vsftpd killed after it, restarted by it (FTP banner after %.2f s)", revived, ftp.Seconds()),
+			lost: "0", data: "none", recovery: fmt.Sprintf("%.2f s (ps to a new supervisor)", back.Seconds())})
 	})
 
 	t.Run("kill -9 of containerd: the containers serve on, engine start and up adopt them", func(t *testing.T) {
@@ -238,6 +254,7 @@ func TestFaults(t *testing.T) {
 
 	t.Run("the database's filesystem full: writes refused, nothing corrupt, back when there is room", func(t *testing.T) {
 		pid := f.ps(ctx, t, "mariadb").PID
+		mariadbd, _ := mainOf(t, pid, mainProcess["mariadb"])
 		restarts := f.service(t, "mariadb").Restarts
 		db := f.cfg.Env["MYSQL_DATABASE"]
 		// 8 MB of ordinary rows (a table that grows, as WordPress's do).
@@ -261,7 +278,9 @@ func TestFaults(t *testing.T) {
 		refused := errorLine(out)
 		assert.Contains(t, refused, "is full", "MariaDB's own refusal: %s", out)
 		t.Logf("MariaDB with a full disk: %s", refused)
-		if !assert.Equal(t, pid, f.ps(ctx, t, "mariadb").PID, "mariadbd did not crash") {
+		now, _, _ := findMain(pid, mainProcess["mariadb"])
+		if !assert.Equal(t, pid, f.ps(ctx, t, "mariadb").PID, "the container was not restarted") ||
+			!assert.Equal(t, mariadbd, now, "mariadbd did not crash (holder would have started another)") {
 			f.logLines(ctx, t, "mariadb", "[ERROR]", "Assertion", "signal")
 		}
 		require.NoError(t, os.Remove(filler))
@@ -359,9 +378,9 @@ var killLabel = map[string]string{"wordpress": "php-fpm master", "nginx": "nginx
 
 // faultDid is what the stack does on a kill of a page's service.
 var faultDid = map[string]string{
-	"mariadb":   "restarted by the supervisor; WordPress waited for it (db.php)",
-	"redis":     "restarted by the supervisor; WordPress went on without its object cache meanwhile",
-	"wordpress": "fpm-holder started a new master on the socket it holds (same container); nginx's requests waited in its queue",
+	"mariadb":   "holder started mariadbd again at once (same container); WordPress waited for it (db.php)",
+	"redis":     "holder started redis-server again at once (same container); WordPress went on without its object cache meanwhile",
+	"wordpress": "holder started a new master on the socket it holds (same container); nginx's requests waited in its queue",
 }
 
 func newFaultSuite(ctx context.Context, t *testing.T, e *env) *faultSuite {
@@ -488,8 +507,8 @@ func (f *faultSuite) kill(ctx context.Context, t *testing.T, svc string) uint32 
 
 // killUnderLoad kills svc's main process under the fault load on uncached
 // pages and waits until it runs and is healthy again: restarted by the
-// supervisor, or for wordpress and adminer (php-fpm's master) by fpm-holder
-// in the same container.
+// supervisor, or for the services under holder by holder in the same
+// container.
 func (f *faultSuite) killUnderLoad(ctx context.Context, t *testing.T, svc string) bench.FaultResult {
 	t.Helper()
 	return f.killUnderLoadAt(ctx, t, svc, f.cfg.SiteURL()+"/")
@@ -508,20 +527,20 @@ func (f *faultSuite) killUnderLoadAt(ctx context.Context, t *testing.T, svc, pag
 	t.Logf("FAULT kill -9 %s (%s, host pid %d): %d requests, %d errors, %d in flight at the kill, first 200 after %v (a request took %v before), longest request %v; first error: %s",
 		svc, comm, pid, res.Requests+res.Errors, res.Errors, res.InFlight, res.Recovery.Round(time.Millisecond), res.Typical.Round(time.Millisecond),
 		res.Longest.Round(time.Millisecond), res.FirstError)
-	if svc == "wordpress" || svc == "adminer" {
-		f.waitNewMaster(ctx, t, svc, task, pid)
-		assert.Equal(t, restarts, f.restarts(t)[svc], "the container was not restarted: fpm-holder started php-fpm again")
+	if underHolder[svc] {
+		f.waitNewMain(ctx, t, svc, task, pid)
+		assert.Equal(t, restarts, f.restarts(t)[svc], "the container was not restarted: holder started %s again", mainProcess[svc])
 		return res
 	}
 	f.waitRestarted(ctx, t, svc, task)
 	return res
 }
 
-// waitNewMaster waits until svc's task (the same, not restarted) runs a
-// php-fpm master other than old, and is healthy.
-func (f *faultSuite) waitNewMaster(ctx context.Context, t *testing.T, svc string, task uint32, old int) {
+// waitNewMain waits until svc's task (the same, not restarted) runs a
+// main process (for php-fpm, a master) other than old, and is healthy.
+func (f *faultSuite) waitNewMain(ctx context.Context, t *testing.T, svc string, task uint32, old int) {
 	t.Helper()
-	waitFor(t, svc+": a new php-fpm master, healthy", time.Minute, func() bool {
+	waitFor(t, svc+": a new "+mainProcess[svc]+", healthy", time.Minute, func() bool {
 		r := f.ps(ctx, t, svc)
 		require.Equal(t, task, r.PID, "%s's task: the same container", svc)
 		pid, _, ok := findMain(task, mainProcess[svc])
@@ -624,7 +643,7 @@ func (f *faultSuite) printTable(t *testing.T) {
 
 // mainOf returns the host pid and command of the topmost process in
 // task's tree whose command starts with prefix: tini's child, or a
-// grandchild under a holder such as fpm-holder (a process whose parent has
+// grandchild under holder (a process whose parent has
 // the same name is a worker).
 func mainOf(t *testing.T, task uint32, prefix string) (int, string) {
 	t.Helper()

@@ -19,7 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// holderRun is fpm-holder running testdata/fake-php-fpm on a free port.
+// holderRun is holder --fpm-port running testdata/fake-php-fpm on a free
+// port.
 type holderRun struct {
 	cmd    *exec.Cmd
 	port   int
@@ -41,12 +42,12 @@ func (f *stderrFile) String() string {
 	return string(data)
 }
 
-// startHolder runs the image's fpm-holder with the host's perl (Debian's
+// startHolder runs the images' holder with the host's perl (Debian's
 // perl-base, as in the image) in front of the fake php-fpm.
 func startHolder(t *testing.T, env ...string) *holderRun {
 	t.Helper()
 	perl, err := exec.LookPath("perl")
-	require.NoError(t, err, "perl runs fpm-holder: every Debian system has it (perl-base); install perl")
+	require.NoError(t, err, "perl runs holder: every Debian system has it (perl-base); install perl")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
@@ -59,7 +60,7 @@ func startHolder(t *testing.T, env ...string) *holderRun {
 	stderr, err := os.Create(string(errPath))
 	require.NoError(t, err)
 	defer stderr.Close()
-	h.cmd = exec.Command(perl, "files/php/fpm-holder", strconv.Itoa(port), perl, fake)
+	h.cmd = exec.Command(perl, "files/holder/holder", "--fpm-port", strconv.Itoa(port), perl, fake)
 	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "FAKE_DIR=" + h.dir, "WORDPRESS_DB_HOST=mariadb:3306"}, env...)
 	h.cmd.Stderr = stderr
 	require.NoError(t, h.cmd.Start())
@@ -87,7 +88,7 @@ func startHolder(t *testing.T, env ...string) *holderRun {
 		default:
 			return strings.Contains(h.stderr.String(), " held for ")
 		}
-	}, 5*time.Second, 5*time.Millisecond, "fpm-holder never listened; its stderr:\n%s", h.stderr)
+	}, 5*time.Second, 5*time.Millisecond, "holder never listened; its stderr:\n%s", h.stderr)
 	return h
 }
 
@@ -119,7 +120,7 @@ func (h *holderRun) exited(t *testing.T, d time.Duration) int {
 	case <-h.done:
 	case <-time.After(d):
 		ps, _ := exec.Command("ps", "-eo", "pid,ppid,pgid,stat,wchan:20,args", "--forest").Output()
-		t.Fatalf("fpm-holder still runs %v later; its stderr:\n%s\n%s", d, h.stderr, ps)
+		t.Fatalf("holder still runs %v later; its stderr:\n%s\n%s", d, h.stderr, ps)
 	}
 	var ee *exec.ExitError
 	if h.err == nil {
@@ -156,12 +157,12 @@ func groupRunning(t *testing.T, pgid int) []int {
 	return pids
 }
 
-// TestFPMHolder runs the PHP images' fpm-holder in front of a fake
+// TestHolder runs the images' holder with --fpm-port in front of a fake
 // php-fpm: the socket reaches php-fpm under php-fpm's own name, a killed
 // master is replaced on the same socket while connections wait, its
 // workers are stopped, a stop signal stops both, and a php-fpm that keeps
 // failing makes it give up.
-func TestFPMHolder(t *testing.T) {
+func TestHolder(t *testing.T) {
 	t.Run("php-fpm gets the socket under its own name, and its environment plus FPM_SOCKETS only", func(t *testing.T) {
 		h := startHolder(t)
 		_, master, key := h.ask(t)
@@ -172,7 +173,7 @@ func TestFPMHolder(t *testing.T) {
 		names, err := os.ReadFile(filepath.Join(h.dir, "env."+strconv.Itoa(master)))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"FAKE_DIR", "FPM_SOCKETS", "PATH", "WORDPRESS_DB_HOST"}, strings.Fields(string(names)))
-		assert.Contains(t, h.stderr.String(), "fpm-holder: port "+port+" ("+key+") held for ")
+		assert.Contains(t, h.stderr.String(), "holder: port "+port+" ("+key+") held for ")
 	})
 
 	t.Run("kill -9 of the master: a connection made meanwhile is answered, a new master takes over, the old workers stop", func(t *testing.T) {
@@ -190,11 +191,11 @@ func TestFPMHolder(t *testing.T) {
 		}, 5*time.Second, 20*time.Millisecond, "a new master answers; stderr:\n%s", h.stderr)
 		assert.Eventually(t, func() bool { return len(groupRunning(t, old)) == 0 }, 5*time.Second, 50*time.Millisecond,
 			"the dead master's workers stopped (SIGQUIT)")
-		assert.Contains(t, h.stderr.String(), fmt.Sprintf("fpm-holder: php-fpm's master (pid %d) was killed by signal 9 after ", old))
+		assert.Contains(t, h.stderr.String(), fmt.Sprintf("holder: perl (pid %d) was killed by signal 9 after ", old))
 		assert.Equal(t, 1, strings.Count(h.stderr.String(), "was killed"), "one line per crash:\n%s", h.stderr)
 		select {
 		case <-h.done:
-			t.Fatalf("fpm-holder ended after one crash: %v\n%s", h.err, h.stderr)
+			t.Fatalf("holder ended after one crash: %v\n%s", h.err, h.stderr)
 		default:
 		}
 	})
@@ -214,17 +215,65 @@ func TestFPMHolder(t *testing.T) {
 		h := startHolder(t, "FAKE_FAIL=78")
 		assert.Equal(t, 1, h.exited(t, 10*time.Second))
 		assert.Contains(t, h.stderr.String(), "exited with code 78, its 5th exit within 10 s: giving up")
-		assert.Equal(t, 4, strings.Count(h.stderr.String(), "a new master takes the socket over"), "four restarts:\n%s", h.stderr)
+		assert.Equal(t, 4, strings.Count(h.stderr.String(), "a new one takes the socket over"), "four restarts:\n%s", h.stderr)
+	})
+
+	t.Run("without a socket: a crashed command starts again at once, HUP reaches it, TERM stops it", func(t *testing.T) {
+		dir := t.TempDir()
+		errPath := filepath.Join(dir, "stderr")
+		stderr, err := os.Create(errPath)
+		require.NoError(t, err)
+		defer stderr.Close()
+		// A service that records each start and each HUP it gets.
+		script := `echo $$ >>"$D/starts"; trap 'echo $$ >>"$D/hups"' HUP; while :; do sleep 0.05; done`
+		cmd := exec.Command("perl", "files/holder/holder", "sh", "-c", script)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "D=" + dir}
+		cmd.Stderr = stderr
+		require.NoError(t, cmd.Start())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		starts := func() []string {
+			data, _ := os.ReadFile(filepath.Join(dir, "starts"))
+			return strings.Fields(string(data))
+		}
+		require.Eventually(t, func() bool { return len(starts()) == 1 }, 5*time.Second, 10*time.Millisecond)
+		first, err := strconv.Atoi(starts()[0])
+		require.NoError(t, err)
+		require.NoError(t, syscall.Kill(first, syscall.SIGKILL))
+		require.Eventually(t, func() bool { return len(starts()) == 2 }, 5*time.Second, 10*time.Millisecond, "started again")
+		logged, err := os.ReadFile(errPath)
+		require.NoError(t, err)
+		assert.Contains(t, string(logged), "holder: running sh; it starts again at once after a crash")
+		assert.Contains(t, string(logged), fmt.Sprintf("holder: sh (pid %d) was killed by signal 9 after ", first))
+		assert.Contains(t, string(logged), ": started again")
+
+		require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+		assert.Eventually(t, func() bool {
+			data, _ := os.ReadFile(filepath.Join(dir, "hups"))
+			return strings.TrimSpace(string(data)) == starts()[1]
+		}, 5*time.Second, 10*time.Millisecond, "HUP went to the running command")
+
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case err = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("holder still runs 5 s after SIGTERM")
+		}
+		var ee *exec.ExitError
+		require.True(t, errors.As(err, &ee), "%v", err)
+		assert.Equal(t, 128+int(syscall.SIGTERM), ee.ExitCode(), "the command's end by SIGTERM, as the holder's exit code")
+		assert.Len(t, starts(), 2, "a stop is no crash: not started again")
 	})
 
 	t.Run("bad arguments: usage, exit 2", func(t *testing.T) {
-		for _, args := range [][]string{{}, {"9000"}, {"x", "php-fpm"}, {"70000", "php-fpm"}} {
-			cmd := exec.Command("perl", append([]string{"files/php/fpm-holder"}, args...)...)
+		for _, args := range [][]string{{}, {"--fpm-port"}, {"--fpm-port", "9000"}, {"--fpm-port", "x", "php-fpm"}, {"--fpm-port", "70000", "php-fpm"}, {"--other", "php-fpm"}} {
+			cmd := exec.Command("perl", append([]string{"files/holder/holder"}, args...)...)
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			require.True(t, errors.As(err, &ee), "%v: %v", args, err)
 			assert.Equal(t, 2, ee.ExitCode(), "%v", args)
-			assert.True(t, slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasPrefix(l, "usage: fpm-holder PORT") }), "%v: %s", args, out)
+			assert.True(t, slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasPrefix(l, "usage: holder [--fpm-port PORT] COMMAND") }), "%v: %s", args, out)
 		}
 	})
 }
