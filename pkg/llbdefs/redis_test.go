@@ -166,10 +166,11 @@ func TestRedisScripts(t *testing.T) {
 				"requirepass",
 				"maxmemory $REDIS_MAXMEMORY",
 				"chmod 0640",
-				"setpriv --reuid=redis --regid=redis --init-groups",
-				// redis-server under holder where there is Perl (Debian).
+				// redis-server under holder where there is Perl (Debian),
+				// both as redis.
 				"if [ -x /usr/local/bin/holder ]; then",
 				`set -- /usr/local/bin/holder "$@"`,
+				"setpriv --reuid=redis --regid=redis --init-groups",
 				`exec "$@"`,
 			},
 			deny: []string{"set -x", "--requirepass", "daemonize yes", "echo \"$pw"},
