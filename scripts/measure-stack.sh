@@ -12,8 +12,9 @@
 #   first boot   `up -d` with empty volumes to the home page answering 200
 #   second boot  `up -d` after a `down` that kept the volumes, same end
 #   kill         kill -9 of mariadbd on the host to the home page answering
-#                200 again (mariadb having run 11 s: a restart without
-#                back-off)
+#                200 again (mariadb having run 11 s; holder starts mariadbd
+#                again in its container, or where there is no holder the
+#                supervisor restarts it without back-off)
 #
 # Usage: scripts/measure-stack.sh [RUNS]   (default 3 boots of each kind, 5 kills)
 set -euo pipefail

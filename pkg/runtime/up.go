@@ -331,8 +331,12 @@ func (r *Runtime) ensureNetwork(ctx context.Context, nw *Network, pth paths, nam
 		// A namespace with no attachment on record: an attach was cut
 		// short (up killed half-way) and may have left an interface, an
 		// address lease or port rules behind, which the attach would
-		// trip on. Detaching what is not there is a no-op.
-		if err := nw.Detach(ctx, id, nsPath, ports); err != nil {
+		// trip on. Detaching what is not there is a no-op. The killed
+		// command's plugin may still be running (a kill -9 does not reach
+		// its children), adding rules while they are removed: the
+		// detach then fails ("CHAIN_DEL failed (Device or resource
+		// busy)") and is tried again once that plugin is done.
+		if err := detachCutShort(ctx, nw, id, nsPath, ports); err != nil {
 			return err
 		}
 	}
@@ -341,6 +345,39 @@ func (r *Runtime) ensureNetwork(ctx context.Context, nw *Network, pth paths, nam
 	}
 	return nil
 }
+
+// detachCutShort detaches what an attach cut short left, trying again for
+// up to cutShortDetachWait while it fails.
+func detachCutShort(ctx context.Context, nw *Network, id, nsPath string, ports []PortMapping) error {
+	return retryFor(ctx, cutShortDetachWait, cutShortDetachPoll, func() error {
+		return nw.Detach(ctx, id, nsPath, ports)
+	})
+}
+
+// retryFor calls f until it succeeds, every poll, for up to wait; then it
+// returns f's last error.
+func retryFor(ctx context.Context, wait, poll time.Duration, f func() error) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := f()
+		if err == nil || !time.Now().Before(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// How long a detach of a cut-short attach is tried again, and how often:
+// a plugin the killed command started (portmap with vsftpd's dozen ports
+// runs some 85 iptables processes) is done well within it.
+const (
+	cutShortDetachWait = 15 * time.Second
+	cutShortDetachPoll = 250 * time.Millisecond
+)
 
 func samePorts(a, b []PortMapping) bool {
 	if len(a) != len(b) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -41,4 +42,38 @@ func TestWaitReadyLogsEachService(t *testing.T) {
 	assert.Regexp(t, `^web: running, [1-9]\.\d\ds after up began$`, lines[0])
 	assert.Regexp(t, `^migrate: completed, [1-9]\.\d\ds after up began$`, lines[1])
 	assert.Regexp(t, `^db: healthy, [1-9]\.\d\ds after up began$`, lines[2], "logged when its check passed, after the others")
+}
+
+// TestRetryFor: f is called again until it succeeds, and its last error
+// comes back when the time is up or the context ends.
+func TestRetryFor(t *testing.T) {
+	busy := errors.New("CHAIN_DEL failed (Device or resource busy)")
+	t.Run("succeeds on the third call", func(t *testing.T) {
+		calls := 0
+		err := retryFor(context.Background(), time.Minute, time.Millisecond, func() error {
+			calls++
+			if calls < 3 {
+				return busy
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 3, calls)
+	})
+	t.Run("time up: the last error", func(t *testing.T) {
+		calls := 0
+		err := retryFor(context.Background(), 20*time.Millisecond, 5*time.Millisecond, func() error {
+			calls++
+			return busy
+		})
+		require.ErrorIs(t, err, busy)
+		assert.Greater(t, calls, 1, "tried again before giving up")
+	})
+	t.Run("context ended: both errors", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := retryFor(ctx, time.Minute, time.Second, func() error { return busy })
+		require.ErrorIs(t, err, busy)
+		require.ErrorIs(t, err, context.Canceled)
+	})
 }

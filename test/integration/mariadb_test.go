@@ -97,18 +97,18 @@ func processes(ctx context.Context, t *testing.T, r running) []string {
 	t.Helper()
 	code, out := execOnce(ctx, t, r, "sh", "-c",
 		`for p in /proc/[0-9]*; do c=$(cat "$p/comm" 2>/dev/null) || continue; `+
-			`echo "$c $(stat -c %U "$p") $(sed -n 's/^PPid:[[:space:]]*//p' "$p/status")"; done`)
+			`echo "$c $(stat -c %U "$p") $(sed -n 's/^PPid:[[:space:]]*//p' "$p/status") ${p#/proc/}"; done`)
 	require.Equal(t, 0, code, out)
 	return strings.Split(strings.TrimSpace(out), "\n")
 }
 
-// processNamed returns the "comm user ppid" line of the one process called
-// comm.
+// processNamed returns the "comm user ppid pid" line of the one process
+// called comm.
 func processNamed(t *testing.T, procs []string, comm string) []string {
 	t.Helper()
 	var found [][]string
 	for _, p := range procs {
-		if f := strings.Fields(p); len(f) == 3 && f[0] == comm {
+		if f := strings.Fields(p); len(f) == 4 && f[0] == comm {
 			found = append(found, f)
 		}
 	}
@@ -209,14 +209,16 @@ func TestMariaDB(t *testing.T) {
 		}
 	})
 
-	t.Run("tini is PID 1 and runs mariadbd as mysql", func(t *testing.T) {
+	t.Run("tini is PID 1 and runs holder, which runs mariadbd as mysql", func(t *testing.T) {
 		code, comm := first.exec(ctx, t, "cat", "/proc/1/comm")
 		require.Equal(t, 0, code)
 		assert.Equal(t, "tini", strings.TrimSpace(comm))
 		procs := processes(ctx, t, first)
+		h := processNamed(t, procs, "holder")
+		assert.Equal(t, "1", h[2], "holder's parent is tini")
 		d := processNamed(t, procs, "mariadbd")
 		assert.Equal(t, "mysql", d[1], "mariadbd's user")
-		assert.Equal(t, "1", d[2], "mariadbd's parent is tini")
+		assert.Equal(t, h[3], d[2], "mariadbd's parent is holder")
 		for _, p := range procs {
 			assert.NotContains(t, p, "mysqld_safe")
 		}

@@ -84,13 +84,17 @@ func TestRedis(t *testing.T) {
 		assert.Equal(t, uint32(uid), fi.Sys().(*syscall.Stat_t).Uid)
 	})
 
-	t.Run("tini is PID 1 and runs redis-server as redis", func(t *testing.T) {
+	t.Run("tini is PID 1 and runs holder, which runs redis-server, both as redis", func(t *testing.T) {
 		code, comm := first.exec(ctx, t, "cat", "/proc/1/comm")
 		require.Equal(t, 0, code)
 		assert.Equal(t, "tini", strings.TrimSpace(comm))
-		p := processNamed(t, processes(ctx, t, first), "redis-server")
+		procs := processes(ctx, t, first)
+		h := processNamed(t, procs, "holder")
+		assert.Equal(t, "redis", h[1], "holder's user")
+		assert.Equal(t, "1", h[2], "holder's parent is tini")
+		p := processNamed(t, procs, "redis-server")
 		assert.Equal(t, "redis", p[1], "redis-server's user")
-		assert.Equal(t, "1", p[2], "redis-server's parent is tini")
+		assert.Equal(t, h[3], p[2], "redis-server's parent is holder")
 	})
 
 	t.Run("SIGTERM saves and exits", func(t *testing.T) {
