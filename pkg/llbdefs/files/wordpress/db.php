@@ -6,7 +6,7 @@
  * own db.php is left alone). When MariaDB cannot be reached, while it
  * restarts after a crash say, WordPress would answer at once with its
  * "Error establishing a database connection" page. With this drop-in a
- * connection is tried again every 50 ms for up to INCEPTION_DB_WAIT seconds
+ * connection is tried again every 20 ms for up to INCEPTION_DB_WAIT seconds
  * (5 unless wp-config.php says otherwise) before WordPress gives up as it
  * would have: a visitor waits a moment instead of seeing the error. A lost
  * connection is re-made through the same method (wpdb::check_connection),
@@ -27,7 +27,7 @@ class Inception_Wpdb extends wpdb
                 $this->suppress_errors($suppress);
                 return true;
             }
-            usleep(50000);
+            usleep(20000);
         }
         $this->suppress_errors($suppress);
         return parent::db_connect($allow_bail);
