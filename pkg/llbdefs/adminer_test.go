@@ -114,11 +114,7 @@ func TestAdminerImageConfig(t *testing.T) {
 func TestAdminerFileChangeRebuildsOnlyConfig(t *testing.T) {
 	for _, tc := range adminerCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			files := []string{"php/php-fpm.conf", "php/php-fpm-ping"}
-			if tc.distro.Family() == FamilyDebian {
-				files = append(files, "holder/holder")
-			}
-			checkFileChanges(t, "adminer", tc.distro, files, adminerConfigName, adminerMergeName)
+			checkFileChanges(t, "adminer", tc.distro, withHolder(tc.distro, "php/php-fpm.conf", "php/php-fpm-ping"), adminerConfigName, adminerMergeName)
 		})
 	}
 	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {

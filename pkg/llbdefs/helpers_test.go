@@ -441,6 +441,15 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// withHolder is files plus holder/holder where d's images carry holder
+// (Debian's).
+func withHolder(d Distro, files ...string) []string {
+	if d.Family() != FamilyDebian {
+		return files
+	}
+	return append(slices.Clone(files), "holder/holder")
+}
+
 // checkAlpineIgnoresHolder checks that a change to holder changes
 // nothing in image's Alpine graph, which has no Perl and no holder: the
 // vertex named configName is the same before and after.

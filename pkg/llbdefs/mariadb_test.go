@@ -114,11 +114,7 @@ func TestMariaDBImageConfig(t *testing.T) {
 func TestMariaDBFileChangeRebuildsOnlyConfig(t *testing.T) {
 	for _, tc := range mariadbCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			files := []string{"mariadb/mariadb-entrypoint", "mariadb/mariadb-healthcheck", "mariadb/inception.cnf"}
-			if tc.distro.Family() == FamilyDebian {
-				files = append(files, "holder/holder")
-			}
-			checkFileChanges(t, "mariadb", tc.distro, files, mariadbConfigName, mariadbMergeName)
+			checkFileChanges(t, "mariadb", tc.distro, withHolder(tc.distro, "mariadb/mariadb-entrypoint", "mariadb/mariadb-healthcheck", "mariadb/inception.cnf"), mariadbConfigName, mariadbMergeName)
 		})
 	}
 	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {

@@ -101,11 +101,7 @@ func TestRedisImageConfig(t *testing.T) {
 func TestRedisFileChangeRebuildsOnlyConfig(t *testing.T) {
 	for _, tc := range redisCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			files := []string{"redis/redis-entrypoint", "redis/redis-healthcheck", "redis/redis.conf"}
-			if tc.distro.Family() == FamilyDebian {
-				files = append(files, "holder/holder")
-			}
-			checkFileChanges(t, "redis", tc.distro, files, redisConfigName, redisMergeName)
+			checkFileChanges(t, "redis", tc.distro, withHolder(tc.distro, "redis/redis-entrypoint", "redis/redis-healthcheck", "redis/redis.conf"), redisConfigName, redisMergeName)
 		})
 	}
 	t.Run("alpine: no holder, none of its changes", func(t *testing.T) {
