@@ -224,8 +224,9 @@ func TestHolder(t *testing.T) {
 		stderr, err := os.Create(errPath)
 		require.NoError(t, err)
 		defer stderr.Close()
-		// A service that records each start and each HUP it gets.
-		script := `echo $$ >>"$D/starts"; trap 'echo $$ >>"$D/hups"' HUP; while :; do sleep 0.05; done`
+		// A service that records each start, once it is ready for a HUP,
+		// and each HUP it gets.
+		script := `trap 'echo $$ >>"$D/hups"' HUP; echo $$ >>"$D/starts"; while :; do sleep 0.05; done`
 		cmd := exec.Command("perl", "files/holder/holder", "sh", "-c", script)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "D=" + dir}
 		cmd.Stderr = stderr
