@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inceptionctl/inception/internal/freeport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,10 +49,8 @@ func startHolder(t *testing.T, env ...string) *holderRun {
 	t.Helper()
 	perl, err := exec.LookPath("perl")
 	require.NoError(t, err, "perl runs holder: every Debian system has it (perl-base); install perl")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port()
 	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
 	fake, err := filepath.Abs("testdata/fake-php-fpm")
 	require.NoError(t, err)
 	h := &holderRun{port: port, dir: t.TempDir(), done: make(chan struct{})}
