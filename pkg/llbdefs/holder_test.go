@@ -158,9 +158,9 @@ func groupRunning(t *testing.T, pgid int) []int {
 
 // TestHolder runs the images' holder with --fpm-port in front of a fake
 // php-fpm: the socket reaches php-fpm under php-fpm's own name, a killed
-// master is replaced on the same socket while connections wait, its
-// workers are stopped, a stop signal stops both, and a php-fpm that keeps
-// failing makes it give up.
+// master's workers answer on while a new master starts on the same
+// socket and are stopped after the hand-over, a stop signal stops them
+// all, and a php-fpm that keeps failing makes it give up.
 func TestHolder(t *testing.T) {
 	t.Run("php-fpm gets the socket under its own name, and its environment plus FPM_SOCKETS only", func(t *testing.T) {
 		h := startHolder(t)
@@ -175,28 +175,55 @@ func TestHolder(t *testing.T) {
 		assert.Contains(t, h.stderr.String(), "holder: port "+port+" ("+key+") held for ")
 	})
 
-	t.Run("kill -9 of the master: a connection made meanwhile is answered, a new master takes over, the old workers stop", func(t *testing.T) {
-		h := startHolder(t)
+	t.Run("kill -9 of the master: its workers answer on for the hand-over, a new master takes over, then they stop", func(t *testing.T) {
+		// The new master's workers come 1 s after it starts: until then
+		// only the dead master's can answer.
+		h := startHolder(t, "FAKE_RESTART_DELAY=1")
 		_, old, _ := h.ask(t)
+		oldWorkers := groupRunning(t, old)
+		require.Len(t, oldWorkers, 3, "the master and its two workers")
 		require.NoError(t, syscall.Kill(old, syscall.SIGKILL))
-		// At once: the old master may not even be reaped yet. The
-		// connection waits in the socket's queue (or an old worker, not
-		// yet told to stop, answers it).
-		_, _, _ = h.ask(t)
+		killed := time.Now()
+		for range 5 {
+			worker, master, _ := h.ask(t)
+			assert.Equal(t, old, master, "answered by the dead master's workers")
+			assert.Contains(t, oldWorkers, worker)
+		}
+		require.Less(t, time.Since(killed), time.Second, "the asks ran before the new master's workers could answer")
 		var master int
 		require.Eventually(t, func() bool {
 			_, master, _ = h.ask(t)
 			return master != old
 		}, 5*time.Second, 20*time.Millisecond, "a new master answers; stderr:\n%s", h.stderr)
+		// Its workers get SIGQUIT 2 s after the crash.
+		assert.NotEmpty(t, groupRunning(t, old), "the dead master's workers still run %v after the kill", time.Since(killed))
 		assert.Eventually(t, func() bool { return len(groupRunning(t, old)) == 0 }, 5*time.Second, 50*time.Millisecond,
 			"the dead master's workers stopped (SIGQUIT)")
+		assert.GreaterOrEqual(t, time.Since(killed), 2*time.Second, "not before the hand-over's end")
 		assert.Contains(t, h.stderr.String(), fmt.Sprintf("holder: perl (pid %d) was killed by signal 9 after ", old))
+		assert.Contains(t, h.stderr.String(), "its workers serve 2 s more, a new one takes the socket over")
 		assert.Equal(t, 1, strings.Count(h.stderr.String(), "was killed"), "one line per crash:\n%s", h.stderr)
 		select {
 		case <-h.done:
 			t.Fatalf("holder ended after one crash: %v\n%s", h.err, h.stderr)
 		default:
 		}
+	})
+
+	t.Run("a stop within the hand-over stops the dead master's workers too", func(t *testing.T) {
+		h := startHolder(t, "FAKE_RESTART_DELAY=0.2")
+		_, old, _ := h.ask(t)
+		require.NoError(t, syscall.Kill(old, syscall.SIGKILL))
+		var master int
+		require.Eventually(t, func() bool {
+			_, master, _ = h.ask(t)
+			return master != old
+		}, 5*time.Second, 20*time.Millisecond, "a new master answers; stderr:\n%s", h.stderr)
+		require.NotEmpty(t, groupRunning(t, old), "the dead master's workers serve on")
+		require.NoError(t, h.cmd.Process.Signal(syscall.SIGQUIT))
+		assert.Equal(t, 0, h.exited(t, 5*time.Second), "stderr:\n%s", h.stderr)
+		assert.Empty(t, groupRunning(t, master), "the new master and its workers stopped")
+		assert.Empty(t, groupRunning(t, old), "the dead master's workers stopped")
 	})
 
 	for _, sig := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT} {
