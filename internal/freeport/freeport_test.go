@@ -44,3 +44,16 @@ func TestRangeBad(t *testing.T) {
 	_, err := Range(0)
 	assert.ErrorContains(t, err, "at least 1")
 }
+
+// Outgoing connections take their local ports from the ephemeral range:
+// the ports given come from below it.
+func TestRangeBelowEphemeral(t *testing.T) {
+	start := ephemeralStart()
+	require.Greater(t, start, lowest+10, "/proc/sys/net/ipv4/ip_local_port_range on this machine")
+	for range 50 {
+		ports, err := Range(3)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, ports[0], lowest)
+		assert.Less(t, ports[2], start)
+	}
+}
