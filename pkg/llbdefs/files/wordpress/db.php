@@ -10,7 +10,9 @@
  * (5 unless wp-config.php says otherwise) before WordPress gives up as it
  * would have: a visitor waits a moment instead of seeing the error. A lost
  * connection is re-made through the same method (wpdb::check_connection),
- * so it waits the same way, and a read cut by the crash is asked again.
+ * so it waits the same way, and a read cut by the crash is asked again. A
+ * connection the crash cuts before WordPress has selected its database is
+ * made again too.
  */
 
 defined('ABSPATH') || exit;
@@ -24,13 +26,30 @@ class Inception_Wpdb extends wpdb
         $suppress = $this->suppress_errors(true);
         while (microtime(true) < $deadline) {
             if (parent::db_connect(false)) {
-                $this->suppress_errors($suppress);
-                return true;
+                if ($this->ready || !$this->lost()) {
+                    $this->suppress_errors($suppress);
+                    return true;
+                }
+                // Connected, then the server died before the database was
+                // selected: wpdb has recorded "Cannot select database",
+                // which would end the request with the database error
+                // page. Forget it and connect again.
+                $this->error = null;
             }
             usleep(20000);
         }
         $this->suppress_errors($suppress);
         return parent::db_connect($allow_bail);
+    }
+
+    /*
+     * lost says whether the connection's last error is a lost server:
+     * gone away (2006), lost during a query (2013), lost with a system
+     * error (2055).
+     */
+    private function lost()
+    {
+        return $this->dbh instanceof mysqli && in_array(mysqli_errno($this->dbh), [2006, 2013, 2055], true);
     }
 
     /*
