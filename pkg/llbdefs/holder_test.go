@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/inceptionctl/inception/internal/freeport"
+	"github.com/inceptionctl/inception/pkg/engine/proc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -134,7 +135,7 @@ func (h *holderRun) exited(t *testing.T, d time.Duration) int {
 // later).
 func groupRunning(t *testing.T, pgid int) []int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	entries, err := os.ReadDir(proc.Dir)
 	require.NoError(t, err)
 	var pids []int
 	for _, e := range entries {
@@ -142,14 +143,8 @@ func groupRunning(t *testing.T, pgid int) []int {
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...
-		s := string(data)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" {
+		st, err := proc.ReadStat(proc.Dir, pid)
+		if err == nil && st.PGRP == pgid && st.State != "Z" {
 			pids = append(pids, pid)
 		}
 	}

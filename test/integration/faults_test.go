@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -657,39 +656,19 @@ func mainOf(t *testing.T, task uint32, prefix string) (int, string) {
 }
 
 func findMain(task uint32, prefix string) (int, string, bool) {
-	entries, err := os.ReadDir("/proc")
+	entries, err := os.ReadDir(proc.Dir)
 	if err != nil {
 		return 0, "", false
 	}
-	type proc struct {
-		ppid int
-		comm string
-	}
-	procs := map[int]proc{}
+	procs := map[int]proc.Stat{}
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
+		if st, err := proc.ReadStat(proc.Dir, p); err == nil && st.State != "Z" {
+			procs[p] = st
 		}
-		// pid (comm) state ppid ...
-		s := string(data)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open {
-			continue
-		}
-		fields := strings.Fields(s[end+1:])
-		if len(fields) < 2 || fields[0] == "Z" {
-			continue
-		}
-		ppid, err := strconv.Atoi(fields[1])
-		if err != nil {
-			continue
-		}
-		procs[p] = proc{ppid: ppid, comm: s[open+1 : end]}
 	}
 	// Breadth first from the task: the first match is the topmost.
 	level := []int{int(task)}
@@ -697,17 +676,17 @@ func findMain(task uint32, prefix string) (int, string, bool) {
 		var next []int
 		for _, parent := range level {
 			for _, p := range slices.Sorted(maps.Keys(procs)) {
-				if procs[p].ppid != parent {
+				if procs[p].PPID != parent {
 					continue
 				}
-				if strings.HasPrefix(procs[p].comm, prefix) {
+				if strings.HasPrefix(procs[p].Comm, prefix) {
 					// A dead php-fpm master's workers, which serve on for a
 					// moment, are the container init's children: not a main
 					// process.
-					if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); err == nil && bytes.HasPrefix(cmdline, []byte("php-fpm: pool ")) {
+					if args, err := proc.Args(proc.Dir, p); err == nil && len(args) > 0 && strings.HasPrefix(args[0], "php-fpm: pool ") {
 						continue
 					}
-					return p, procs[p].comm, true
+					return p, procs[p].Comm, true
 				}
 				next = append(next, p)
 			}

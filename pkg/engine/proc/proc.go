@@ -37,19 +37,43 @@ func Args(proc string, pid int) ([]string, error) {
 	return strings.Split(string(b), "\x00"), nil
 }
 
+// Stat is what this package reads of /proc/<pid>/stat.
+type Stat struct {
+	Comm  string // the command name, without its parentheses
+	State string // "R", "S", "Z", ...
+	PPID  int
+	PGRP  int // the process group
+}
+
+// ReadStat parses /proc/<pid>/stat.
+func ReadStat(proc string, pid int) (Stat, error) {
+	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return Stat{}, err
+	}
+	// pid (comm) state ppid pgrp ...; the command name may itself hold
+	// spaces and ')'.
+	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	var f []string
+	if open >= 0 && end > open {
+		f = strings.Fields(string(b[end+1:]))
+	}
+	if len(f) < 3 {
+		return Stat{}, fmt.Errorf("parse /proc/%d/stat: %q", pid, b)
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	pgrp, err2 := strconv.Atoi(f[2])
+	if err := errors.Join(err1, err2); err != nil {
+		return Stat{}, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return Stat{Comm: string(b[open+1 : end]), State: f[0], PPID: ppid, PGRP: pgrp}, nil
+}
+
 // State returns the state letter of pid from /proc/<pid>/stat
 // ("R", "S", "Z", ...).
 func State(proc string, pid int) (string, error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return "", err
-	}
-	// The command name in parentheses may itself hold spaces and ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return "", fmt.Errorf("parse /proc/%d/stat: %q", pid, b)
-	}
-	return string(b[i+2]), nil
+	st, err := ReadStat(proc, pid)
+	return st.State, err
 }
 
 // Exited reports whether pid has finished exiting: it is gone, or only
