@@ -124,6 +124,12 @@ func TestFaults(t *testing.T) {
 			var log strings.Builder
 			require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{svc}, Tail: -1}, &log))
 			assert.Equal(t, faultsKills, strings.Count(log.String(), "holder: "+mainProcess[svc]+" (pid "), "one holder line per kill in %s's log", svc)
+			if svc == "mariadb" {
+				// What a recovery is made of: mariadbd's own start.
+				var ts strings.Builder
+				require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{svc}, Tail: -1, Timestamps: true}, &ts))
+				t.Logf("mariadbd from holder's restart to %q: %v", "ready for connections", restartToReady(ts.String()))
+			}
 		}
 		assert.Equal(t, faultsKills+1, strings.Count(wpLog.String(), `using inherited socket fd=3, ":::9000"`), "every php-fpm master took the held socket")
 		for _, svc := range []string{"mariadb", "redis", "wordpress"} {
@@ -745,6 +751,35 @@ func medianRecovery(rs []bench.FaultResult) string {
 		typical = append(typical, r.Typical.Seconds())
 	}
 	return fmt.Sprintf("%.2f s [%.2f-%.2f] (a page took %.2f s before)", benchstat.Median(s), slices.Min(s), slices.Max(s), benchstat.Median(typical))
+}
+
+// restartToReady reads a timestamped log of mariadb and returns, for each
+// of holder's restarts of mariadbd, the time to its next "ready for
+// connections".
+func restartToReady(log string) []time.Duration {
+	var (
+		out     []time.Duration
+		restart time.Time
+	)
+	for _, l := range strings.Split(log, "\n") {
+		_, rest, ok := strings.Cut(l, "| ")
+		if !ok {
+			continue
+		}
+		stamp, text, _ := strings.Cut(rest, " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(text, "holder: mariadbd (pid "):
+			restart = at
+		case strings.Contains(text, "ready for connections") && !restart.IsZero():
+			out = append(out, at.Sub(restart).Round(time.Millisecond))
+			restart = time.Time{}
+		}
+	}
+	return out
 }
 
 // errorLine is the ERROR line of the mariadb client's output.
