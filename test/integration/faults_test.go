@@ -128,7 +128,9 @@ func TestFaults(t *testing.T) {
 				// What a recovery is made of: mariadbd's own start.
 				var ts strings.Builder
 				require.NoError(t, f.rt.Logs(ctx, faultsStack, runtime.LogsOptions{Services: []string{svc}, Tail: -1, Timestamps: true}, &ts))
-				t.Logf("mariadbd from holder's restart to %q: %v", "ready for connections", restartToReady(ts.String()))
+				ready := restartToReady(ts.String())
+				assert.Len(t, ready, faultsKills, "each restart of mariadbd was ready for connections")
+				t.Logf("mariadbd from holder's restart to %q: %v", "ready for connections", ready)
 			}
 		}
 		assert.Equal(t, faultsKills+1, strings.Count(wpLog.String(), `using inherited socket fd=3, ":::9000"`), "every php-fpm master took the held socket")
