@@ -3,6 +3,8 @@
 // cache (opcache.file_cache), so that php-fpm's first requests load
 // compiled scripts instead of compiling them. Run by wordpress-entrypoint
 // with the CLI: php -d opcache.enable_cli=1 -d opcache.file_cache_only=1.
+// A script already in the file cache, and not changed since, is read from
+// it rather than compiled again.
 //
 // Usage: php opcache-warm.php DIR [PART PARTS]
 //
@@ -61,4 +63,4 @@ foreach ($files as $file) {
     }
 }
 $share = $parts > 1 ? " (share $part of $parts)" : '';
-fwrite(STDERR, "opcache-warm: $n files compiled, $failed left to php-fpm$share\n");
+fwrite(STDERR, "opcache-warm: $n files in the file cache, $failed left to php-fpm$share\n");
