@@ -48,11 +48,28 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-answers() {
-    [ "$(curl -sk -o /dev/null -m 2 -w '%{http_code}' --resolve "$domain:$port:127.0.0.1" "https://$domain:$port/")" = 200 ]
-}
+
+# wait_site returns once GET / answers 200. One curl process asks every
+# 20 ms (--rate: a request starts 20 ms after the one before, or when it
+# ends if it took longer), each request with a 2 s limit, on one kept-alive
+# connection once nginx answers; it prints each answer's status. A curl
+# process per try, and a sleep between tries, took about a sixth of the
+# two CPUs of the boots it timed.
+for ((i = 0; i < 3000; i++)); do
+    printf 'url = "https://%s:%s/"\noutput = "/dev/null"\n' "$domain" "$port"
+done >"$work/poll.curlrc"
 wait_site() {
-    until answers; do sleep 0.02; done
+    local code poller poll
+    # The statuses go to stderr, which curl does not buffer.
+    exec {poll}< <(exec curl -sk -m 2 --rate 50/s -K "$work/poll.curlrc" -w '%{stderr}%{http_code}\n' \
+        --resolve "$domain:$port:127.0.0.1" 2>&1 >/dev/null)
+    poller=$!
+    while read -r -u "$poll" code; do
+        [ "$code" != 200 ] || break
+    done
+    kill "$poller" 2>/dev/null || true
+    exec {poll}<&-
+    [ "$code" = 200 ] || { echo "the site did not answer 200 within a minute" >&2; return 1; }
 }
 median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f s (%.2f-%.2f, %d runs)\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR], NR}'; }
 
