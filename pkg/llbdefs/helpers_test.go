@@ -218,6 +218,15 @@ func serviceHealth(timeout, startPeriod time.Duration, test ...string) dockerspe
 	}
 }
 
+// slowStartHealth is serviceHealth for the services whose start takes
+// seconds (MariaDB's first start, WordPress's set-up) and PHP's: a check
+// every second during the start period.
+func slowStartHealth(timeout, startPeriod time.Duration, test ...string) dockerspec.HealthcheckConfig {
+	h := serviceHealth(timeout, startPeriod, test...)
+	h.StartInterval = time.Second
+	return h
+}
+
 // configWant is an image's config as a test expects it. Every field is
 // checked: a zero value means the config must not set it.
 type configWant struct {

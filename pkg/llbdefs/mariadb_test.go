@@ -104,7 +104,7 @@ func TestMariaDBImageConfig(t *testing.T) {
 				workDir:    "/",
 				stopSignal: "SIGTERM",
 				baseRef:    tc.wantRef,
-				health:     serviceHealth(5*time.Second, 60*time.Second, "CMD", "/usr/local/bin/mariadb-healthcheck"),
+				health:     slowStartHealth(5*time.Second, 60*time.Second, "CMD", "/usr/local/bin/mariadb-healthcheck"),
 			})
 			checkConfigNoSecret(t, dt)
 		})

@@ -66,7 +66,7 @@ func phpConfigWant(tc phpImageCase, maxChildren string) configWant {
 		ports:      []string{"9000/tcp"},
 		stopSignal: "SIGQUIT",
 		baseRef:    tc.wantRef,
-		health:     serviceHealth(3*time.Second, 30*time.Second, "CMD", "/usr/local/bin/php-fpm-ping"),
+		health:     slowStartHealth(3*time.Second, 30*time.Second, "CMD", "/usr/local/bin/php-fpm-ping"),
 	}
 }
 
