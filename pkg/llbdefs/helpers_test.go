@@ -204,13 +204,13 @@ func checkLayeredGraph(t *testing.T, g graph, family Family, want layeredWant) d
 const pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // serviceHealth is the health check timing most of the stack's services
-// share: a check every 5 s, every 200 ms during the start period so that
+// share: a check every 30 s, every 200 ms during the start period so that
 // a service is found healthy soon after it starts, unhealthy after 3
 // failures in a row.
 func serviceHealth(timeout, startPeriod time.Duration, test ...string) dockerspec.HealthcheckConfig {
 	return dockerspec.HealthcheckConfig{
 		Test:          test,
-		Interval:      5 * time.Second,
+		Interval:      30 * time.Second,
 		Timeout:       timeout,
 		StartPeriod:   startPeriod,
 		StartInterval: 200 * time.Millisecond,

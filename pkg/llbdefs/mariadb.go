@@ -116,7 +116,7 @@ func mariadb(fsys fs.FS, opts ...Option) (Image, error) {
 		// No credential: the script logs in as root over the socket,
 		// identified by unix_socket.
 		Test:     []string{"CMD", mariadbHealthcheck},
-		Interval: 5 * time.Second,
+		Interval: healthInterval,
 		Timeout:  5 * time.Second,
 		// A first start runs mariadb-install-db and a bootstrap server
 		// before the real one.

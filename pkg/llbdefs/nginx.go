@@ -111,9 +111,9 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 	img.Config.Labels[ocispec.AnnotationDescription] = "HTTPS entry point of the Inception stack: nginx with TLS 1.2/1.3 in front of WordPress"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
 		Test:          []string{"CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"},
-		Interval:      5 * time.Second,
+		Interval:      healthInterval,
 		Timeout:       3 * time.Second,
-		StartPeriod:   5 * time.Second,
+		StartPeriod:   healthStartPeriod,
 		StartInterval: 200 * time.Millisecond, // found healthy soon after start
 		Retries:       3,
 	}

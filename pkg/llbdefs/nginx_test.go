@@ -114,7 +114,7 @@ func TestNginxImageConfig(t *testing.T) {
 				workDir:    "/",
 				stopSignal: "SIGQUIT",
 				baseRef:    tc.wantRef,
-				health:     serviceHealth(3*time.Second, 5*time.Second, "CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"),
+				health:     serviceHealth(3*time.Second, 30*time.Second, "CMD", "curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"),
 			})
 		})
 	}

@@ -71,7 +71,7 @@ func phpConfig(img *dockerspec.DockerOCIImage, maxChildren string) {
 	img.Config.StopSignal = "SIGQUIT"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
 		Test:        []string{"CMD", phpFPMPing},
-		Interval:    5 * time.Second,
+		Interval:    healthInterval,
 		Timeout:     3 * time.Second,
 		StartPeriod: 30 * time.Second,
 		// Every second while starting: each probe is a runc exec (about

@@ -96,9 +96,9 @@ func redis(fsys fs.FS, opts ...Option) (Image, error) {
 	img.Config.Labels[ocispec.AnnotationDescription] = "Object cache of the Inception stack: Redis for WordPress, persisting to /data"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
 		Test:          []string{"CMD", redisHealthcheck},
-		Interval:      5 * time.Second,
+		Interval:      healthInterval,
 		Timeout:       3 * time.Second,
-		StartPeriod:   10 * time.Second,
+		StartPeriod:   healthStartPeriod,
 		StartInterval: 200 * time.Millisecond, // found healthy soon after start
 		Retries:       3,
 	}

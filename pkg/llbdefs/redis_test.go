@@ -91,7 +91,7 @@ func TestRedisImageConfig(t *testing.T) {
 				workDir:    "/",
 				stopSignal: "SIGTERM",
 				baseRef:    tc.wantRef,
-				health:     serviceHealth(3*time.Second, 10*time.Second, "CMD", "/usr/local/bin/redis-healthcheck"),
+				health:     serviceHealth(3*time.Second, 30*time.Second, "CMD", "/usr/local/bin/redis-healthcheck"),
 			})
 			checkConfigNoSecret(t, dt)
 		})

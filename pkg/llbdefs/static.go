@@ -131,9 +131,9 @@ func static(fsys fs.FS, opts ...Option) (Image, error) {
 	img.Config.Labels[ocispec.AnnotationDescription] = "Static site of the Inception stack: a Go file server in a scratch image, behind nginx at /site/"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
 		Test:          []string{"CMD", staticServer, "-healthcheck"},
-		Interval:      5 * time.Second,
+		Interval:      healthInterval,
 		Timeout:       3 * time.Second,
-		StartPeriod:   2 * time.Second,
+		StartPeriod:   healthStartPeriod,
 		StartInterval: 200 * time.Millisecond, // found healthy soon after start
 		Retries:       3,
 	}

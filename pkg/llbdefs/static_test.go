@@ -151,7 +151,7 @@ func TestStaticImageConfig(t *testing.T) {
 				user:       "nonroot",
 				stopSignal: "SIGTERM",
 				baseRef:    tc.wantRef,
-				health:     serviceHealth(3*time.Second, 2*time.Second, "CMD", "/static-server", "-healthcheck"),
+				health:     serviceHealth(3*time.Second, 30*time.Second, "CMD", "/static-server", "-healthcheck"),
 			})
 		})
 	}

@@ -35,6 +35,6 @@ EXPOSE 443/tcp
 VOLUME ["/var/www/html"]
 WORKDIR /
 STOPSIGNAL SIGQUIT
-HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --start-interval=200ms --retries=3 CMD ["curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"]
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --start-interval=200ms --retries=3 CMD ["curl", "-kfsS", "-o", "/dev/null", "https://127.0.0.1/nginx-health"]
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/nginx-entrypoint"]
 CMD ["nginx", "-g", "daemon off;"]

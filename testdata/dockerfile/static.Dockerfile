@@ -43,6 +43,6 @@ EXPOSE 8080/tcp
 WORKDIR /
 USER nonroot
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --start-interval=200ms --retries=3 CMD ["/static-server", "-healthcheck"]
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --start-interval=200ms --retries=3 CMD ["/static-server", "-healthcheck"]
 ENTRYPOINT ["/usr/bin/tini-static", "--"]
 CMD ["/static-server", "-root", "/srv/site", "-addr", ":8080"]
