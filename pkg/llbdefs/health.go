@@ -13,6 +13,15 @@ import "time"
 // uses the start interval, not this one.
 const (
 	healthInterval = 30 * time.Second
+	// healthStartInterval is the checks' pace while a service starts, so
+	// that `up --wait` finds it healthy soon after it is.
+	healthStartInterval = 200 * time.Millisecond
+	// healthSlowStartInterval is that pace for the services whose start
+	// takes seconds (MariaDB's first start initialises the database;
+	// WordPress waits for MariaDB, then sets itself up) and for PHP's:
+	// every 200 ms their probes took a large share of a CPU-bound boot.
+	// Nothing in the stack waits for these checks.
+	healthSlowStartInterval = time.Second
 	// healthStartPeriod is the start period of the services that start in
 	// a moment (nginx, redis, static): long enough that a slow start on a
 	// loaded machine is still probed at its start interval rather than

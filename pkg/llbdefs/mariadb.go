@@ -120,12 +120,8 @@ func mariadb(fsys fs.FS, opts ...Option) (Image, error) {
 		Timeout:  5 * time.Second,
 		// A first start runs mariadb-install-db and a bootstrap server
 		// before the real one.
-		StartPeriod: 60 * time.Second,
-		// A probe while starting every second, not every 200 ms: each is a
-		// runc exec, about 90 ms of CPU on two cores, and a first start takes
-		// seconds (nothing in the stack waits for this check: WordPress waits
-		// for MariaDB to be started and polls it itself).
-		StartInterval: time.Second,
+		StartPeriod:   60 * time.Second,
+		StartInterval: healthSlowStartInterval,
 		Retries:       3,
 	}
 	return Image{Name: name, State: st, Config: img}, nil

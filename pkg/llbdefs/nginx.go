@@ -114,7 +114,7 @@ func nginx(fsys fs.FS, opts ...Option) (Image, error) {
 		Interval:      healthInterval,
 		Timeout:       3 * time.Second,
 		StartPeriod:   healthStartPeriod,
-		StartInterval: 200 * time.Millisecond, // found healthy soon after start
+		StartInterval: healthStartInterval,
 		Retries:       3,
 	}
 	return Image{Name: name, State: st, Config: img}, nil

@@ -70,15 +70,11 @@ func phpConfig(img *dockerspec.DockerOCIImage, maxChildren string) {
 	// php-fpm's graceful stop: workers finish their requests, then exit.
 	img.Config.StopSignal = "SIGQUIT"
 	img.Config.Healthcheck = &dockerspec.HealthcheckConfig{
-		Test:        []string{"CMD", phpFPMPing},
-		Interval:    healthInterval,
-		Timeout:     3 * time.Second,
-		StartPeriod: 30 * time.Second,
-		// Every second while starting: each probe is a runc exec (about
-		// 90 ms of CPU on two cores), and WordPress's start (waiting for
-		// MariaDB, its set-up) takes seconds; every 200 ms the probes of
-		// the starting services took a large share of a boot's CPU.
-		StartInterval: time.Second,
+		Test:          []string{"CMD", phpFPMPing},
+		Interval:      healthInterval,
+		Timeout:       3 * time.Second,
+		StartPeriod:   30 * time.Second,
+		StartInterval: healthSlowStartInterval,
 		Retries:       3,
 	}
 }
